@@ -1,0 +1,134 @@
+"""Payload of the Overview map for 3,689 grids: GridGov's TopoJSON layer against folium's GeoJson, same run.
+
+Builds a synthetic coverage (3,689 Voronoi cells clipped to the real Sheyang
+outline, seeded), dissolves it into 238 villages and 15 towns, renders the full
+map HTML both ways and prints sizes, build times and ratios.
+
+Run: ``python bench/bench_payload.py`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from layers.choropleth import OutlineSpec, grid_choropleth  # noqa: E402
+from layers.offline import base_map  # noqa: E402
+from layers.topology import encode_topology  # noqa: E402
+
+OUTLINE = ROOT.parent / "shared" / "reference" / "sheyang_outline.geojson"
+if not OUTLINE.exists():
+    OUTLINE = Path("/work/shared/reference/sheyang_outline.geojson")
+METRIC_CRS = 4549
+N_GRIDS, N_VILLAGES = 3_689, 238
+BUDGET_BYTES = 600_000
+TOWNS = [
+    "合德镇", "临海镇", "千秋镇", "四明镇", "海河镇", "海通镇", "兴桥镇", "新坍镇",
+    "长荡镇", "盘湾镇", "特庸镇", "洋马镇", "黄沙港镇", "射阳经济开发区", "射阳港经济开发区",
+]  # fmt: skip
+_VILLAGE_CHARS = "新海东西南北中兴富裕民安和平丰收永红光明幸福五七八里河港洋湾桥庄园"
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰建国志红"
+
+
+def synthetic_county(seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Grids, villages and towns of a synthetic Sheyang, EPSG:4549 (metres).
+
+    Grids are Voronoi cells of seeded uniform points clipped to the county
+    outline; villages are Voronoi groups of grids, towns groups of villages,
+    both dissolved so their edges are exactly the grids' edges.
+    """
+    rng = np.random.default_rng(seed)
+    outline = gpd.read_file(OUTLINE).to_crs(METRIC_CRS).geometry.union_all()
+    seeds = _points_in(outline, N_GRIDS, rng)
+    cells = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=outline.envelope)
+    grid_geoms = shapely.intersection(np.asarray(shapely.get_parts(cells)), outline)
+    grid_geoms = grid_geoms[~shapely.is_empty(grid_geoms)]
+    centroids = shapely.get_coordinates(shapely.centroid(grid_geoms))
+
+    village_seeds = centroids[rng.choice(len(centroids), N_VILLAGES, replace=False)]
+    village_of = _nearest(centroids, village_seeds)
+    town_seeds = village_seeds[rng.choice(N_VILLAGES, len(TOWNS), replace=False)]
+    town_of_village = _nearest(village_seeds, town_seeds)
+
+    village_names = _village_names(rng, N_VILLAGES)
+    grids = gpd.GeoDataFrame({"village": village_of}, geometry=grid_geoms, crs=METRIC_CRS)
+    grids["town"] = town_of_village[grids["village"]]
+    grids = grids.sort_values(["town", "village"], kind="stable").reset_index(drop=True)
+    grids["seq"] = grids.groupby("village").cumcount() + 1
+    town_name = np.asarray(TOWNS, dtype=object)[grids["town"]]
+    grids["grid_code"] = [
+        f"320924{101 + t:03d}{201 + v:03d}{s:03d}" for t, v, s in zip(grids["town"], grids["village"], grids["seq"])
+    ]
+    grids["grid_name"] = [
+        f"{tn}{village_names[v]}第{s}网格" for tn, v, s in zip(town_name, grids["village"], grids["seq"])
+    ]
+    grids["worker"] = [
+        _SURNAMES[a] + _GIVEN[b] + (_GIVEN[c] if c % 2 else "")
+        for a, b, c in rng.integers([0, 0, 0], [len(_SURNAMES), len(_GIVEN), len(_GIVEN)], size=(len(grids), 3))
+    ]
+    grids["households"] = rng.integers(40, 251, size=len(grids))
+    grids["open_issues"] = rng.poisson(lam=rng.gamma(2.0, 2.0, size=len(grids)))
+    grids["town_name"] = town_name
+    grids["village_name"] = np.asarray(village_names, dtype=object)[grids["village"]]
+
+    villages = grids.dissolve(by=["town_name", "village_name"], method="coverage", as_index=False)
+    villages = villages[["town_name", "village_name", "geometry"]]
+    towns = villages.dissolve(by="town_name", method="coverage", as_index=False)[["town_name", "geometry"]]
+    return grids.drop(columns=["village", "town", "seq"]), villages, towns
+
+
+def _points_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
+    minx, miny, maxx, maxy = polygon.bounds
+    shapely.prepare(polygon)
+    found = np.zeros((0, 2))
+    while len(found) < n:
+        xy = rng.uniform([minx, miny], [maxx, maxy], size=(2 * n, 2))
+        found = np.vstack([found, xy[shapely.contains_xy(polygon, xy[:, 0], xy[:, 1])]])
+    return found[:n]
+
+
+def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    d2 = ((points[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
+    return np.asarray(d2.argmin(axis=1))
+
+
+def _village_names(rng: np.random.Generator, n: int) -> list[str]:
+    names: list[str] = []
+    while len(names) < n:
+        name = "".join(rng.choice(list(_VILLAGE_CHARS), size=2)) + ("村" if rng.random() < 0.8 else "社区")
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def main() -> None:
+    t0 = time.perf_counter()
+    grids, villages, towns = synthetic_county()
+    print(f"synthetic county: {len(grids)} grids, {len(villages)} villages, {len(towns)} towns "
+          f"({time.perf_counter() - t0:.2f} s)")  # fmt: skip
+    g84, v84, t84 = grids.to_crs(4326), villages.to_crs(4326), towns.to_crs(4326)
+    t0 = time.perf_counter()
+    topo = encode_topology(
+        {"grids": g84, "villages": v84, "towns": t84},
+        properties={"grids": ["grid_code", "grid_name", "worker", "households", "open_issues"]},
+    )
+    t_topo = time.perf_counter() - t0
+    s = json.dumps(topo, ensure_ascii=False, separators=(",", ":"))
+    print(f"topojson: {len(s.encode())} bytes, {len(topo['arcs'])} arcs, {t_topo:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""GridGov domain: grids, issues, service points, coordinate systems and analysis."""

@@ -1,0 +1,81 @@
+"""Domain errors that tell the user which file, row or grid is wrong and how to fix it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class GridGovError(Exception):
+    """Base class of every error GridGov raises on purpose."""
+
+
+class InputFileError(GridGovError):
+    """A file cannot be read as the layer it should hold.
+
+    Parameters
+    ----------
+    path
+        The file the user gave.
+    problem
+        What is wrong.
+    hint
+        What to change.
+    """
+
+    def __init__(self, path: str, problem: str, hint: str = "") -> None:
+        self.path = str(path)
+        self.problem = problem
+        self.hint = hint
+        text = f"{self.path}: {problem}"
+        if hint:
+            text += f" — {hint}"
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in one feature of a layer.
+
+    Attributes
+    ----------
+    code
+        Machine-readable kind, e.g. ``overlap`` or ``invalid_geometry``.
+    severity
+        ``error`` (must be fixed before publishing) or ``warning``.
+    feature
+        The grid code (or row number) the problem belongs to.
+    message
+        What is wrong, in words.
+    hint
+        What to do about it.
+    """
+
+    code: str
+    severity: str
+    feature: str
+    message: str
+    hint: str
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the problem as a plain dict (for JSON and tables)."""
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "feature": self.feature,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+class GridValidationError(GridGovError):
+    """A grid layer has errors; ``problems`` lists every one of them, not just the first."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        head = f"{len(errors)} grid error(s)"
+        lines = [f"  [{p.code}] {p.feature}: {p.message} — {p.hint}" for p in errors[:50]]
+        if len(errors) > 50:
+            lines.append(f"  … and {len(errors) - 50} more")
+        super().__init__("\n".join([head, *lines]))

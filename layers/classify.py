@@ -1,0 +1,151 @@
+"""Class breaks, colours and legend labels for choropleth maps."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+__all__ = ["DEFAULT_COLORS", "ClassBreaks", "Scheme", "class_breaks"]
+
+Scheme = Literal["quantiles", "natural_breaks"]
+
+#: ColorBrewer YlOrRd, 7 classes (light = few, dark = many).
+DEFAULT_COLORS: tuple[str, ...] = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026")
+
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+@dataclass(frozen=True)
+class ClassBreaks:
+    """Classes of a numeric column: upper bounds, colours and legend labels.
+
+    Class ``i`` holds values ``v`` with ``bins[i-1] < v <= bins[i]``; class 0
+    starts at ``minimum`` (mapclassify's convention).
+
+    Attributes
+    ----------
+    bins : tuple of float
+        Upper bound of each class, increasing; the last is the maximum.
+    minimum : float
+        Smallest value classified.
+    colors : tuple of str
+        One CSS hex colour per class.
+    labels : tuple of str
+        One legend label per class, e.g. ``"3–5"``.
+    """
+
+    bins: tuple[float, ...]
+    minimum: float
+    colors: tuple[str, ...]
+    labels: tuple[str, ...]
+
+    def classify(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Class index of each value, ``-1`` for missing (NaN) values."""
+        v = np.asarray(values, dtype=float)
+        out = np.searchsorted(np.asarray(self.bins), v, side="left")
+        out = np.minimum(out, len(self.bins) - 1)
+        return np.where(np.isnan(v), -1, out)
+
+
+def class_breaks(
+    values: Sequence[float] | np.ndarray,
+    *,
+    classes: int = 7,
+    scheme: Scheme = "quantiles",
+    colors: Sequence[str] | None = None,
+    number_format: str | None = None,
+) -> ClassBreaks:
+    """Compute class breaks of ``values`` and label them for a legend.
+
+    Parameters
+    ----------
+    values : sequence of float
+        The data; NaN and None are ignored.
+    classes : int, default 7
+        Number of classes wanted (2–12). Fewer come out when the data have
+        fewer distinct breaks (e.g. counts that are mostly zero).
+    scheme : {"quantiles", "natural_breaks"}, default "quantiles"
+        ``"quantiles"``: equal-count classes whose upper bounds are observed
+        values (``numpy.percentile(method="inverted_cdf")``, so no class of
+        whole numbers is empty). ``"natural_breaks"``: Fisher–Jenks optimal
+        breaks; needs the optional ``mapclassify`` package.
+    colors : sequence of str, optional
+        CSS hex colours, light to dark, at least ``classes`` of them; when
+        fewer classes come out, colours are taken evenly across the list.
+        Defaults to :data:`DEFAULT_COLORS`.
+    number_format : str, optional
+        ``str.format`` pattern for legend numbers. Default: ``"{:,.0f}"``
+        for whole-number data (labels then read ``"3–5"`` for ``(2, 5]``),
+        otherwise ``"{:,.2f}"``.
+
+    Returns
+    -------
+    ClassBreaks
+
+    Raises
+    ------
+    ValueError
+        If ``classes`` is out of range, the scheme is unknown, a colour is not
+        a hex colour, there are too few colours, or no value is numeric.
+    """
+    problems = []
+    if not isinstance(classes, int) or not 2 <= classes <= 12:
+        problems.append(f"classes must be an int from 2 to 12, got {classes!r}")
+    if scheme not in ("quantiles", "natural_breaks"):
+        problems.append(f"scheme must be 'quantiles' or 'natural_breaks', got {scheme!r}")
+    palette = tuple(colors) if colors is not None else DEFAULT_COLORS
+    bad = [c for c in palette if not isinstance(c, str) or not _HEX_COLOR.match(c)]
+    if bad:
+        problems.append(f"colors must be CSS hex colours like '#fd8d3c', got {bad}")
+    elif isinstance(classes, int) and len(palette) < classes:
+        problems.append(f"{classes} classes need at least {classes} colors, got {len(palette)}")
+    data = np.asarray(values, dtype=float)
+    data = data[~np.isnan(data)]
+    if data.size == 0:
+        problems.append("values has no numbers to classify (all missing?)")
+    if problems:
+        raise ValueError("cannot compute class breaks:\n- " + "\n- ".join(problems))
+
+    k = min(classes, int(np.unique(data).size))
+    if scheme == "quantiles":
+        bins = np.unique(np.percentile(data, np.linspace(100 / k, 100, k), method="inverted_cdf"))
+    else:
+        bins = _fisher_jenks(data, k)
+    picked = np.round(np.linspace(0, len(palette) - 1, len(bins))).astype(int)
+    whole = bool(np.all(data == np.round(data)))
+    fmt = number_format or ("{:,.0f}" if whole else "{:,.2f}")
+    labels = _labels(float(data.min()), bins, fmt=fmt, whole=whole and number_format is None)
+    return ClassBreaks(
+        bins=tuple(float(b) for b in bins),
+        minimum=float(data.min()),
+        colors=tuple(palette[i] for i in picked),
+        labels=labels,
+    )
+
+
+def _fisher_jenks(data: np.ndarray, k: int) -> np.ndarray:
+    try:
+        import mapclassify
+    except ImportError as exc:
+        raise ImportError(
+            "scheme='natural_breaks' needs the optional package mapclassify (pip install mapclassify); "
+            "scheme='quantiles' works without it"
+        ) from exc
+    return np.unique(np.asarray(mapclassify.FisherJenks(data, k=k).bins, dtype=float))
+
+
+def _labels(minimum: float, bins: np.ndarray, *, fmt: str, whole: bool) -> tuple[str, ...]:
+    labels = []
+    lower = minimum
+    for i, upper in enumerate(bins):
+        lo, hi = lower, float(upper)
+        if whole:  # whole numbers: class (2, 5] holds 3, 4, 5 — say so
+            lo, hi = (lo if i == 0 else math.floor(lo) + 1), math.floor(hi)
+        labels.append(fmt.format(hi) if lo >= hi else f"{fmt.format(lo)}–{fmt.format(hi)}")
+        lower = float(upper)
+    return tuple(labels)
