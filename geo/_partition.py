@@ -50,7 +50,9 @@ def partition(region: BaseGeometry, seeds: np.ndarray) -> np.ndarray:
     for owner, piece in fragments:
         near = tree.query(piece, predicate="intersects")
         near = near[near != owner]
-        shared = shapely.length(shapely.intersection(mains[near], piece.boundary)) if len(near) else []
+        shared = (
+            shapely.length(shapely.intersection(mains[near], piece.boundary)) if len(near) else []
+        )
         target = int(near[int(np.argmax(shared))]) if len(near) and max(shared) > 0 else owner
         extra.setdefault(target, []).append(piece)
     for target, pieces in extra.items():
@@ -75,13 +77,16 @@ def node_coverage(geometries: np.ndarray) -> np.ndarray:
     owner, face_i = owner[order], face_i[order]
     splits = np.flatnonzero(np.diff(owner)) + 1
     for grid, members in zip(owner[np.r_[0, splits]], np.split(face_i, splits), strict=True):
-        out[grid] = faces[members[0]] if len(members) == 1 else shapely.coverage_union_all(
-            faces[members])
+        out[grid] = (
+            faces[members[0]] if len(members) == 1 else shapely.coverage_union_all(faces[members])
+        )
     return out
 
 
 def dissolve(geometries: np.ndarray, keys: np.ndarray) -> dict[str, shapely.Geometry]:
     """Union a clean coverage by key, keeping shared vertices (``coverage_union_all``)."""
     keys = np.asarray(keys)
-    return {str(k): shapely.coverage_union_all(np.asarray(geometries)[keys == k])
-            for k in np.unique(keys)}
+    return {
+        str(k): shapely.coverage_union_all(np.asarray(geometries)[keys == k])
+        for k in np.unique(keys)
+    }

@@ -22,7 +22,7 @@ from scipy.cluster.vq import kmeans2
 from geo import crs as wm
 from geo._partition import dissolve, node_coverage, partition
 from geo.assign import GridIndex
-from geo.settings import DISPLAY_CRS, METRIC_CRS, ROOT
+from geo.settings import DISPLAY_CRS, METRIC_CRS, ROOT, get_settings
 
 DEMO_FILENAME = "sheyang_demo.gpkg"
 #: End of the demo history (Beijing time) and its length.
@@ -36,51 +36,127 @@ Progress = Callable[[float, str], None]
 
 #: Category → (subcategories, urban weight, rural weight, month factors Jan..Dec).
 CATEGORIES: dict[str, tuple[list[str], float, float, list[float]]] = {
-    "环境卫生": (["垃圾清运", "污水排放", "河道保洁", "公厕管理"], 1.0, 1.0,
-                 [0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.4, 1.1, 1.0, 0.9, 0.8]),
-    "市容秩序": (["占道经营", "违章搭建", "广告牌匾", "乱堆乱放"], 1.3, 0.5,
-                 [0.9, 0.8, 1.0, 1.0, 1.1, 1.1, 1.1, 1.1, 1.0, 1.0, 1.0, 0.9]),
-    "道路交通": (["道路破损", "路灯故障", "停车管理", "交通设施"], 1.0, 0.8,
-                 [1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.2, 1.0, 1.0, 1.0, 1.0]),
-    "邻里纠纷": (["宅基地纠纷", "相邻关系", "赡养纠纷", "婚姻家庭"], 0.8, 1.2,
-                 [1.2, 1.4, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.1]),
-    "物业管理": (["物业服务", "电梯故障", "小区停车", "维修资金"], 1.6, 0.05,
-                 [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]),
-    "农业农村": (["秸秆焚烧", "农田水利", "农资质量", "土地流转"], 0.1, 1.6,
-                 [0.6, 0.6, 0.9, 1.1, 1.2, 1.6, 1.0, 0.9, 1.0, 1.5, 1.1, 0.7]),
-    "劳动保障": (["欠薪讨薪", "社保缴纳", "劳动合同"], 1.1, 0.8,
-                 [1.8, 1.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 1.1, 1.6]),
-    "社会治安": (["治安隐患", "电信诈骗", "寻衅滋事"], 1.0, 0.9,
-                 [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.1, 1.0, 1.0, 1.0, 1.0]),
-    "安全隐患": (["消防安全", "燃气安全", "危房", "电动车充电"], 1.0, 1.0,
-                 [1.3, 1.2, 1.0, 0.9, 0.9, 1.0, 1.0, 1.0, 0.9, 1.0, 1.1, 1.3]),
-    "噪音扰民": (["施工噪音", "生活噪音", "广场舞", "商业噪音"], 1.5, 0.4,
-                 [0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.4, 1.1, 1.0, 0.9, 0.8]),
-    "供水供电": (["停水", "停电", "水质", "燃气供应"], 1.0, 1.0,
-                 [1.3, 1.1, 0.9, 0.9, 0.9, 1.1, 1.5, 1.5, 1.0, 0.9, 0.9, 1.2]),
-    "医疗卫生": (["医保报销", "医疗服务", "疫苗接种"], 1.0, 0.9,
-                 [1.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1]),
-    "教育": (["入学招生", "校外培训", "校园安全"], 1.1, 0.8,
-             [0.8, 0.7, 1.0, 1.0, 1.0, 1.3, 1.6, 1.7, 1.3, 0.8, 0.8, 0.8]),
-    "民政救助": (["低保", "残疾人帮扶", "养老服务", "困难救助"], 0.8, 1.2,
-                 [1.3, 1.3, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.2]),
-    "住房建设": (["房屋质量", "拆迁安置", "不动产登记"], 1.2, 0.7,
-                 [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]),
-    "消费维权": (["商品质量", "预付卡", "价格欺诈"], 1.3, 0.6,
-                 [1.1, 1.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.1]),
+    "环境卫生": (
+        ["垃圾清运", "污水排放", "河道保洁", "公厕管理"],
+        1.0,
+        1.0,
+        [0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.4, 1.1, 1.0, 0.9, 0.8],
+    ),
+    "市容秩序": (
+        ["占道经营", "违章搭建", "广告牌匾", "乱堆乱放"],
+        1.3,
+        0.5,
+        [0.9, 0.8, 1.0, 1.0, 1.1, 1.1, 1.1, 1.1, 1.0, 1.0, 1.0, 0.9],
+    ),
+    "道路交通": (
+        ["道路破损", "路灯故障", "停车管理", "交通设施"],
+        1.0,
+        0.8,
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.2, 1.0, 1.0, 1.0, 1.0],
+    ),
+    "邻里纠纷": (
+        ["宅基地纠纷", "相邻关系", "赡养纠纷", "婚姻家庭"],
+        0.8,
+        1.2,
+        [1.2, 1.4, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.1],
+    ),
+    "物业管理": (
+        ["物业服务", "电梯故障", "小区停车", "维修资金"],
+        1.6,
+        0.05,
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    ),
+    "农业农村": (
+        ["秸秆焚烧", "农田水利", "农资质量", "土地流转"],
+        0.1,
+        1.6,
+        [0.6, 0.6, 0.9, 1.1, 1.2, 1.6, 1.0, 0.9, 1.0, 1.5, 1.1, 0.7],
+    ),
+    "劳动保障": (
+        ["欠薪讨薪", "社保缴纳", "劳动合同"],
+        1.1,
+        0.8,
+        [1.8, 1.5, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 0.9, 1.1, 1.6],
+    ),
+    "社会治安": (
+        ["治安隐患", "电信诈骗", "寻衅滋事"],
+        1.0,
+        0.9,
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.1, 1.0, 1.0, 1.0, 1.0],
+    ),
+    "安全隐患": (
+        ["消防安全", "燃气安全", "危房", "电动车充电"],
+        1.0,
+        1.0,
+        [1.3, 1.2, 1.0, 0.9, 0.9, 1.0, 1.0, 1.0, 0.9, 1.0, 1.1, 1.3],
+    ),
+    "噪音扰民": (
+        ["施工噪音", "生活噪音", "广场舞", "商业噪音"],
+        1.5,
+        0.4,
+        [0.8, 0.8, 0.9, 1.0, 1.1, 1.3, 1.4, 1.4, 1.1, 1.0, 0.9, 0.8],
+    ),
+    "供水供电": (
+        ["停水", "停电", "水质", "燃气供应"],
+        1.0,
+        1.0,
+        [1.3, 1.1, 0.9, 0.9, 0.9, 1.1, 1.5, 1.5, 1.0, 0.9, 0.9, 1.2],
+    ),
+    "医疗卫生": (
+        ["医保报销", "医疗服务", "疫苗接种"],
+        1.0,
+        0.9,
+        [1.1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1],
+    ),
+    "教育": (
+        ["入学招生", "校外培训", "校园安全"],
+        1.1,
+        0.8,
+        [0.8, 0.7, 1.0, 1.0, 1.0, 1.3, 1.6, 1.7, 1.3, 0.8, 0.8, 0.8],
+    ),
+    "民政救助": (
+        ["低保", "残疾人帮扶", "养老服务", "困难救助"],
+        0.8,
+        1.2,
+        [1.3, 1.3, 1.0, 1.0, 0.9, 0.9, 0.9, 0.9, 0.9, 1.0, 1.0, 1.2],
+    ),
+    "住房建设": (
+        ["房屋质量", "拆迁安置", "不动产登记"],
+        1.2,
+        0.7,
+        [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    ),
+    "消费维权": (
+        ["商品质量", "预付卡", "价格欺诈"],
+        1.3,
+        0.6,
+        [1.1, 1.2, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.1, 1.2, 1.1],
+    ),
     "其他": (["其他"], 1.0, 1.0, [1.0] * 12),
 }
 
 #: Source → (share, category weights (same order as CATEGORIES), weekday factors Mon..Sun).
 SOURCES: dict[str, tuple[float, list[float], list[float]]] = {
-    "12345": (0.52, [14, 8, 7, 6, 9, 4, 7, 4, 3, 8, 9, 5, 4, 4, 4, 5, 3],
-              [1.15, 1.05, 1.05, 1.05, 1.0, 0.8, 0.75]),
-    "网格巡查": (0.38, [22, 14, 8, 10, 3, 8, 2, 5, 14, 2, 2, 2, 1, 5, 1, 0.5, 1],
-                 [1.2, 1.2, 1.2, 1.2, 1.15, 0.5, 0.4]),
-    "群众随手拍": (0.07, [25, 20, 15, 3, 5, 4, 1, 3, 10, 8, 3, 1, 1, 1, 1, 1, 1],
-                   [0.9, 0.9, 0.9, 0.9, 1.0, 1.3, 1.3]),
-    "部门移交": (0.03, [10, 10, 10, 2, 2, 10, 10, 5, 15, 2, 5, 5, 5, 5, 5, 2, 2],
-                 [1.2, 1.2, 1.2, 1.2, 1.2, 0.3, 0.2]),
+    "12345": (
+        0.52,
+        [14, 8, 7, 6, 9, 4, 7, 4, 3, 8, 9, 5, 4, 4, 4, 5, 3],
+        [1.15, 1.05, 1.05, 1.05, 1.0, 0.8, 0.75],
+    ),
+    "网格巡查": (
+        0.38,
+        [22, 14, 8, 10, 3, 8, 2, 5, 14, 2, 2, 2, 1, 5, 1, 0.5, 1],
+        [1.2, 1.2, 1.2, 1.2, 1.15, 0.5, 0.4],
+    ),
+    "群众随手拍": (
+        0.07,
+        [25, 20, 15, 3, 5, 4, 1, 3, 10, 8, 3, 1, 1, 1, 1, 1, 1],
+        [0.9, 0.9, 0.9, 0.9, 1.0, 1.3, 1.3],
+    ),
+    "部门移交": (
+        0.03,
+        [10, 10, 10, 2, 2, 10, 10, 5, 15, 2, 5, 5, 5, 5, 5, 2, 2],
+        [1.2, 1.2, 1.2, 1.2, 1.2, 0.3, 0.2],
+    ),
 }
 
 REQUEST_TYPES: dict[str, dict[str, float]] = {
@@ -89,14 +165,23 @@ REQUEST_TYPES: dict[str, dict[str, float]] = {
     "群众随手拍": {"投诉": 0.6, "举报": 0.2, "求助": 0.2},
     "部门移交": {"投诉": 0.5, "求助": 0.5},
 }
-#: Working days allowed per request type (12345 rules; 巡查上报 is a product default).
-SLA_DAYS = {"咨询": 3, "求助": 3, "投诉": 13, "举报": 13, "建议": 13, "巡查上报": 3}
 LEVELS = ["网格", "村", "镇", "县"]
-LEVEL_P = {"12345": [0.30, 0.32, 0.28, 0.10], "网格巡查": [0.70, 0.20, 0.08, 0.02],
-           "群众随手拍": [0.45, 0.30, 0.20, 0.05], "部门移交": [0.10, 0.25, 0.45, 0.20]}
+LEVEL_P = {
+    "12345": [0.30, 0.32, 0.28, 0.10],
+    "网格巡查": [0.70, 0.20, 0.08, 0.02],
+    "群众随手拍": [0.45, 0.30, 0.20, 0.05],
+    "部门移交": [0.10, 0.25, 0.45, 0.20],
+}
 SPRING_FESTIVAL = [("2025-01-28", "2025-02-04"), ("2026-02-16", "2026-02-23")]
-SERVICE_TYPES = ["党群服务中心", "非诉讼服务中心", "新时代文明实践站", "卫生室", "学校",
-                 "养老服务站", "警务室"]
+SERVICE_TYPES = [
+    "党群服务中心",
+    "非诉讼服务中心",
+    "新时代文明实践站",
+    "卫生室",
+    "学校",
+    "养老服务站",
+    "警务室",
+]
 
 
 def _noop(fraction: float, message: str) -> None:
@@ -158,8 +243,9 @@ def generate(*, seed: int = 0, progress: Progress = _noop) -> dict[str, pd.DataF
     index = GridIndex.build(grids.geometry.to_numpy())
     hx, hy = households.geometry.x.to_numpy(), households.geometry.y.to_numpy()
     households["grid_code"] = grids["grid_code"].to_numpy()[index.lookup(hx, hy)]
-    per_grid = households.groupby("grid_code").agg(households=("residents", "size"),
-                                                   residents=("residents", "sum"))
+    per_grid = households.groupby("grid_code").agg(
+        households=("residents", "size"), residents=("residents", "sum")
+    )
     grids = grids.drop(columns=["households", "residents"]).join(per_grid, on="grid_code")
     grids[["households", "residents"]] = grids[["households", "residents"]].fillna(0).astype(int)
     for frame, key in ((villages, "village_code"), (towns, "town_code")):
@@ -170,12 +256,29 @@ def generate(*, seed: int = 0, progress: Progress = _noop) -> dict[str, pd.DataF
     progress(0.62, "诉求事件 / issues")
     issues, planted = _issues(towns, villages, grids, households, index, names, rng)
     meta = pd.DataFrame(
-        {"key": ["synthetic", "seed", "as_of", "county_code", "county_name", "note"],
-         "value": ["true", str(seed), AS_OF.isoformat(), "320924", "射阳县",
-                   "示例数据（合成）/ synthetic demo data: only the outline, names and totals are real"]}
+        {
+            "key": ["synthetic", "seed", "as_of", "county_code", "county_name", "note"],
+            "value": [
+                "true",
+                str(seed),
+                AS_OF.isoformat(),
+                "320924",
+                "射阳县",
+                "示例数据（合成）/ synthetic demo data: "
+                "only the outline, names and totals are real",
+            ],
+        }
     )
-    return {"towns": towns, "villages": villages, "grids": grids, "households": households,
-            "service_points": services, "issues": issues, "planted": planted, "meta": meta}
+    return {
+        "towns": towns,
+        "villages": villages,
+        "grids": grids,
+        "households": households,
+        "service_points": services,
+        "issues": issues,
+        "planted": planted,
+        "meta": meta,
+    }
 
 
 # --------------------------------------------------------------------------- geography
@@ -201,14 +304,20 @@ def _towns(outline: shapely.MultiPolygon) -> gpd.GeoDataFrame:
             p = shapely.ops.nearest_points(inner, shapely.Point(x, y))[0]
             seats[i] = (p.x, p.y)
     polys = partition(outline, seats)
-    towns = gpd.GeoDataFrame(table.drop(columns=["seat_lon", "seat_lat"]), geometry=list(polys),
-                             crs=METRIC_CRS)
+    towns = gpd.GeoDataFrame(
+        table.drop(columns=["seat_lon", "seat_lat"]), geometry=list(polys), crs=METRIC_CRS
+    )
     towns["seat_x"], towns["seat_y"] = seats[:, 0], seats[:, 1]
     return towns
 
 
-def _spread(region: shapely.Polygon, n: int, existing: np.ndarray, rng: np.random.Generator,
-            candidates: int = 40) -> np.ndarray:
+def _spread(
+    region: shapely.Polygon,
+    n: int,
+    existing: np.ndarray,
+    rng: np.random.Generator,
+    candidates: int = 40,
+) -> np.ndarray:
     """``n`` points inside ``region`` far from each other and from ``existing`` (best candidate)."""
     pts = [tuple(p) for p in existing]
     out = []
@@ -216,8 +325,13 @@ def _spread(region: shapely.Polygon, n: int, existing: np.ndarray, rng: np.rando
     for _ in range(n):
         cand = _sample_in(region, candidates, rng, (minx, miny, maxx, maxy))
         if pts:
-            d = np.min(np.hypot(cand[:, None, 0] - np.array(pts)[None, :, 0],
-                                cand[:, None, 1] - np.array(pts)[None, :, 1]), axis=1)
+            d = np.min(
+                np.hypot(
+                    cand[:, None, 0] - np.array(pts)[None, :, 0],
+                    cand[:, None, 1] - np.array(pts)[None, :, 1],
+                ),
+                axis=1,
+            )
             best = cand[int(np.argmax(d))]
         else:
             best = cand[0]
@@ -226,8 +340,12 @@ def _spread(region: shapely.Polygon, n: int, existing: np.ndarray, rng: np.rando
     return np.array(out).reshape(-1, 2)
 
 
-def _sample_in(region: shapely.Geometry, n: int, rng: np.random.Generator,
-               bounds: tuple[float, float, float, float] | None = None) -> np.ndarray:
+def _sample_in(
+    region: shapely.Geometry,
+    n: int,
+    rng: np.random.Generator,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> np.ndarray:
     """``n`` uniform random points inside ``region`` by rejection."""
     minx, miny, maxx, maxy = bounds or region.bounds
     got: list[np.ndarray] = []
@@ -241,8 +359,9 @@ def _sample_in(region: shapely.Geometry, n: int, rng: np.random.Generator,
     return np.concatenate(got)[:n]
 
 
-def _gaussian_in(region: shapely.Geometry, centre: np.ndarray, sigma: float, n: int,
-                 rng: np.random.Generator) -> np.ndarray:
+def _gaussian_in(
+    region: shapely.Geometry, centre: np.ndarray, sigma: float, n: int, rng: np.random.Generator
+) -> np.ndarray:
     """``n`` points around ``centre`` (normal, ``sigma`` metres) kept inside ``region``."""
     got: list[np.ndarray] = []
     have = 0
@@ -260,8 +379,7 @@ def _gaussian_in(region: shapely.Geometry, centre: np.ndarray, sigma: float, n: 
     return pts
 
 
-def _villages(towns: gpd.GeoDataFrame, names: _Names, rng: np.random.Generator
-              ) -> gpd.GeoDataFrame:
+def _villages(towns: gpd.GeoDataFrame, names: _Names, rng: np.random.Generator) -> gpd.GeoDataFrame:
     rows = []
     for town in towns.itertuples():
         seat = np.array([town.seat_x, town.seat_y])
@@ -274,23 +392,28 @@ def _villages(towns: gpd.GeoDataFrame, names: _Names, rng: np.random.Generator
         centres += rng.normal(0, 0.5, centres.shape)
         polys = partition(region, centres)
         urban_share = {"镇": 0.8 if n_comm > 10 else 0.3, "开发区": 0.8}.get(town.kind, 0.6)
-        weights = np.concatenate([
-            urban_share * rng.dirichlet(np.full(n_comm, 8.0)),
-            (1 - urban_share) * rng.dirichlet(np.full(n_vill, 8.0)) if n_vill else [],
-        ])
+        weights = np.concatenate(
+            [
+                urban_share * rng.dirichlet(np.full(n_comm, 8.0)),
+                (1 - urban_share) * rng.dirichlet(np.full(n_vill, 8.0)) if n_vill else [],
+            ]
+        )
         residents = _integer_split(int(town.residents), weights)
         for j in range(len(centres)):
             is_comm = j < n_comm
             seq = j + 1 if is_comm else 200 + j - n_comm + 1
-            rows.append({
-                "village_code": f"{town.town_code}{seq:03d}",
-                "village_name": names.community() if is_comm else names.village(),
-                "town_code": town.town_code,
-                "kind": "社区" if is_comm else "村",
-                "residents": residents[j],
-                "centre_x": centres[j, 0], "centre_y": centres[j, 1],
-                "geometry": polys[j],
-            })
+            rows.append(
+                {
+                    "village_code": f"{town.town_code}{seq:03d}",
+                    "village_name": names.community() if is_comm else names.village(),
+                    "town_code": town.town_code,
+                    "kind": "社区" if is_comm else "村",
+                    "residents": residents[j],
+                    "centre_x": centres[j, 0],
+                    "centre_y": centres[j, 1],
+                    "geometry": polys[j],
+                }
+            )
     return gpd.GeoDataFrame(rows, crs=METRIC_CRS)
 
 
@@ -339,15 +462,23 @@ def _households(villages: gpd.GeoDataFrame, rng: np.random.Generator) -> gpd.Geo
         vcodes.append(np.full(n, v.village_code))
     x, y = np.concatenate(xs), np.concatenate(ys)
     hh = gpd.GeoDataFrame(
-        {"household_id": [f"H{i:07d}" for i in range(len(x))],
-         "residents": np.concatenate(res).astype(int),
-         "village_code": np.concatenate(vcodes)},
-        geometry=gpd.points_from_xy(x, y), crs=METRIC_CRS)
+        {
+            "household_id": [f"H{i:07d}" for i in range(len(x))],
+            "residents": np.concatenate(res).astype(int),
+            "village_code": np.concatenate(vcodes),
+        },
+        geometry=gpd.points_from_xy(x, y),
+        crs=METRIC_CRS,
+    )
     return hh
 
 
-def _grids(villages: gpd.GeoDataFrame, households: gpd.GeoDataFrame, names: _Names,
-           rng: np.random.Generator) -> gpd.GeoDataFrame:
+def _grids(
+    villages: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame,
+    names: _Names,
+    rng: np.random.Generator,
+) -> gpd.GeoDataFrame:
     hh_count = households.groupby("village_code").size().reindex(villages.village_code).to_numpy()
     target = np.where(villages.kind.to_numpy() == "社区", 150.0, 80.0)
     desired = hh_count / target
@@ -374,17 +505,20 @@ def _grids(villages: gpd.GeoDataFrame, households: gpd.GeoDataFrame, names: _Nam
             polys = partition(v.geometry, cents)
         order = np.lexsort((cents[:, 0], -np.round(cents[:, 1], -2)))  # north to south
         for seq, j in enumerate(order, start=1):
-            rows.append({
-                "grid_code": f"{v.village_code}{seq:03d}",
-                "grid_name": f"{v.village_name}第{seq}网格",
-                "village_code": v.village_code,
-                "town_code": v.town_code,
-                "area_type": "城镇" if v.kind == "社区" else "农村",
-                "households": 0, "residents": 0,
-                "grid_worker": names.person(),
-                "grid_worker_phone": names.phone(),
-                "geometry": polys[j],
-            })
+            rows.append(
+                {
+                    "grid_code": f"{v.village_code}{seq:03d}",
+                    "grid_name": f"{v.village_name}第{seq}网格",
+                    "village_code": v.village_code,
+                    "town_code": v.town_code,
+                    "area_type": "城镇" if v.kind == "社区" else "农村",
+                    "households": 0,
+                    "residents": 0,
+                    "grid_worker": names.person(),
+                    "grid_worker_phone": names.phone(),
+                    "geometry": polys[j],
+                }
+            )
     grids = gpd.GeoDataFrame(rows, crs=METRIC_CRS)
     return grids.sort_values("grid_code", ignore_index=True)
 
@@ -392,8 +526,9 @@ def _grids(villages: gpd.GeoDataFrame, households: gpd.GeoDataFrame, names: _Nam
 # --------------------------------------------------------------------------- services
 
 
-def _service_points(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, names: _Names,
-                    rng: np.random.Generator) -> gpd.GeoDataFrame:
+def _service_points(
+    towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, names: _Names, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     rows: list[dict[str, object]] = []
 
     def near(centre: np.ndarray, region: shapely.Geometry, sigma: float) -> shapely.Point:
@@ -401,8 +536,15 @@ def _service_points(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, names: 
         return shapely.Point(xy)
 
     def add(kind: str, name: str, village_code: str, level: str, point: shapely.Point) -> None:
-        rows.append({"service_type": kind, "name": name, "village_code": village_code,
-                     "level": level, "geometry": point})
+        rows.append(
+            {
+                "service_type": kind,
+                "name": name,
+                "village_code": village_code,
+                "level": level,
+                "geometry": point,
+            }
+        )
 
     seat_village = {}
     for t in towns[towns.kind.isin(["镇", "开发区"])].itertuples():
@@ -412,40 +554,95 @@ def _service_points(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, names: 
         seat_village[t.town_code] = sv.village_code
         seat = np.array([t.seat_x, t.seat_y])
         region = t.geometry
-        add("非诉讼服务中心", f"{t.town_name}非诉讼服务中心", sv.village_code, "镇", near(seat, region, 150))
-        add("新时代文明实践站", f"{t.town_name}新时代文明实践所", sv.village_code, "镇",
-            near(seat, region, 150))
+        add(
+            "非诉讼服务中心",
+            f"{t.town_name}非诉讼服务中心",
+            sv.village_code,
+            "镇",
+            near(seat, region, 150),
+        )
+        add(
+            "新时代文明实践站",
+            f"{t.town_name}新时代文明实践所",
+            sv.village_code,
+            "镇",
+            near(seat, region, 150),
+        )
         add("卫生室", f"{t.town_name}卫生院", sv.village_code, "镇", near(seat, region, 300))
         add("警务室", f"{t.town_name}派出所", sv.village_code, "镇", near(seat, region, 250))
         add("养老服务站", f"{t.town_name}敬老院", sv.village_code, "镇", near(seat, region, 600))
         n_school = 2 + int(t.residents // 30000)
         for k in range(n_school):
             kind_name = "中学" if k == 0 else "小学"
-            add("学校", f"{t.town_name}第{k + 1}{kind_name}", sv.village_code, "镇",
-                near(seat, region, 900))
+            add(
+                "学校",
+                f"{t.town_name}第{k + 1}{kind_name}",
+                sv.village_code,
+                "镇",
+                near(seat, region, 900),
+            )
     hede = towns[towns.town_code == "320924101"].iloc[0]
     hede_seat = np.array([hede.seat_x, hede.seat_y])
-    add("非诉讼服务中心", "射阳县非诉讼服务中心", seat_village["320924101"], "县",
-        near(hede_seat, hede.geometry, 300))
-    add("新时代文明实践站", "射阳县新时代文明实践中心", seat_village["320924101"], "县",
-        near(hede_seat, hede.geometry, 300))
+    add(
+        "非诉讼服务中心",
+        "射阳县非诉讼服务中心",
+        seat_village["320924101"],
+        "县",
+        near(hede_seat, hede.geometry, 300),
+    )
+    add(
+        "新时代文明实践站",
+        "射阳县新时代文明实践中心",
+        seat_village["320924101"],
+        "县",
+        near(hede_seat, hede.geometry, 300),
+    )
     for v in villages.itertuples():
         centre = np.array([v.centre_x, v.centre_y])
         region = v.geometry
-        add("党群服务中心", f"{v.village_name}党群服务中心", v.village_code, "村", near(centre, region, 60))
-        add("非诉讼服务中心", f"{v.village_name}非诉讼服务站", v.village_code, "村", near(centre, region, 60))
-        add("新时代文明实践站", f"{v.village_name}新时代文明实践站", v.village_code, "村",
-            near(centre, region, 80))
+        add(
+            "党群服务中心",
+            f"{v.village_name}党群服务中心",
+            v.village_code,
+            "村",
+            near(centre, region, 60),
+        )
+        add(
+            "非诉讼服务中心",
+            f"{v.village_name}非诉讼服务站",
+            v.village_code,
+            "村",
+            near(centre, region, 60),
+        )
+        add(
+            "新时代文明实践站",
+            f"{v.village_name}新时代文明实践站",
+            v.village_code,
+            "村",
+            near(centre, region, 80),
+        )
         if v.kind == "村" or rng.random() < 0.5:
-            add("卫生室", f"{v.village_name}{'卫生室' if v.kind == '村' else '社区卫生服务站'}",
-                v.village_code, "村", near(centre, region, 120))
+            add(
+                "卫生室",
+                f"{v.village_name}{'卫生室' if v.kind == '村' else '社区卫生服务站'}",
+                v.village_code,
+                "村",
+                near(centre, region, 120),
+            )
         if v.kind == "社区":
-            add("警务室", f"{v.village_name}警务室", v.village_code, "村", near(centre, region, 100))
+            add(
+                "警务室", f"{v.village_name}警务室", v.village_code, "村", near(centre, region, 100)
+            )
         if v.kind == "社区" and rng.random() < 0.4:
             add("学校", f"{v.village_name}幼儿园", v.village_code, "村", near(centre, region, 250))
         if rng.random() < 0.55:
-            add("养老服务站", f"{v.village_name}居家养老服务站", v.village_code, "村",
-                near(centre, region, 150))
+            add(
+                "养老服务站",
+                f"{v.village_name}居家养老服务站",
+                v.village_code,
+                "村",
+                near(centre, region, 150),
+            )
     out = gpd.GeoDataFrame(rows, crs=METRIC_CRS)
     out.insert(0, "service_id", [f"S{i:05d}" for i in range(1, len(out) + 1)])
     return out
@@ -454,9 +651,15 @@ def _service_points(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, names: 
 # --------------------------------------------------------------------------- issues
 
 
-def _issues(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
-            households: gpd.GeoDataFrame, index: GridIndex, names: _Names,
-            rng: np.random.Generator) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+def _issues(
+    towns: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    households: gpd.GeoDataFrame,
+    index: GridIndex,
+    names: _Names,
+    rng: np.random.Generator,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     days = pd.date_range(AS_OF.normalize() - pd.Timedelta(days=HISTORY_DAYS - 1), AS_OF.normalize())
     month_factor = np.array([0.85, 0.8, 0.95, 1.0, 1.05, 1.15, 1.25, 1.25, 1.05, 1.0, 0.95, 0.9])
     festival = np.ones(len(days))
@@ -468,13 +671,21 @@ def _issues(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.GeoD
     urban = np.array([CATEGORIES[c][1] for c in cat_names])
     rural = np.array([CATEGORIES[c][2] for c in cat_names])
     cat_month = np.array([CATEGORIES[c][3] for c in cat_names])  # (cat, 12)
-    is_urban_hh = households.village_code.map(villages.set_index("village_code").kind).to_numpy() == "社区"
+    is_urban_hh = (
+        households.village_code.map(villages.set_index("village_code").kind).to_numpy() == "社区"
+    )
     hh_res = households.residents.to_numpy().astype(float)
     hh_xy = np.column_stack([households.geometry.x, households.geometry.y])
     parts = []
     for source, (share, cat_w, weekday) in SOURCES.items():
-        lam = (base * share * month_factor[days.month - 1] * np.array(weekday)[days.dayofweek]
-               * festival * growth)
+        lam = (
+            base
+            * share
+            * month_factor[days.month - 1]
+            * np.array(weekday)[days.dayofweek]
+            * festival
+            * growth
+        )
         n_day = rng.poisson(lam)
         day_idx = np.repeat(np.arange(len(days)), n_day)
         months = days.month.to_numpy()[day_idx] - 1
@@ -489,15 +700,25 @@ def _issues(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.GeoD
             p = hh_res * np.where(is_urban_hh, urban[c], rural[c])
             hh[sel] = rng.choice(len(hh_res), size=len(sel), p=p / p.sum())
         xy = hh_xy[hh] + rng.normal(0, 40, (len(hh), 2))
-        parts.append(pd.DataFrame({
-            "source": source, "day": day_idx, "category": np.array(cat_names)[cat],
-            "x": xy[:, 0], "y": xy[:, 1], "demo_pattern": ""}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "source": source,
+                    "day": day_idx,
+                    "category": np.array(cat_names)[cat],
+                    "x": xy[:, 0],
+                    "y": xy[:, 1],
+                    "demo_pattern": "",
+                }
+            )
+        )
     background = pd.concat(parts, ignore_index=True)
     planted_events, planted = _planted(towns, villages, grids, days, rng)
     ev = pd.concat([background, planted_events], ignore_index=True)
     ev["subcategory"] = [
         CATEGORIES[c][0][k % len(CATEGORIES[c][0])]
-        for c, k in zip(ev.category, rng.integers(0, 12, len(ev)), strict=True)]
+        for c, k in zip(ev.category, rng.integers(0, 12, len(ev)), strict=True)
+    ]
     fixed_sub = ev.pop("fixed_sub") if "fixed_sub" in ev else None
     if fixed_sub is not None:
         has = fixed_sub.notna() & (fixed_sub != "")
@@ -505,8 +726,11 @@ def _issues(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.GeoD
     n = len(ev)
     src = ev.source.to_numpy()
     # Time of day: the hotline peaks mid-morning and mid-afternoon; patrols work office hours.
-    hours = np.where(src == "网格巡查", rng.uniform(8, 17.5, n),
-                     np.clip(rng.choice([9.5, 10.5, 14.5, 16, 19.5], n) + rng.normal(0, 1.3, n), 0, 23.9))
+    hours = np.where(
+        src == "网格巡查",
+        rng.uniform(8, 17.5, n),
+        np.clip(rng.choice([9.5, 10.5, 14.5, 16, 19.5], n) + rng.normal(0, 1.3, n), 0, 23.9),
+    )
     given_time = ev.pop("time") if "time" in ev else pd.Series(pd.NaT, index=ev.index)
     received = days.to_numpy()[ev.day.to_numpy()] + (hours * 3600).astype("timedelta64[s]")
     received = np.where(given_time.notna(), given_time.to_numpy(dtype="datetime64[ns]"), received)
@@ -517,10 +741,12 @@ def _issues(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.GeoD
         sel = src == source
         rtype[sel] = rng.choice(list(dist), size=sel.sum(), p=list(dist.values()))
         level[sel] = rng.choice(LEVELS, size=sel.sum(), p=LEVEL_P[source])
-    delay_min = np.where(src == "网格巡查", rng.lognormal(np.log(10), 0.6, n),
-                         rng.lognormal(np.log(45), 0.8, n))
+    delay_min = np.where(
+        src == "网格巡查", rng.lognormal(np.log(10), 0.6, n), rng.lognormal(np.log(45), 0.8, n)
+    )
     dispatched = received + pd.to_timedelta(delay_min, unit="m").floor("s")
-    sla = np.array([SLA_DAYS[t] for t in rtype], dtype=float)
+    sla_days = get_settings().sla_working_days
+    sla = np.array([sla_days[t] for t in rtype], dtype=float)
     late = rng.random(n) < 0.05
     work_days = np.where(late, sla * (1 + rng.exponential(0.4, n)), sla * rng.beta(1.6, 3.5, n))
     work_days = np.where(level == "网格", work_days * 0.4, work_days)
@@ -567,32 +793,59 @@ def _issues(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.GeoD
         has = ev.caller.fillna("").to_numpy() != ""
         caller_name[has] = ev.caller[has].to_numpy()
         caller_phone[has] = ev.caller_phone[has].to_numpy()
-    issues = gpd.GeoDataFrame({
-        "ticket_id": "", "source": src, "request_type": rtype, "received_at": received,
-        "category": ev.category.to_numpy(), "subcategory": ev.subcategory.to_numpy(),
-        "lon": np.round(lon, 7), "lat": np.round(lat, 7), "coord_sys": coord_sys,
-        "status": status, "dispatched_at": dispatched, "closed_at": pd.to_datetime(closed),
-        "resolution_level": np.where(is_closed, level, ""), "satisfaction": satisfaction,
-        "caller_name": caller_name, "caller_phone": caller_phone,
-        "demo_pattern": ev.demo_pattern.to_numpy(),
-    }, geometry=geom.to_numpy(), crs=METRIC_CRS).iloc[order].reset_index(drop=True)
+    issues = (
+        gpd.GeoDataFrame(
+            {
+                "ticket_id": "",
+                "source": src,
+                "request_type": rtype,
+                "received_at": received,
+                "category": ev.category.to_numpy(),
+                "subcategory": ev.subcategory.to_numpy(),
+                "lon": np.round(lon, 7),
+                "lat": np.round(lat, 7),
+                "coord_sys": coord_sys,
+                "status": status,
+                "dispatched_at": dispatched,
+                "closed_at": pd.to_datetime(closed),
+                "resolution_level": np.where(is_closed, level, ""),
+                "satisfaction": satisfaction,
+                "caller_name": caller_name,
+                "caller_phone": caller_phone,
+                "demo_pattern": ev.demo_pattern.to_numpy(),
+            },
+            geometry=geom.to_numpy(),
+            crs=METRIC_CRS,
+        )
+        .iloc[order]
+        .reset_index(drop=True)
+    )
     day_key = issues.received_at.dt.strftime("%Y%m%d")
     seq = issues.groupby([issues.source, day_key]).cumcount() + 1
-    issues["ticket_id"] = (issues.source.map(prefix) + day_key + seq.map("{:04d}".format))
+    issues["ticket_id"] = issues.source.map(prefix) + day_key + seq.map("{:04d}".format)
     from geo.assign import assign_events
 
     assigned = assign_events(issues, grids, index=index)
     for col in assigned.columns:
         issues[col] = assigned[col].astype(str).to_numpy()
-    planted_grids = (issues[issues.demo_pattern != ""].groupby("demo_pattern").grid_code
-                     .agg(lambda s: ",".join(s.value_counts().index[:12])))
+    planted_grids = (
+        issues[issues.demo_pattern != ""]
+        .groupby("demo_pattern")
+        .grid_code.agg(lambda s: ",".join(s.value_counts().index[:12]))
+    )
     planted["top_grids"] = planted.pattern_id.map(planted_grids).fillna("")
     return issues, planted
 
 
-def _planted(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.GeoDataFrame,
-             days: pd.DatetimeIndex, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _planted(
+    towns: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    grids: gpd.GeoDataFrame,
+    days: pd.DatetimeIndex,
+    rng: np.random.Generator,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Spatial clusters and trends that hotspot analysis should find (see data/README.md)."""
+
     def village(town_code: str, kind: str, k: int) -> pd.Series:
         vs = villages[(villages.town_code == town_code) & (villages.kind == kind)]
         return vs.sort_values("village_code").iloc[k % len(vs)]
@@ -605,25 +858,61 @@ def _planted(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.Geo
     n_weeks = int(week.max()) + 1
     specs = []
     # P1 persistent: a garbage transfer station in a Hede community, the whole history.
-    specs.append(("P1", "persistent", "环境卫生", "垃圾清运", centre_of(village("320924101", "社区", 3)),
-                  350.0, np.full(n_weeks, 4.0)))
+    specs.append(
+        (
+            "P1",
+            "persistent",
+            "环境卫生",
+            "垃圾清运",
+            centre_of(village("320924101", "社区", 3)),
+            350.0,
+            np.full(n_weeks, 4.0),
+        )
+    )
     # P2 new and intensifying: a construction site in the development zone, last 8 weeks.
     rate = np.zeros(n_weeks)
     rate[-8:] = np.linspace(3, 20, 8)
-    specs.append(("P2", "new_intensifying", "噪音扰民", "施工噪音",
-                  centre_of(village("320924401", "社区", 1)), 300.0, rate))
+    specs.append(
+        (
+            "P2",
+            "new_intensifying",
+            "噪音扰民",
+            "施工噪音",
+            centre_of(village("320924401", "社区", 1)),
+            300.0,
+            rate,
+        )
+    )
     # P3 seasonal: straw burning in Yangma's fields in June and October.
     rate = np.zeros(n_weeks)
     months = days.month.to_numpy()
     dom = days.day.to_numpy()
     season = ((months == 6) & (dom <= 20)) | ((months == 10) & (dom >= 10))
     rate[np.unique(week[season])] = 10.0
-    specs.append(("P3", "seasonal", "农业农村", "秸秆焚烧", centre_of(village("320924112", "村", 4)),
-                  1500.0, rate))
+    specs.append(
+        (
+            "P3",
+            "seasonal",
+            "农业农村",
+            "秸秆焚烧",
+            centre_of(village("320924112", "村", 4)),
+            1500.0,
+            rate,
+        )
+    )
     # P4 diminishing: property management complaints that fell after a fix in month 13.
     rate = np.concatenate([np.full(52, 10.0), np.linspace(10, 0, 13), np.zeros(n_weeks - 65)])
-    specs.append(("P4", "diminishing", "物业管理", "物业服务", centre_of(village("320924101", "社区", 9)),
-                  250.0, rate))
+    specs.append(
+        (
+            "P4",
+            "diminishing",
+            "物业管理",
+            "物业服务",
+            centre_of(village("320924101", "社区", 9)),
+            250.0,
+            rate,
+        )
+    )
     events = []
     rows = []
     for pid, kind, cat, sub, centre, radius, weekly in specs:
@@ -634,34 +923,80 @@ def _planted(towns: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, grids: gpd.Geo
             day = day[season[day]]
         ang = rng.uniform(0, 2 * np.pi, len(day))
         rad = radius * np.sqrt(rng.uniform(0, 1, len(day)))
-        events.append(pd.DataFrame({
-            "source": rng.choice(["12345", "网格巡查"], len(day), p=[0.7, 0.3]), "day": day,
-            "category": cat, "fixed_sub": sub, "x": centre[0] + rad * np.cos(ang),
-            "y": centre[1] + rad * np.sin(ang), "demo_pattern": pid}))
-        rows.append((pid, kind, cat, sub, centre, radius, days[day.min()], days[day.max()], len(day)))
+        events.append(
+            pd.DataFrame(
+                {
+                    "source": rng.choice(["12345", "网格巡查"], len(day), p=[0.7, 0.3]),
+                    "day": day,
+                    "category": cat,
+                    "fixed_sub": sub,
+                    "x": centre[0] + rad * np.cos(ang),
+                    "y": centre[1] + rad * np.sin(ang),
+                    "demo_pattern": pid,
+                }
+            )
+        )
+        rows.append(
+            (pid, kind, cat, sub, centre, radius, days[day.min()], days[day.max()], len(day))
+        )
     # P5 burst: 12 wage-arrears calls within 150 m and 4 hours at a port-zone factory.
     centre = centre_of(village("320924402", "村", 0))
     t0 = pd.Timestamp("2026-10-28 08:30")
     k = 12
     times = t0 + pd.to_timedelta(np.sort(rng.uniform(0, 4 * 3600, k)), unit="s")
     ang, rad = rng.uniform(0, 2 * np.pi, k), 150 * np.sqrt(rng.uniform(0, 1, k))
-    events.append(pd.DataFrame({
-        "source": "12345", "day": int((t0.normalize() - days[0]).days), "category": "劳动保障",
-        "fixed_sub": "欠薪讨薪", "x": centre[0] + rad * np.cos(ang), "y": centre[1] + rad * np.sin(ang),
-        "demo_pattern": "P5", "time": times}))
+    events.append(
+        pd.DataFrame(
+            {
+                "source": "12345",
+                "day": int((t0.normalize() - days[0]).days),
+                "category": "劳动保障",
+                "fixed_sub": "欠薪讨薪",
+                "x": centre[0] + rad * np.cos(ang),
+                "y": centre[1] + rad * np.sin(ang),
+                "demo_pattern": "P5",
+                "time": times,
+            }
+        )
+    )
     rows.append(("P5", "burst", "劳动保障", "欠薪讨薪", centre, 150.0, times.min(), times.max(), k))
     # P6 repeat complaints: one caller, the same place, nine calls in 25 days.
     centre = centre_of(village("320924101", "社区", 14))
     k = 9
-    times = pd.Timestamp("2026-10-20 21:00") + pd.to_timedelta(np.sort(rng.uniform(0, 25, k)), unit="D")
-    events.append(pd.DataFrame({
-        "source": "12345", "day": [(t.normalize() - days[0]).days for t in times],
-        "category": "噪音扰民", "fixed_sub": "生活噪音",
-        "x": centre[0] + rng.normal(0, 15, k), "y": centre[1] + rng.normal(0, 15, k),
-        "demo_pattern": "P6", "time": times.floor("s"), "caller": "周建华", "caller_phone": "13861234567"}))
+    times = pd.Timestamp("2026-10-20 21:00") + pd.to_timedelta(
+        np.sort(rng.uniform(0, 25, k)), unit="D"
+    )
+    events.append(
+        pd.DataFrame(
+            {
+                "source": "12345",
+                "day": [(t.normalize() - days[0]).days for t in times],
+                "category": "噪音扰民",
+                "fixed_sub": "生活噪音",
+                "x": centre[0] + rng.normal(0, 15, k),
+                "y": centre[1] + rng.normal(0, 15, k),
+                "demo_pattern": "P6",
+                "time": times.floor("s"),
+                "caller": "周建华",
+                "caller_phone": "13861234567",
+            }
+        )
+    )
     rows.append(("P6", "repeat", "噪音扰民", "生活噪音", centre, 50.0, times.min(), times.max(), k))
-    planted = pd.DataFrame(rows, columns=["pattern_id", "kind", "category", "subcategory", "centre",
-                                          "radius_m", "start", "end", "n_events"])
+    planted = pd.DataFrame(
+        rows,
+        columns=[
+            "pattern_id",
+            "kind",
+            "category",
+            "subcategory",
+            "centre",
+            "radius_m",
+            "start",
+            "end",
+            "n_events",
+        ],
+    )
     xy = np.stack(planted.pop("centre").to_numpy())
     ll = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=METRIC_CRS).to_crs(DISPLAY_CRS)
     planted["centre_x"], planted["centre_y"] = xy[:, 0], xy[:, 1]
@@ -694,13 +1029,19 @@ class _Names:
         raise RuntimeError("ran out of synthetic names; add syllables to data/demo_names.json")
 
     def village(self) -> str:
-        return self._unique(lambda: self.rng.choice(self.first) + self.rng.choice(self.second) + "村")
+        return self._unique(
+            lambda: self.rng.choice(self.first) + self.rng.choice(self.second) + "村"
+        )
 
     def community(self) -> str:
         def make() -> str:
             word = str(self.rng.choice(self.words))
-            return word + "社区" if word + "社区" not in self.used else word + self.rng.choice(
-                ["东", "西", "南", "北", "新"]) + "社区"
+            return (
+                word + "社区"
+                if word + "社区" not in self.used
+                else word + self.rng.choice(["东", "西", "南", "北", "新"]) + "社区"
+            )
+
         return self._unique(make)
 
     def person(self) -> str:
@@ -718,20 +1059,59 @@ class _Names:
 
     def phones(self, n: int) -> np.ndarray:
         """``n`` random mobile numbers (synthetic) at once."""
-        prefix = np.array(["138", "139", "137", "150", "151", "152", "158", "159", "182", "187",
-                           "188", "135", "136", "133", "153", "180", "189"], dtype=object)
+        prefix = np.array(
+            [
+                "138",
+                "139",
+                "137",
+                "150",
+                "151",
+                "152",
+                "158",
+                "159",
+                "182",
+                "187",
+                "188",
+                "135",
+                "136",
+                "133",
+                "153",
+                "180",
+                "189",
+            ],
+            dtype=object,
+        )
         digits = self.rng.integers(0, 10**8, n)
         return prefix[self.rng.integers(0, len(prefix), n)] + np.char.zfill(
-            digits.astype(str), 8).astype(object)
+            digits.astype(str), 8
+        ).astype(object)
 
     def phone(self) -> str:
-        prefix = self.rng.choice(["138", "139", "137", "150", "151", "152", "157", "158", "159",
-                                  "182", "187", "188", "135", "136", "133", "153", "180", "189"])
+        prefix = self.rng.choice(
+            [
+                "138",
+                "139",
+                "137",
+                "150",
+                "151",
+                "152",
+                "157",
+                "158",
+                "159",
+                "182",
+                "187",
+                "188",
+                "135",
+                "136",
+                "133",
+                "153",
+                "180",
+                "189",
+            ]
+        )
         return str(prefix) + f"{int(self.rng.integers(0, 10**8)):08d}"
 
 
 def demo_path() -> Path:
     """Where the dashboard keeps the demo GeoPackage (``GRIDGOV_DATA_DIR`` or ``data/cache``)."""
-    from geo.settings import get_settings
-
     return Path(os.fspath(get_settings().data_dir)) / DEMO_FILENAME

@@ -58,7 +58,8 @@ class Settings:
     national_rule
         The national 300-500 households guideline, shown for comparison only.
     sla_working_days
-        12345 time limits in working days per request type.
+        12345 time limits in working days per request type (巡查上报, a patrol report, is
+        GridGov's own default).
     boundary_tolerance_m
         Overlaps and gaps smaller than this area (m²) are ignored as numerical noise.
     """
@@ -74,7 +75,14 @@ class Settings:
     urban_rule: GridSizeRule = GridSizeRule(40, 400, 2500)
     national_rule: GridSizeRule = GridSizeRule(300, 500, 2500)
     sla_working_days: dict[str, int] = field(
-        default_factory=lambda: {"咨询": 3, "求助": 3, "投诉": 13, "举报": 13, "建议": 13}
+        default_factory=lambda: {
+            "咨询": 3,
+            "求助": 3,
+            "投诉": 13,
+            "举报": 13,
+            "建议": 13,
+            "巡查上报": 3,
+        }
     )
     boundary_tolerance_m2: float = 1.0
 

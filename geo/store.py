@@ -156,9 +156,12 @@ class PostGISStore:
             self.engine = create_engine(url, connect_args={"connect_timeout": 10})
             with self.engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-                conn.execute(text(
-                    f'CREATE TABLE IF NOT EXISTS "{self.schema}"._gridgov_versions '
-                    "(layer text PRIMARY KEY, version bigint NOT NULL, written_at timestamptz)"))
+                conn.execute(
+                    text(
+                        f'CREATE TABLE IF NOT EXISTS "{self.schema}"._gridgov_versions '
+                        "(layer text PRIMARY KEY, version bigint NOT NULL, written_at timestamptz)"
+                    )
+                )
         except Exception as exc:
             raise StoreError(
                 f"cannot open PostGIS store {self.location}: {exc}. Check DATABASE_URL, "
@@ -169,9 +172,13 @@ class PostGISStore:
         from sqlalchemy import text
 
         with self.engine.connect() as conn:
-            rows = conn.execute(text(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-                "AND table_name NOT LIKE '\\_%' ORDER BY table_name"), {"s": self.schema})
+            rows = conn.execute(
+                text(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
+                    "AND table_name NOT LIKE '\\_%' ORDER BY table_name"
+                ),
+                {"s": self.schema},
+            )
             return [r[0] for r in rows]
 
     def read(self, layer: str) -> pd.DataFrame:
@@ -181,9 +188,12 @@ class PostGISStore:
         if layer not in self.layers():
             raise StoreError(f"{self.location}: no table {layer!r}; it has {self.layers()}")
         with self.engine.connect() as conn:
-            geom = conn.execute(text(
-                "SELECT f_geometry_column FROM geometry_columns "
-                "WHERE f_table_schema = :s AND f_table_name = :t"), {"s": self.schema, "t": layer}
+            geom = conn.execute(
+                text(
+                    "SELECT f_geometry_column FROM geometry_columns "
+                    "WHERE f_table_schema = :s AND f_table_name = :t"
+                ),
+                {"s": self.schema, "t": layer},
             ).scalar()
             sql = f'SELECT * FROM "{self.schema}"."{layer}"'
             if geom:
@@ -201,17 +211,23 @@ class PostGISStore:
                 for name, frame in layers.items():
                     tmp = f"_new_{name}"[:63]
                     if isinstance(frame, gpd.GeoDataFrame):
-                        frame.to_postgis(tmp, conn, schema=self.schema, if_exists="replace",
-                                         index=False)
+                        frame.to_postgis(
+                            tmp, conn, schema=self.schema, if_exists="replace", index=False
+                        )
                     else:
-                        pd.DataFrame(frame).to_sql(tmp, conn, schema=self.schema,
-                                                   if_exists="replace", index=False)
+                        pd.DataFrame(frame).to_sql(
+                            tmp, conn, schema=self.schema, if_exists="replace", index=False
+                        )
                     conn.execute(text(f'DROP TABLE IF EXISTS "{self.schema}"."{name}"'))
                     conn.execute(text(f'ALTER TABLE "{self.schema}"."{tmp}" RENAME TO "{name}"'))
-                    conn.execute(text(
-                        f'INSERT INTO "{self.schema}"._gridgov_versions VALUES (:l, 1, now()) '
-                        "ON CONFLICT (layer) DO UPDATE SET version = "
-                        "_gridgov_versions.version + 1, written_at = now()"), {"l": name})
+                    conn.execute(
+                        text(
+                            f'INSERT INTO "{self.schema}"._gridgov_versions VALUES (:l, 1, now()) '
+                            "ON CONFLICT (layer) DO UPDATE SET version = "
+                            "_gridgov_versions.version + 1, written_at = now()"
+                        ),
+                        {"l": name},
+                    )
         except Exception as exc:
             raise StoreError(
                 f"{self.location}: saving failed, the previous version is kept ({exc})"
@@ -221,8 +237,9 @@ class PostGISStore:
         from sqlalchemy import text
 
         with self.engine.connect() as conn:
-            rows = conn.execute(text(
-                f'SELECT layer, version FROM "{self.schema}"._gridgov_versions ORDER BY layer'))
+            rows = conn.execute(
+                text(f'SELECT layer, version FROM "{self.schema}"._gridgov_versions ORDER BY layer')
+            )
             return ";".join(f"{a}={b}" for a, b in rows) or "empty"
 
 

@@ -1,0 +1,123 @@
+"""A county's layers loaded from a store and made ready for analysis and display."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.aggregate import with_deadlines
+from geo.settings import METRIC_CRS, Settings, get_settings
+from geo.store import Store, open_store
+
+CATEGORICAL = (
+    "source",
+    "request_type",
+    "category",
+    "subcategory",
+    "coord_sys",
+    "status",
+    "resolution_level",
+    "satisfaction",
+    "grid_code",
+    "village_code",
+    "town_code",
+    "assign_problem",
+)
+
+
+@dataclass
+class County:
+    """Everything a page needs about one county (all geometries in EPSG:4549).
+
+    Attributes
+    ----------
+    towns, villages, grids, service_points
+        The layers; ``households`` is read on demand (it is large).
+    issues
+        Issues with ``due_at`` and categorical code columns (fast filters and group-bys).
+    meta
+        Key/value metadata; ``synthetic`` is ``"true"`` for demo data.
+    as_of
+        "Now" for deadlines: the end of a demo's history, else the current time.
+    """
+
+    towns: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    service_points: gpd.GeoDataFrame
+    issues: gpd.GeoDataFrame
+    meta: dict[str, str]
+    store_location: str
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the data is the synthetic demo county."""
+        return self.meta.get("synthetic", "false") == "true"
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The reference time for deadlines and "last N days" windows."""
+        if self.synthetic and "as_of" in self.meta:
+            return pd.Timestamp(self.meta["as_of"])
+        return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None)
+
+
+def load_county(store: Store, settings: Settings | None = None) -> County:
+    """Read every layer of a county from ``store`` (and prepare the issues)."""
+    cfg = settings or get_settings()
+    layers = set(store.layers())
+    missing = [name for name in ("towns", "villages", "grids", "issues") if name not in layers]
+    if missing:
+        raise ValueError(f"{store.location}: missing layers {missing}; import them first")
+
+    def geo(name: str) -> gpd.GeoDataFrame:
+        frame = store.read(name)
+        assert isinstance(frame, gpd.GeoDataFrame)
+        return frame.to_crs(cfg.metric_crs) if frame.crs != METRIC_CRS else frame
+
+    issues = geo("issues")
+    for col in CATEGORICAL:
+        if col in issues.columns:
+            issues[col] = issues[col].fillna("").astype("category")
+    meta = {}
+    if "meta" in layers:
+        table = store.read("meta")
+        meta = dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+    return County(
+        towns=geo("towns"),
+        villages=geo("villages"),
+        grids=geo("grids"),
+        service_points=geo("service_points") if "service_points" in layers else gpd.GeoDataFrame(),
+        issues=gpd.GeoDataFrame(with_deadlines(issues, cfg.sla_working_days), crs=issues.crs),
+        meta=meta,
+        store_location=store.location,
+    )
+
+
+def default_store(
+    settings: Settings | None = None, progress: Callable[[float, str], None] | None = None
+) -> Store:
+    """The store the dashboard uses: PostGIS if configured, else the demo GeoPackage.
+
+    The demo GeoPackage is generated on first use (``python -m geo demo``); an empty PostGIS
+    database is seeded with the demo county so that the dashboard always has data.
+    """
+    cfg = settings or get_settings()
+    from geo.demo import DEMO_FILENAME, build_demo
+
+    path = Path(cfg.data_dir) / DEMO_FILENAME
+    if cfg.database_url:
+        store = open_store(cfg.database_url)
+        if "grids" not in store.layers():
+            if not path.exists():
+                build_demo(cfg.data_dir, progress=progress)
+            demo = open_store(path)
+            store.write({name: demo.read(name) for name in demo.layers()})
+        return store
+    if not path.exists():
+        build_demo(cfg.data_dir, progress=progress)
+    return open_store(path)

@@ -1,0 +1,364 @@
+"""Grid validation: every problem of a grid layer at once, per grid, each with a fix hint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from geo.errors import GridValidationError, Problem
+from geo.settings import GridSizeRule, Settings, get_settings
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass
+class GridReport:
+    """The outcome of :func:`validate_grids`.
+
+    Attributes
+    ----------
+    problems
+        Every problem found, errors first, in grid-code order.
+    n_grids
+        Number of grids checked.
+    """
+
+    problems: list[Problem] = field(default_factory=list)
+    n_grids: int = 0
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that must be fixed before the grids can be published."""
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems worth a look that do not block publishing."""
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return not self.errors
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per problem: code, severity, feature, message, hint."""
+        cols = ["code", "severity", "feature", "message", "hint"]
+        return pd.DataFrame([p.as_dict() for p in self.problems], columns=cols)
+
+    def raise_if_errors(self) -> None:
+        """Raise :class:`GridValidationError` listing every error, if there is any."""
+        if self.errors:
+            raise GridValidationError(self.problems)
+
+
+def validate_grids(
+    grids: gpd.GeoDataFrame,
+    *,
+    outline: BaseGeometry | None = None,
+    villages: gpd.GeoDataFrame | None = None,
+    settings: Settings | None = None,
+) -> GridReport:
+    """Check a grid layer against the topology, hierarchy and size rules.
+
+    Parameters
+    ----------
+    grids
+        Grid polygons in a projected CRS (metres) with ``grid_code`` and, ideally,
+        ``village_code``, ``town_code``, ``households``, ``residents``, ``grid_worker``.
+    outline
+        The county (or town) outline in the same CRS; gaps are measured against it. Without
+        it, only holes inside the union of the grids count as gaps.
+    villages
+        Village polygons with ``village_code`` (and ``kind`` 村/社区); enables the
+        "grid spans two villages" check and tells urban from rural grids.
+    settings
+        Size thresholds and tolerances (default: :func:`geo.settings.get_settings`).
+
+    Returns
+    -------
+    GridReport
+        All problems found; nothing is raised here (call ``report.raise_if_errors()``).
+    """
+    cfg = settings or get_settings()
+    tol = cfg.boundary_tolerance_m2
+    if grids.crs is not None and not grids.crs.is_projected:
+        raise ValueError(
+            f"grids must be in a metric CRS (got {grids.crs}); use to_crs('EPSG:4549')"
+        )
+    problems: list[Problem] = []
+    codes = _labels(grids)
+    geoms = grids.geometry.to_numpy()
+
+    def add(code: str, severity: str, i: int | str, message: str, hint: str) -> None:
+        feature = codes[i] if isinstance(i, (int, np.integer)) else i
+        problems.append(Problem(code, severity, str(feature), message, hint))
+
+    # Geometry: empty, wrong type, invalid.
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    types = shapely.get_type_id(geoms)
+    for i in np.flatnonzero(empty):
+        add(
+            "empty_geometry",
+            ERROR,
+            i,
+            "网格没有几何 / the grid has no geometry",
+            "draw its boundary or delete the row",
+        )
+    for i in np.flatnonzero(~empty & ~np.isin(types, [3, 6])):
+        add(
+            "not_polygon",
+            ERROR,
+            i,
+            f"几何类型为 {shapely.get_type_id(geoms[i])} 而非面 / geometry is not a polygon",
+            "grids must be polygons; convert lines to polygons in QGIS (Polygonize)",
+        )
+    valid = shapely.is_valid(geoms)
+    for i in np.flatnonzero(~empty & ~valid):
+        add(
+            "invalid_geometry",
+            ERROR,
+            i,
+            f"几何无效 / invalid geometry: {shapely.is_valid_reason(geoms[i])}",
+            "fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or shapely.make_valid)",
+        )
+    usable = ~empty & valid & np.isin(types, [3, 6])
+
+    # Codes and hierarchy.
+    if "grid_code" in grids.columns:
+        raw = grids["grid_code"]
+        for i in np.flatnonzero(raw.isna().to_numpy() | (raw.astype(str).str.strip() == "")):
+            add(
+                "missing_code",
+                ERROR,
+                i,
+                "缺少网格编码 / grid_code is empty",
+                "give every grid a unique hierarchical code (county+town+village+sequence)",
+            )
+        dup = raw.duplicated(keep=False) & raw.notna()
+        for code, idx in grids[dup].groupby("grid_code").groups.items():
+            add(
+                "duplicate_code",
+                ERROR,
+                str(code),
+                f"网格编码重复 {len(idx)} 次 / grid_code used by {len(idx)} grids (rows "
+                f"{', '.join(str(grids.index.get_loc(j) + 1) for j in idx)})",
+                "give each grid its own code",
+            )
+    for col, label in (("village_code", "村(居)编码"), ("town_code", "镇(区)编码")):
+        if col not in grids.columns:
+            add(
+                "missing_column",
+                ERROR,
+                "(layer)",
+                f"缺少列 {col} / no {col} column",
+                f"add {label} to every grid, or map it with --columns {col}=<column>",
+            )
+            continue
+        for i in np.flatnonzero(grids[col].isna().to_numpy() | (grids[col].astype(str) == "")):
+            add(
+                "missing_hierarchy",
+                ERROR,
+                i,
+                f"缺少{label} / {col} is empty",
+                "every grid belongs to exactly one village/community and town",
+            )
+    if {"grid_code", "village_code", "town_code"} <= set(grids.columns):
+        g, v, t = (
+            grids[c].fillna("").astype(str) for c in ("grid_code", "village_code", "town_code")
+        )
+        bad = [
+            i
+            for i, (a, b, c) in enumerate(zip(g, v, t, strict=True))
+            if a and b and c and not (a.startswith(b) and b.startswith(c))
+        ]
+        for i in bad:
+            add(
+                "code_not_hierarchical",
+                WARNING,
+                i,
+                f"编码不成层级 / grid_code {g.iloc[i]} does not start with village_code "
+                f"{v.iloc[i]}, or village_code not with town_code {t.iloc[i]}",
+                "use county(6)+town(3)+village(3)+sequence(3) codes",
+            )
+    if "grid_worker" not in grids.columns:
+        add(
+            "missing_column",
+            ERROR,
+            "(layer)",
+            "缺少网格员列 / no grid_worker column",
+            "every grid has a responsible grid worker; add the column",
+        )
+    else:
+        for i in np.flatnonzero(
+            grids["grid_worker"].isna().to_numpy()
+            | (grids["grid_worker"].astype(str).str.strip() == "")
+        ):
+            add(
+                "missing_worker",
+                ERROR,
+                i,
+                "未配备网格员 / no grid worker",
+                "assign a responsible grid worker",
+            )
+
+    # Topology: overlaps and gaps.
+    idx = np.flatnonzero(usable)
+    tree = shapely.STRtree(geoms[idx])
+    left, right = tree.query(geoms[idx], predicate="intersects")
+    keep = left < right
+    left, right = idx[left[keep]], idx[right[keep]]
+    if len(left):
+        area = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+        for a, b, ar in zip(left, right, area, strict=True):
+            if ar > tol:
+                for me, other in ((a, b), (b, a)):
+                    add(
+                        "overlap",
+                        ERROR,
+                        me,
+                        f"与网格 {codes[other]} 重叠 {ar:,.0f} m² / overlaps grid {codes[other]}",
+                        "move the shared boundary so each place belongs to one grid",
+                    )
+    union = shapely.union_all(geoms[idx]) if len(idx) else shapely.Polygon()
+    gap_parts: list[BaseGeometry] = []
+    if outline is not None:
+        gap_parts.extend(shapely.get_parts(shapely.difference(outline, union)))
+    else:
+        for part in shapely.get_parts(union):
+            gap_parts.extend(shapely.Polygon(r) for r in part.interiors)
+    seen: set[bytes] = set()
+    for gap in gap_parts:
+        if gap.area <= tol or gap.wkb in seen:
+            continue
+        seen.add(gap.wkb)
+        near = idx[tree.query(gap, predicate="intersects")]
+        names = ", ".join(sorted(codes[j] for j in near)[:6]) or "—"
+        c = gap.representative_point()
+        add(
+            "gap",
+            ERROR,
+            f"gap@{c.x:.0f},{c.y:.0f}",
+            f"网格间空隙 {gap.area:,.0f} m²，邻近网格 {names} / gap not covered by any grid "
+            f"(near {names})",
+            "extend a neighbouring grid to cover it",
+        )
+
+    # A grid must lie in one village.
+    kinds: dict[str, str] = {}
+    if villages is not None and "village_code" in villages.columns:
+        if "kind" in villages.columns:
+            kinds = dict(
+                zip(villages.village_code.astype(str), villages.kind.astype(str), strict=True)
+            )
+        _check_villages(grids, geoms, usable, villages, codes, add, tol)
+
+    # Size against the county's rules.
+    if "households" in grids.columns:
+        hh = pd.to_numeric(grids["households"], errors="coerce").to_numpy()
+        res = (
+            pd.to_numeric(grids["residents"], errors="coerce").to_numpy()
+            if "residents" in grids.columns
+            else np.full(len(grids), np.nan)
+        )
+        for i in range(len(grids)):
+            rule, kind = _rule_for(grids, i, kinds, cfg)
+            if np.isfinite(hh[i]) and not rule.min_households <= hh[i] <= rule.max_households:
+                add(
+                    "size_households",
+                    WARNING,
+                    i,
+                    f"{int(hh[i])} 户，超出{kind}网格标准 {rule.min_households}–"
+                    f"{rule.max_households} 户 / households outside the {kind} standard",
+                    "split a large grid or merge a small one with a neighbour",
+                )
+            if np.isfinite(res[i]) and res[i] > rule.max_residents:
+                add(
+                    "size_residents",
+                    WARNING,
+                    i,
+                    f"{int(res[i])} 人，超过 {rule.max_residents} 人 / more residents than allowed",
+                    "split the grid",
+                )
+    order = {ERROR: 0, WARNING: 1}
+    problems.sort(key=lambda p: (order[p.severity], p.feature, p.code))
+    return GridReport(problems, len(grids))
+
+
+def _labels(grids: gpd.GeoDataFrame) -> np.ndarray:
+    """Grid code, or ``row N`` when the code is missing."""
+    if "grid_code" not in grids.columns:
+        return np.array([f"row {i + 1}" for i in range(len(grids))], dtype=object)
+    raw = grids["grid_code"].to_numpy(dtype=object)
+    return np.array(
+        [str(c) if isinstance(c, str) and c.strip() else f"row {i + 1}" for i, c in enumerate(raw)],
+        dtype=object,
+    )
+
+
+def _rule_for(
+    grids: gpd.GeoDataFrame, i: int, kinds: dict[str, str], cfg: Settings
+) -> tuple[GridSizeRule, str]:
+    kind = ""
+    if "area_type" in grids.columns:
+        kind = str(grids["area_type"].iloc[i])
+    elif "village_code" in grids.columns:
+        kind = {"社区": "城镇", "村": "农村"}.get(
+            kinds.get(str(grids["village_code"].iloc[i]), ""), ""
+        )
+    if kind == "城镇":
+        return cfg.urban_rule, "城镇"
+    return cfg.rural_rule, "农村"
+
+
+def _check_villages(
+    grids: gpd.GeoDataFrame,
+    geoms: np.ndarray,
+    usable: np.ndarray,
+    villages: gpd.GeoDataFrame,
+    codes: np.ndarray,
+    add,
+    tol: float,
+) -> None:  # type: ignore[no-untyped-def]
+    vgeoms = villages.geometry.to_numpy()
+    vcodes = villages["village_code"].astype(str).to_numpy()
+    vtree = shapely.STRtree(vgeoms)
+    gi, vi = vtree.query(geoms, predicate="intersects")
+    sel = usable[gi]
+    gi, vi = gi[sel], vi[sel]
+    area = shapely.area(shapely.intersection(geoms[gi], vgeoms[vi]))
+    frame = pd.DataFrame({"g": gi, "v": vi, "area": area})
+    frame = frame[frame.area > tol]
+    declared = (
+        grids["village_code"].astype(str).to_numpy()
+        if "village_code" in grids.columns
+        else np.full(len(grids), "")
+    )
+    for g, part in frame.groupby("g"):
+        inside = list(vcodes[part.v.to_numpy()])
+        if len(inside) > 1:
+            shares = ", ".join(
+                f"{vcodes[v]} {a:,.0f} m²" for v, a in zip(part.v, part.area, strict=True)
+            )
+            add(
+                "spans_villages",
+                ERROR,
+                int(g),
+                f"跨越 {len(inside)} 个村(居) / spans {len(inside)} villages ({shares})",
+                "cut the grid along the village boundary, or move the boundary",
+            )
+        elif declared[g] and inside[0] != declared[g]:
+            add(
+                "wrong_village",
+                ERROR,
+                int(g),
+                f"位于村(居) {inside[0]}，但登记为 {declared[g]} / lies in village {inside[0]} "
+                f"but says {declared[g]}",
+                "correct village_code or the boundary",
+            )
