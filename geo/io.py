@@ -11,6 +11,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from geo import crs as webmap
 from geo.errors import InputFileError
@@ -211,6 +212,15 @@ def read_layer(
     return out
 
 
+def read_outline(spec: str | Path, *, crs: str | None = None) -> shapely.Geometry:
+    """Read an outline file (any polygon layer) as one geometry in EPSG:4549."""
+    path, layer = split_spec(spec)
+    if not path.exists():
+        raise InputFileError(str(spec), "file not found / 文件不存在", "check the path")
+    frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(METRIC_CRS)
+    return shapely.union_all(frame.geometry.to_numpy())
+
+
 def _code_text(value: object) -> object:
     """Codes as text: keep leading zeros, drop a float's ``.0`` that Excel adds."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
@@ -372,3 +382,32 @@ def _convert_webmap_points(frame: gpd.GeoDataFrame, coords: str, where: str) -> 
     out = frame.copy()
     out["geometry"] = gpd.points_from_xy(x, y, crs=DISPLAY_CRS)
     return out.set_crs(DISPLAY_CRS, allow_override=True)
+
+
+def write_output(frame: pd.DataFrame, out: str | Path, *, layer: str = "data") -> Path:
+    """Write a result table by the file's extension (CSV in UTF-8 with BOM for Excel).
+
+    ``.csv``/``.xlsx`` drop the geometry (lon/lat columns stay); ``.gpkg``, ``.geojson`` and
+    ``.parquet`` keep it (GeoJSON in WGS84 as the format requires).
+    """
+    path, named_layer = split_spec(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    suffix = path.suffix.lower()
+    table = pd.DataFrame(frame.drop(columns="geometry", errors="ignore"))
+    if suffix == ".csv":
+        table.to_csv(path, index=False, encoding="utf-8-sig")
+    elif suffix == ".xlsx":
+        table.to_excel(path, index=False)
+    elif suffix in (".gpkg", ".geojson", ".json", ".parquet"):
+        geo = frame if isinstance(frame, gpd.GeoDataFrame) else gpd.GeoDataFrame(frame)
+        if suffix == ".parquet":
+            geo.to_parquet(path)
+        elif suffix == ".gpkg":
+            pyogrio.write_dataframe(geo, path, layer=named_layer or layer, driver="GPKG")
+        else:
+            pyogrio.write_dataframe(geo.to_crs(DISPLAY_CRS), path, driver="GeoJSON")
+    else:
+        raise InputFileError(
+            str(out), f"cannot write {suffix!r}", "use .csv, .xlsx, .gpkg, .geojson or .parquet"
+        )
+    return path

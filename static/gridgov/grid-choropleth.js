@@ -123,7 +123,11 @@
         th.textContent = field[1];
         td.textContent = formatValue(props[field[0]], noData);
         row.appendChild(th);
+        // whitespace between table cells is not drawn, but keeps the text
+        // that streamlit-folium reports (last_object_clicked_tooltip) readable
+        row.appendChild(document.createTextNode("\t"));
         row.appendChild(td);
+        row.appendChild(document.createTextNode("\n"));
       });
       return table;
     };
