@@ -1,0 +1,13 @@
+"""GridGov 网格治理一张图: the door — page config, language, shared sidebar, navigation."""
+
+import streamlit as st
+
+from pages._common import language_switch, tr
+
+st.set_page_config(page_title="GridGov 网格治理一张图", page_icon="🗺️", layout="wide")
+language_switch()
+t = tr()
+pages = [
+    st.Page("pages/overview.py", title=t("page_overview"), icon="🗺️", default=True),
+]
+st.navigation(pages).run()

@@ -1,0 +1,101 @@
+"""Shared UI plumbing for every page: language, data loading, the sidebar filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+import streamlit as st
+
+from geo.aggregate import IssueFilter
+from geo.county import County, default_store, load_county
+from geo.i18n import LANGUAGES, translator
+from geo.store import Store, open_store
+
+
+def lang() -> str:
+    """The current UI language (``zh`` by default)."""
+    return str(st.session_state.get("lang", "zh"))
+
+
+def tr() -> Callable[[str], str]:
+    """Translator for the current language."""
+    return translator(lang())
+
+
+def language_switch() -> None:
+    """A sidebar switch between Chinese and English."""
+    st.sidebar.radio(
+        "语言 / Language", list(LANGUAGES), key="lang", format_func=LANGUAGES.__getitem__,
+        horizontal=True,
+    )
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> Store:
+    bar = st.progress(0.0, text=translator(lang())("building_demo"))
+    store = default_store(progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+    bar.empty()
+    return store
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _county(location: str, version: str) -> County:
+    return load_county(open_store(location))
+
+
+def county() -> County:
+    """The county in the store, loaded once per store version (shared, do not mutate)."""
+    store = _store()
+    return _county(store.location, store.version())
+
+
+def synthetic_banner(data: County) -> None:
+    """Say so on screen when the data is the synthetic demo."""
+    if data.synthetic:
+        st.warning(tr()("synthetic_banner"), icon="⚠️")
+
+
+def sidebar_filters(data: County) -> IssueFilter:
+    """Town/village, date range, category and source filters shared by every page."""
+    t = tr()
+    sb = st.sidebar
+    sb.subheader(t("filters"))
+    towns = data.towns.sort_values("town_code")
+    town_names = dict(zip(towns.town_code, towns.town_name, strict=True))
+    town = sb.selectbox(
+        t("town"), [None, *town_names], key="town",
+        format_func=lambda c: t("all") if c is None else town_names[c],
+    )
+    village = None
+    if town:
+        vs = data.villages[data.villages.town_code == town].sort_values("village_code")
+        names = dict(zip(vs.village_code, vs.village_name, strict=True))
+        if st.session_state.get("village") not in (None, *names):
+            st.session_state["village"] = None
+        village = sb.selectbox(
+            t("village"), [None, *names], key="village",
+            format_func=lambda c: t("all") if c is None else names[c],
+        )
+    end = data.as_of.date()
+    first = data.issues["received_at"].min().date()
+    picked = sb.date_input(
+        t("date_range"), value=(end - dt.timedelta(days=29), end), min_value=first,
+        max_value=end, key="dates",
+    )
+    start, stop = (picked if isinstance(picked, tuple) and len(picked) == 2 else (picked, picked))
+    categories = sb.multiselect(
+        t("category"), list(data.issues["category"].cat.categories), key="categories",
+        placeholder=t("all"),
+    )
+    sources = sb.multiselect(
+        t("source"), list(data.issues["source"].cat.categories), key="sources",
+        placeholder=t("all"),
+    )
+    sb.caption(f"{t('as_of')} {data.as_of:%Y-%m-%d %H:%M} · {t('data_source')}: "
+               f"{data.store_location.split('/')[-1]}")
+    return IssueFilter(
+        start=pd.Timestamp(start), end=pd.Timestamp(stop), categories=tuple(categories),
+        sources=tuple(sources), town_code=town, village_code=village,
+    )
