@@ -1,30 +1,37 @@
-"""Payload of the Overview map for 3,689 grids: GridGov's TopoJSON layer against folium's GeoJson, same run.
+"""Overview map payload for 3,689 grids: GridGov's packed TopoJSON layer vs folium GeoJson.
 
 Builds a synthetic coverage (3,689 Voronoi cells clipped to the real Sheyang
 outline, seeded), dissolves it into 238 villages and 15 towns, renders the full
-map HTML both ways and prints sizes, build times and ratios.
+map HTML both ways (GridGov: layers.offline.base_map + layers.choropleth.grid_choropleth;
+peer: folium.GeoJson + GeoJsonTooltip + style_function, the default folium way)
+and prints sizes, build times (median of 3) and ratios. If the optional PyPI
+package ``topojson`` is importable it also times it against layers.topology.
 
 Run: ``python bench/bench_payload.py`` from the repository root.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import folium
 import geopandas as gpd
 import numpy as np
-import pandas as pd
 import shapely
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from layers.choropleth import OutlineSpec, grid_choropleth  # noqa: E402
+from layers.choropleth import GridChoropleth, OutlineSpec, grid_choropleth  # noqa: E402
+from layers.classify import ClassBreaks  # noqa: E402
 from layers.offline import base_map  # noqa: E402
 from layers.topology import encode_topology  # noqa: E402
 
@@ -34,6 +41,8 @@ if not OUTLINE.exists():
 METRIC_CRS = 4549
 N_GRIDS, N_VILLAGES = 3_689, 238
 BUDGET_BYTES = 600_000
+REPEATS = 3
+T = TypeVar("T")
 TOWNS = [
     "合德镇", "临海镇", "千秋镇", "四明镇", "海河镇", "海通镇", "兴桥镇", "新坍镇",
     "长荡镇", "盘湾镇", "特庸镇", "洋马镇", "黄沙港镇", "射阳经济开发区", "射阳港经济开发区",
@@ -68,16 +77,22 @@ def synthetic_county(seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame,
     grids["town"] = town_of_village[grids["village"]]
     grids = grids.sort_values(["town", "village"], kind="stable").reset_index(drop=True)
     grids["seq"] = grids.groupby("village").cumcount() + 1
+    village_no = grids.groupby("town")["village"].rank(method="dense").astype(int)
     town_name = np.asarray(TOWNS, dtype=object)[grids["town"]]
+    # county 320924 + town 101.. + village 200.. + grid 001.. (15 digits, as Beijing's DB11)
     grids["grid_code"] = [
-        f"320924{101 + t:03d}{201 + v:03d}{s:03d}" for t, v, s in zip(grids["town"], grids["village"], grids["seq"])
+        f"320924{101 + t:03d}{200 + v:03d}{s:03d}"
+        for t, v, s in zip(grids["town"], village_no, grids["seq"], strict=True)
     ]
     grids["grid_name"] = [
-        f"{tn}{village_names[v]}第{s}网格" for tn, v, s in zip(town_name, grids["village"], grids["seq"])
+        f"{tn}{village_names[v]}第{s}网格"
+        for tn, v, s in zip(town_name, grids["village"], grids["seq"], strict=True)
     ]
     grids["worker"] = [
         _SURNAMES[a] + _GIVEN[b] + (_GIVEN[c] if c % 2 else "")
-        for a, b, c in rng.integers([0, 0, 0], [len(_SURNAMES), len(_GIVEN), len(_GIVEN)], size=(len(grids), 3))
+        for a, b, c in rng.integers(
+            [0, 0, 0], [len(_SURNAMES), len(_GIVEN), len(_GIVEN)], size=(len(grids), 3)
+        )
     ]
     grids["households"] = rng.integers(40, 251, size=len(grids))
     grids["open_issues"] = rng.poisson(lam=rng.gamma(2.0, 2.0, size=len(grids)))
@@ -86,12 +101,14 @@ def synthetic_county(seed: int = 0) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame,
 
     villages = grids.dissolve(by=["town_name", "village_name"], method="coverage", as_index=False)
     villages = villages[["town_name", "village_name", "geometry"]]
-    towns = villages.dissolve(by="town_name", method="coverage", as_index=False)[["town_name", "geometry"]]
+    towns = villages.dissolve(by="town_name", method="coverage", as_index=False)[
+        ["town_name", "geometry"]
+    ]
     return grids.drop(columns=["village", "town", "seq"]), villages, towns
 
 
 def _points_in(polygon: shapely.Geometry, n: int, rng: np.random.Generator) -> np.ndarray:
-    minx, miny, maxx, maxy = polygon.bounds
+    minx, miny, maxx, maxy = shapely.bounds(polygon)
     shapely.prepare(polygon)
     found = np.zeros((0, 2))
     while len(found) < n:
@@ -108,7 +125,9 @@ def _nearest(points: np.ndarray, centres: np.ndarray) -> np.ndarray:
 def _village_names(rng: np.random.Generator, n: int) -> list[str]:
     names: list[str] = []
     while len(names) < n:
-        name = "".join(rng.choice(list(_VILLAGE_CHARS), size=2)) + ("村" if rng.random() < 0.8 else "社区")
+        name = "".join(rng.choice(list(_VILLAGE_CHARS), size=2)) + (
+            "村" if rng.random() < 0.8 else "社区"
+        )
         if name not in names:
             names.append(name)
     return names
@@ -125,7 +144,7 @@ TOOLTIP_FIELDS = {
 
 def gridgov_map(
     grids: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame
-) -> tuple[folium.Map, object]:
+) -> tuple[folium.Map, GridChoropleth]:
     """The Overview map as the page builds it."""
     m = base_map(bounds_wgs84=tuple(towns.to_crs(4326).total_bounds))
     layer = grid_choropleth(
@@ -134,87 +153,129 @@ def gridgov_map(
         value_column="open_issues",
         tooltip_fields=TOOLTIP_FIELDS,
         legend_title="未办结事项（件）",
-        outlines=[OutlineSpec.villages(villages), OutlineSpec.towns(towns, name_column="town_name")],
+        outlines=[
+            OutlineSpec.villages(villages),
+            OutlineSpec.towns(towns, name_column="town_name"),
+        ],
     )
     return m, layer
 
 
 def folium_peer_map(
-    grids: gpd.GeoDataFrame, villages: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, breaks: object
+    grids: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame | None,
+    towns: gpd.GeoDataFrame | None,
+    breaks: ClassBreaks,
 ) -> folium.Map:
     """The same map the default folium way: GeoJson + GeoJsonTooltip + style_function."""
     g84 = grids.to_crs(4326)
-    colour = dict(zip(g84["grid_code"], np.asarray(breaks.colors)[breaks.classify(g84["open_issues"])]))  # type: ignore[attr-defined]
-    minx, miny, maxx, maxy = towns.to_crs(4326).total_bounds
+    classes = breaks.classify(g84["open_issues"].to_numpy())
+    colour = dict(zip(g84["grid_code"], np.asarray(breaks.colors)[classes], strict=True))
+    minx, miny, maxx, maxy = g84.total_bounds
     m = folium.Map(tiles=None)
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     folium.GeoJson(
         g84[[*TOOLTIP_FIELDS, "geometry"]],
         style_function=lambda f: {
-            "fillColor": colour[f["properties"]["grid_code"]], "color": "#ffffff", "weight": 0.5, "fillOpacity": 0.85,
+            "fillColor": colour[f["properties"]["grid_code"]],
+            "color": "#ffffff",
+            "weight": 0.5,
+            "fillOpacity": 0.85,
         },
-        tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP_FIELDS), aliases=list(TOOLTIP_FIELDS.values())),
+        tooltip=folium.GeoJsonTooltip(
+            fields=list(TOOLTIP_FIELDS), aliases=list(TOOLTIP_FIELDS.values())
+        ),
     ).add_to(m)
-    folium.GeoJson(villages.to_crs(4326)[["geometry"]], style_function=lambda f: {"color": "#5f6b7a", "weight": 1, "fill": False}).add_to(m)
-    folium.GeoJson(
-        towns.to_crs(4326)[["town_name", "geometry"]],
-        style_function=lambda f: {"color": "#1f2d3d", "weight": 3, "fill": False},
-        tooltip=folium.GeoJsonTooltip(fields=["town_name"], labels=False),
-    ).add_to(m)
+    if villages is not None:
+        folium.GeoJson(
+            villages.to_crs(4326)[["geometry"]],
+            style_function=lambda f: {"color": "#5f6b7a", "weight": 1, "fill": False},
+        ).add_to(m)
+    if towns is not None:
+        folium.GeoJson(
+            towns.to_crs(4326)[["town_name", "geometry"]],
+            style_function=lambda f: {"color": "#1f2d3d", "weight": 3, "fill": False},
+            tooltip=folium.GeoJsonTooltip(fields=["town_name"], labels=False),
+        ).add_to(m)
     return m
 
 
-def _timed_html(build) -> tuple[int, float, object]:  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
-    result = build()
-    m = result[0] if isinstance(result, tuple) else result
-    html = m.get_root().render()
-    return len(html.encode()), time.perf_counter() - t0, result
+def _median_time(run: Callable[[], T]) -> tuple[float, T]:
+    times, result = [], None
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        result = run()
+        times.append(time.perf_counter() - t0)
+    assert result is not None
+    return statistics.median(times), result
+
+
+def _html_bytes(m: folium.Map) -> int:
+    return len(m.get_root().render().encode())
+
+
+def _topojson_package_seconds(layers: dict[str, gpd.GeoDataFrame]) -> float | None:
+    """Time the PyPI topojson package on the same layers, if it is installed."""
+    if importlib.util.find_spec("topojson") is None:
+        return None
+    import topojson
+
+    frames = list(layers.values())
+    seconds, _ = _median_time(
+        lambda: topojson.Topology(frames, object_name=list(layers), prequantize=True).to_dict()
+    )
+    return seconds
 
 
 def main() -> None:
     t0 = time.perf_counter()
     grids, villages, towns = synthetic_county()
-    print(f"synthetic county: {len(grids):,} grids, {len(villages)} villages, {len(towns)} towns "
-          f"(EPSG:{METRIC_CRS}, seed 0, {time.perf_counter() - t0:.2f} s)")  # fmt: skip
+    print(
+        f"synthetic county: {len(grids):,} grids, {len(villages)} villages, {len(towns)} towns "
+        f"(Voronoi in EPSG:{METRIC_CRS}, seed 0; {time.perf_counter() - t0:.2f} s)"
+    )
 
-    ours_bytes, ours_s, (m, layer) = _timed_html(lambda: gridgov_map(grids, villages, towns))
+    def ours() -> tuple[int, GridChoropleth]:
+        m, layer = gridgov_map(grids, villages, towns)
+        return _html_bytes(m), layer
+
+    ours_s, (ours_bytes, layer) = _median_time(ours)
+    peer_s, peer_bytes = _median_time(
+        lambda: _html_bytes(folium_peer_map(grids, villages, towns, layer.breaks))
+    )
+    peer_grids_bytes = _html_bytes(folium_peer_map(grids, None, None, layer.breaks))
     payload_bytes = len(layer.payload_js.encode())
-    peer_bytes, peer_s, _ = _timed_html(lambda: folium_peer_map(grids, villages, towns, layer.breaks))
-    grids_only_bytes, _, _ = _timed_html(
-        lambda: _grids_only_peer(grids, layer.breaks)
-    )
 
-    topo = encode_topology(
-        {"grids": grids.to_crs(4326), "villages": villages.to_crs(4326), "towns": towns.to_crs(4326)},
-        properties={"grids": list(dict.fromkeys(["grid_code", "open_issues", *TOOLTIP_FIELDS]))},
-    )
-    plain_topo_bytes = len(json.dumps(topo, ensure_ascii=False, separators=(",", ":")).encode())
+    layers84 = {
+        "grids": grids.to_crs(4326),
+        "villages": villages.to_crs(4326),
+        "towns": towns.to_crs(4326),
+    }
+    columns = list(dict.fromkeys(["grid_code", "open_issues", *TOOLTIP_FIELDS]))
+    topo_s, topo = _median_time(lambda: encode_topology(layers84, properties={"grids": columns}))
+    plain_bytes = len(json.dumps(topo, ensure_ascii=False, separators=(",", ":")).encode())
+    package_s = _topojson_package_seconds(layers84)
 
-    mb = 1e6
-    print(f"GridGov map HTML (grids + villages + towns + legend): {ours_bytes:>10,} B  {ours_bytes / mb:.3f} MB  "
-          f"built in {ours_s:.2f} s")  # fmt: skip
-    print(f"  of which packed TopoJSON payload:                  {payload_bytes:>10,} B  "
-          f"({len(topo['arcs']):,} shared arcs)")  # fmt: skip
-    print(f"  same topology as plain TopoJSON (for reference):   {plain_topo_bytes:>10,} B")
-    print(f"folium peer, same map (GeoJson+GeoJsonTooltip+style_function): {peer_bytes:>10,} B  "
-          f"{peer_bytes / mb:.3f} MB  built in {peer_s:.2f} s")  # fmt: skip
-    print(f"folium peer, grids layer only:                       {grids_only_bytes:>10,} B")
-    print(f"ratio GridGov / folium peer: {ours_bytes / peer_bytes:.3f}  (peer is {peer_bytes / ours_bytes:.1f}x larger)")
+    rows = [
+        ("GridGov map HTML (grids, villages, towns, legend)", ours_bytes, ours_s),
+        ("  of which the packed TopoJSON payload", payload_bytes, None),
+        ("  same topology written as plain TopoJSON", plain_bytes, None),
+        ("folium peer: same map, GeoJson+GeoJsonTooltip+style_fn", peer_bytes, peer_s),
+        ("folium peer: grids layer only", peer_grids_bytes, None),
+    ]
+    print(f"{'':56} {'bytes':>11} {'MB':>7} {'build s':>8}")
+    for label, size, seconds in rows:
+        took = f"{seconds:8.2f}" if seconds is not None else ""
+        print(f"{label:56} {size:>11,} {size / 1e6:7.3f} {took}")
+    print(f"shared arcs: {len(topo['arcs']):,}; encode_topology {topo_s:.2f} s", end="")
+    print(f"; PyPI topojson on the same layers {package_s:.2f} s" if package_s else "")
+    print(
+        f"ratio GridGov / folium peer: {ours_bytes / peer_bytes:.3f} "
+        f"(peer {peer_bytes / ours_bytes:.1f}x larger); "
+        f"build time ratio {ours_s / peer_s:.2f}"
+    )
     verdict = "within" if ours_bytes <= BUDGET_BYTES else "OVER"
-    print(f"budget {BUDGET_BYTES:,} B: {verdict} ({ours_bytes / BUDGET_BYTES:.0%} of budget)")
-
-
-def _grids_only_peer(grids: gpd.GeoDataFrame, breaks: object) -> folium.Map:
-    g84 = grids.to_crs(4326)
-    colour = dict(zip(g84["grid_code"], np.asarray(breaks.colors)[breaks.classify(g84["open_issues"])]))  # type: ignore[attr-defined]
-    m = folium.Map(tiles=None)
-    folium.GeoJson(
-        g84[[*TOOLTIP_FIELDS, "geometry"]],
-        style_function=lambda f: {"fillColor": colour[f["properties"]["grid_code"]], "weight": 0.5},
-        tooltip=folium.GeoJsonTooltip(fields=list(TOOLTIP_FIELDS), aliases=list(TOOLTIP_FIELDS.values())),
-    ).add_to(m)
-    return m
+    print(f"budget {BUDGET_BYTES:,} B: {verdict} ({ours_bytes / BUDGET_BYTES:.0%} of it)")
 
 
 if __name__ == "__main__":

@@ -171,8 +171,9 @@ def _exact(tree: shapely.STRtree, order: np.ndarray, x: np.ndarray, y: np.ndarra
 def grid_index(grids: gpd.GeoDataFrame, *, cell_m: float = 20.0) -> GridIndex:
     """Build a :class:`GridIndex` for a grid layer in a projected CRS, ties to the smallest code."""
     if grids.crs is None or not grids.crs.is_projected:
+        got = None if grids.crs is None else grids.crs.to_string()  # one line, not the repr
         raise ValueError(
-            f"grids must be in a projected (metric) CRS, got {grids.crs!r}; "
+            f"grids must be in a projected (metric) CRS, got {got}; "
             "reproject first, e.g. grids.to_crs('EPSG:4549')"
         )
     codes = grids["grid_code"].astype(str).to_numpy()
@@ -208,7 +209,10 @@ def assign_events(
     if events.crs is not None and grids.crs is not None and events.crs != grids.crs:
         geom = geom.to_crs(grids.crs)
     arr = geom.to_numpy()
-    x, y = shapely.get_x(arr), shapely.get_y(arr)  # NaN for missing or empty points
+    # NaN for missing or empty points (GEOS refuses getX on an empty point, so skip those).
+    x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
+    has_xy = ~shapely.is_empty(arr)
+    x[has_xy], y[has_xy] = shapely.get_x(arr[has_xy]), shapely.get_y(arr[has_xy])
     pos = index.lookup(x, y)
     hit = pos >= 0
     out = pd.DataFrame(index=events.index)

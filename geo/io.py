@@ -107,16 +107,21 @@ def _norm(name: str) -> str:
 def _rename(frame: pd.DataFrame, columns: Mapping[str, str], path: str) -> pd.DataFrame:
     """Map the file's headers to ours: explicit pairs first, then known aliases."""
     rename: dict[str, str] = {}
-    missing = [theirs for theirs in columns.values() if theirs not in frame.columns]
-    if missing:
+    # One --columns serves every input of a command (grid_code=WGBM,lon=经度 for the grids and
+    # the events), so a pair naming a column this file lacks is skipped; a mapping that fits
+    # nothing in the file is an error (a wrong file or a typo).
+    present = {ours: theirs for ours, theirs in columns.items() if theirs in frame.columns}
+    if columns and not present:
         raise InputFileError(
             path,
-            f"--columns names column(s) {missing} that the file does not have",
+            f"--columns names column(s) {list(columns.values())} that the file does not have",
             f"the file's columns are {[c for c in frame.columns if c != 'geometry']}",
         )
-    rename.update({theirs: ours for ours, theirs in columns.items()})
+    rename.update({theirs: ours for ours, theirs in present.items()})
     taken = set(rename.values()) | {c for c in frame.columns if c in ALIASES}
     lookup = {_norm(alias): ours for ours, aliases in ALIASES.items() for alias in aliases}
+    # Shapefile (DBF) field names stop at 10 characters: grid_worker arrives as grid_worke.
+    lookup.update({_norm(ours[:10]): ours for ours in ALIASES if _norm(ours[:10]) not in lookup})
     for col in frame.columns:
         ours = lookup.get(_norm(col))
         if col not in rename and ours and ours not in taken and col != ours:
@@ -227,7 +232,10 @@ def _code_text(value: object) -> object:
         return None
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value).strip()
+    if re.fullmatch(r"\d+\.0+", text):  # the same float written out as text (CSV)
+        return text.split(".", 1)[0]
+    return text
 
 
 def _read_table(path: Path) -> pd.DataFrame:

@@ -12,13 +12,17 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
 from geo.errors import GridGovError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 _LAYER_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -58,6 +62,25 @@ def _check_name(layer: str) -> str:
     return layer
 
 
+def _check_values(layer: str, frame: pd.DataFrame) -> None:
+    """Refuse dicts, lists, sets and tuples in a column, the same way in every store.
+
+    PostGIS cannot store them and a GeoPackage would silently keep their ``repr`` text.
+    """
+    for i, column in enumerate(frame.columns):
+        values = frame.iloc[:, i]
+        if values.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "mixed":
+            continue  # the common case, checked without a Python loop
+        nested = values.map(lambda v: isinstance(v, (dict, list, set, tuple)))
+        if nested.any():
+            row = int(np.flatnonzero(nested.to_numpy(dtype=bool))[0]) + 1
+            raise StoreError(
+                f"layer {layer!r}: column {column!r} holds {type(values[nested].iloc[0]).__name__}"
+                f" values (first in row {row}); a table holds one number, text or date per "
+                "cell: convert the column to text (e.g. json.dumps) or split it into columns"
+            )
+
+
 class GeoPackageStore:
     """Layers in one GeoPackage file (opens in QGIS).
 
@@ -82,8 +105,9 @@ class GeoPackageStore:
         return pyogrio.read_dataframe(self.path, layer=layer, use_arrow=True)
 
     def write(self, layers: Mapping[str, pd.DataFrame]) -> None:
-        for name in layers:
+        for name, frame in layers.items():
             _check_name(name)
+            _check_values(name, frame)
         write_geopackage(self.path, layers, keep_existing=True)
 
     def version(self) -> str:
@@ -149,11 +173,14 @@ class PostGISStore:
     def __init__(self, url: str, *, schema: str = "public") -> None:
         from sqlalchemy import create_engine, text
 
-        self.url = url
+        self.url = url = _with_driver(url)
         self.schema = _check_name(schema)
         self.location = _redact(url)
         try:
-            self.engine = create_engine(url, connect_args={"connect_timeout": 10})
+            # hide_parameters: a failed INSERT must not echo callers' names and phones.
+            self.engine = create_engine(
+                url, connect_args={"connect_timeout": 10}, hide_parameters=True
+            )
             with self.engine.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
                 conn.execute(
@@ -204,12 +231,15 @@ class PostGISStore:
     def write(self, layers: Mapping[str, pd.DataFrame]) -> None:
         from sqlalchemy import text
 
-        for name in layers:
+        for name, frame in layers.items():
             _check_name(name)
+            _check_values(name, frame)
         try:
             with self.engine.begin() as conn:  # one transaction: all layers or none
                 for name, frame in layers.items():
                     tmp = f"_new_{name}"[:63]
+                    # A table written before this fix may still carry idx__new_<name>_...
+                    self._rename_indexes(conn, name, tmp, name)
                     if isinstance(frame, gpd.GeoDataFrame):
                         frame.to_postgis(
                             tmp, conn, schema=self.schema, if_exists="replace", index=False
@@ -220,6 +250,9 @@ class PostGISStore:
                         )
                     conn.execute(text(f'DROP TABLE IF EXISTS "{self.schema}"."{name}"'))
                     conn.execute(text(f'ALTER TABLE "{self.schema}"."{tmp}" RENAME TO "{name}"'))
+                    # Its spatial index is still named after the temporary table; free that
+                    # name, or the next save cannot create idx__new_<name>_geometry again.
+                    self._rename_indexes(conn, name, tmp, name)
                     conn.execute(
                         text(
                             f'INSERT INTO "{self.schema}"._gridgov_versions VALUES (:l, 1, now()) '
@@ -233,6 +266,19 @@ class PostGISStore:
                 f"{self.location}: saving failed, the previous version is kept ({exc})"
             ) from exc
 
+    def _rename_indexes(self, conn: Connection, table: str, old: str, new: str) -> None:
+        """Rename the indexes of ``table`` whose names contain ``old`` to contain ``new``."""
+        from sqlalchemy import text
+
+        rows = conn.execute(
+            text("SELECT indexname FROM pg_indexes WHERE schemaname = :s AND tablename = :t"),
+            {"s": self.schema, "t": table},
+        ).all()
+        for (index,) in rows:
+            if old in index:
+                renamed = index.replace(old, new, 1)[:63]
+                conn.execute(text(f'ALTER INDEX "{self.schema}"."{index}" RENAME TO "{renamed}"'))
+
     def version(self) -> str:
         from sqlalchemy import text
 
@@ -241,6 +287,14 @@ class PostGISStore:
                 text(f'SELECT layer, version FROM "{self.schema}"._gridgov_versions ORDER BY layer')
             )
             return ";".join(f"{a}={b}" for a, b in rows) or "empty"
+
+
+def _with_driver(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` (libpq style) → the installed psycopg 3 driver.
+
+    SQLAlchemy would otherwise look for psycopg2 (or fail on ``postgres://``).
+    """
+    return re.sub(r"^postgres(?:ql)?://", "postgresql+psycopg://", url)
 
 
 def _redact(url: str) -> str:

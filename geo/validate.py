@@ -116,7 +116,8 @@ def validate_grids(
             "not_polygon",
             ERROR,
             i,
-            f"几何类型为 {shapely.get_type_id(geoms[i])} 而非面 / geometry is not a polygon",
+            f"几何类型为 {geoms[i].geom_type} 而非面 / geometry is a {geoms[i].geom_type}, "
+            "not a polygon",
             "grids must be polygons; convert lines to polygons in QGIS (Polygonize)",
         )
     valid = shapely.is_valid(geoms)
@@ -336,7 +337,7 @@ def _check_villages(
     frame = pd.DataFrame({"g": gi, "v": vi, "area": area})
     frame = frame[frame.area > tol]
     declared = (
-        grids["village_code"].astype(str).to_numpy()
+        grids["village_code"].fillna("").astype(str).to_numpy()
         if "village_code" in grids.columns
         else np.full(len(grids), "")
     )

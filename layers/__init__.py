@@ -1,0 +1,1 @@
+"""Map layers: GeoDataFrames in, folium layers out (offline map, TopoJSON, choropleth)."""

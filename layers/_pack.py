@@ -1,4 +1,4 @@
-"""Pack a TopoJSON topology into GridGov's smaller transport form; static/gridgov/grid-choropleth.js unpacks it.
+"""Pack a TopoJSON topology into a smaller transport form; grid-choropleth.js unpacks it.
 
 TopoJSON already stores each shared edge once; what is left in a 3,689-grid
 layer is JSON punctuation and repetition. The packed form (version 1) keeps
@@ -26,7 +26,7 @@ written down:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = ["PACK_VERSION", "pack_topology"]
@@ -34,14 +34,16 @@ __all__ = ["PACK_VERSION", "pack_topology"]
 PACK_VERSION = 1
 
 
-def pack_topology(topology: dict[str, Any], *, properties: dict[str, Sequence[str]]) -> dict[str, Any]:
+def pack_topology(
+    topology: Mapping[str, Any], *, properties: Mapping[str, Sequence[str]]
+) -> dict[str, Any]:
     """Pack a TopoJSON topology (as made by ``layers.topology.encode_topology``).
 
     Parameters
     ----------
     topology : dict
         A quantized TopoJSON ``Topology`` whose objects are ``GeometryCollection``.
-    properties : dict of str to sequence of str
+    properties : mapping of str to sequence of str
         Object name → property columns to carry, in this order. Features
         missing a column get ``null``.
 
@@ -124,7 +126,7 @@ def _front_code(values: Sequence[str]) -> tuple[list[int], list[str]]:
     previous = ""
     for value in values:
         shared = 0
-        for a, b in zip(previous, value):
+        for a, b in zip(previous, value, strict=False):
             if a != b:
                 break
             shared += 1

@@ -1,4 +1,4 @@
-"""Grid choropleth for folium: one Leaflet layer carrying the grids and their outlines as packed TopoJSON."""
+"""Grid choropleth for folium: one Leaflet layer carrying grids and outlines as packed TopoJSON."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any, Literal
 import folium
 import geopandas as gpd
 import pandas as pd
-from folium.elements import JSCSSMixin
+from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
@@ -70,7 +70,9 @@ class OutlineSpec:
     zoom_on_click: bool = False
 
     @classmethod
-    def towns(cls, frame: gpd.GeoDataFrame, *, name_column: str, name: str = "towns") -> OutlineSpec:
+    def towns(
+        cls, frame: gpd.GeoDataFrame, *, name_column: str, name: str = "towns"
+    ) -> OutlineSpec:
         """Thick dark town outlines that show the town name and zoom to the town when clicked."""
         return cls(
             frame=frame,
@@ -116,7 +118,10 @@ class GridChoropleth(JSCSSMixin, Layer):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-            var {{ this.get_name() }} = GridGov.gridChoropleth({{ this.payload_js }}, {{ this.options_js }});
+            var {{ this.get_name() }} = GridGov.gridChoropleth(
+                {{ this.payload_js }},
+                {{ this.options_js }}
+            );
         {% endmacro %}
         """
     )
@@ -138,12 +143,36 @@ class GridChoropleth(JSCSSMixin, Layer):
         self.breaks = breaks
         self._bounds = bounds
         self.default_js = [
-            ("topojson_client", static_url("vendor/topojson-client/topojson-client.min.js", prefix=static_url_prefix)),
-            ("gridgov_choropleth", static_url("gridgov/grid-choropleth.js", prefix=static_url_prefix)),
+            (
+                "topojson_client",
+                static_url(
+                    "vendor/topojson-client/topojson-client.min.js", prefix=static_url_prefix
+                ),
+            ),
+            (
+                "gridgov_choropleth",
+                static_url("gridgov/grid-choropleth.js", prefix=static_url_prefix),
+            ),
         ]
         self.default_css = [
-            ("gridgov_choropleth_css", static_url("gridgov/grid-choropleth.css", prefix=static_url_prefix)),
+            (
+                "gridgov_choropleth_css",
+                static_url("gridgov/grid-choropleth.css", prefix=static_url_prefix),
+            ),
         ]
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        """Render, dropping the ``addTo`` left by an earlier render.
+
+        ``folium.map.Layer.render`` adds an ``addTo`` child named after
+        ``get_name()``; streamlit-folium renames elements in place, so a map
+        passed to ``st_folium`` again (e.g. kept by ``st.cache_resource``)
+        would also carry the old name, an undefined variable that stops the
+        map script.
+        """
+        for key in [k for k, c in self._children.items() if isinstance(c, ElementAddToElement)]:
+            del self._children[key]
+        super().render(**kwargs)
 
     @property
     def payload_js(self) -> str:
@@ -155,7 +184,7 @@ class GridChoropleth(JSCSSMixin, Layer):
         """The options as a JavaScript literal safe inside ``<script>``."""
         return _script_json(self.options)
 
-    def _get_self_bounds(self) -> list[list[float]]:
+    def _get_self_bounds(self) -> list[list[float | None]]:
         min_lon, min_lat, max_lon, max_lat = self._bounds
         return [[min_lat, min_lon], [max_lat, max_lon]]
 
@@ -176,6 +205,7 @@ def grid_choropleth(
     legend_position: LegendPosition = "bottomright",
     layer_name: str | None = None,
     tolerance_m: float = 1.0,
+    float_decimals: int = 2,
     static_url_prefix: str = STATIC_URL_PREFIX,
 ) -> GridChoropleth:
     """Add grids coloured by ``value_column``, outlines and a legend to ``m``.
@@ -222,6 +252,10 @@ def grid_choropleth(
         Name in a ``folium.LayerControl``; ``None`` keeps it out of the control.
     tolerance_m : float, default 1.0
         Largest vertex displacement from quantization, in metres.
+    float_decimals : int, default 2
+        Decimals kept in float columns sent to the browser (a rate like
+        3.7037037037037037 costs 18 bytes a grid); the classes are computed
+        on the same rounded values, so colours and legend agree.
     static_url_prefix : str, default "/app/static"
         URL path of the repository's ``static/`` folder.
 
@@ -237,19 +271,24 @@ def grid_choropleth(
         non-numeric values, clashing outline names…).
     """
     _check_args(grids, value_column, tooltip_fields, id_column, outlines, legend_position)
-    breaks = class_breaks(grids[value_column], classes=classes, scheme=scheme, colors=colors)
 
     grid_columns = list(dict.fromkeys([id_column, value_column, *tooltip_fields]))
-    layers = {_GRID_OBJECT: _display_frame(grids, grid_columns)}
+    shown = _display_frame(grids, grid_columns, float_decimals=float_decimals)
+    breaks = class_breaks(shown[value_column], classes=classes, scheme=scheme, colors=colors)
+    layers = {_GRID_OBJECT: shown}
     columns = {_GRID_OBJECT: grid_columns}
     for outline in outlines:
-        layers[outline.name] = _display_frame(outline.frame, outline.columns)
+        layers[outline.name] = _display_frame(
+            outline.frame, outline.columns, float_decimals=float_decimals
+        )
         columns[outline.name] = outline.columns
     topology = encode_topology(layers, properties=columns, tolerance_m=tolerance_m)
     payload = pack_topology(topology, properties=columns)
 
-    legend_entries = [[label, color] for label, color in zip(breaks.labels, breaks.colors, strict=True)]
-    if grids[value_column].isna().any():
+    legend_entries = [
+        [label, color] for label, color in zip(breaks.labels, breaks.colors, strict=True)
+    ]
+    if shown[value_column].isna().any():
         legend_entries.append([no_data_label, NO_DATA_COLOR])
     options = {
         "grids": {
@@ -301,19 +340,25 @@ def _check_args(
     problems += _frame_problems("grids", grids, [id_column, value_column, *tooltip_fields])
     if value_column in grids.columns and not pd.api.types.is_numeric_dtype(grids[value_column]):
         problems.append(
-            f"value_column {value_column!r} must be numeric to be classed, it is {grids[value_column].dtype}"
+            f"value_column {value_column!r} must be numeric to be classed, "
+            f"it is {grids[value_column].dtype}"
         )
     bad_labels = [k for k, v in tooltip_fields.items() if not isinstance(v, str)]
     if bad_labels:
-        problems.append(f"tooltip_fields maps column → label text; these labels are not str: {bad_labels}")
+        problems.append(
+            f"tooltip_fields maps column → label text; these labels are not str: {bad_labels}"
+        )
     if legend_position not in ("topleft", "topright", "bottomleft", "bottomright"):
         problems.append(
-            f"legend_position must be 'topleft', 'topright', 'bottomleft' or 'bottomright', got {legend_position!r}"
+            "legend_position must be 'topleft', 'topright', 'bottomleft' or 'bottomright', "
+            f"got {legend_position!r}"
         )
     names = [o.name for o in outlines]
     clashes = sorted({n for n in names if names.count(n) > 1 or n == _GRID_OBJECT})
     if clashes:
-        problems.append(f"outline names must be unique and not {_GRID_OBJECT!r}; clashing: {clashes}")
+        problems.append(
+            f"outline names must be unique and not {_GRID_OBJECT!r}; clashing: {clashes}"
+        )
     for o in outlines:
         problems += _frame_problems(f"outline {o.name!r}", o.frame, o.columns)
     if problems:
@@ -332,10 +377,17 @@ def _frame_problems(what: str, frame: gpd.GeoDataFrame, columns: Sequence[str]) 
     return problems
 
 
-def _display_frame(frame: gpd.GeoDataFrame, columns: Sequence[str]) -> gpd.GeoDataFrame:
-    """Copy of the needed columns in EPSG:4326 (display only)."""
-    out = gpd.GeoDataFrame(frame[list(columns)].copy(), geometry=frame.geometry.values, crs=frame.crs)
+def _display_frame(
+    frame: gpd.GeoDataFrame, columns: Sequence[str], *, float_decimals: int
+) -> gpd.GeoDataFrame:
+    """Copy of the needed columns in EPSG:4326, floats rounded (display only)."""
+    out = gpd.GeoDataFrame(
+        frame[list(columns)].copy(), geometry=frame.geometry.values, crs=frame.crs
+    )
     out = out.reset_index(drop=True)
+    for column in columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].round(float_decimals)
     return out if out.crs.to_epsg() == 4326 else out.to_crs(4326)
 
 

@@ -1,4 +1,4 @@
-"""Folium base maps that load Leaflet from GridGov's own static files, so they draw with no internet."""
+"""Folium base maps that load Leaflet from GridGov's own static files: no internet needed."""
 
 from __future__ import annotations
 
@@ -119,7 +119,9 @@ def base_map(
         ("gridgov_map_css", static_url(_MAP_CSS, prefix=static_url_prefix)),
     ]
     if tile_url is not None:
-        folium.TileLayer(tiles=tile_url, attr=tile_attribution, max_zoom=max_zoom, name="basemap").add_to(m)
+        folium.TileLayer(
+            tiles=tile_url, attr=tile_attribution, max_zoom=max_zoom, name="basemap"
+        ).add_to(m)
     m.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
     return m
 
@@ -131,19 +133,26 @@ def _check_base_map_args(
     try:
         min_lon, min_lat, max_lon, max_lat = (float(b) for b in bounds)
     except (TypeError, ValueError):
-        problems.append(f"bounds_wgs84 must be four numbers (min_lon, min_lat, max_lon, max_lat), got {bounds!r}")
+        problems.append(
+            "bounds_wgs84 must be four numbers (min_lon, min_lat, max_lon, max_lat), "
+            f"got {bounds!r}"
+        )
     else:
         if not all(math.isfinite(v) for v in (min_lon, min_lat, max_lon, max_lat)):
             problems.append(f"bounds_wgs84 must be finite, got {bounds!r}")
         elif not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
             problems.append(
-                f"bounds_wgs84 must be (min_lon, min_lat, max_lon, max_lat) in degrees with min < max, got {bounds!r}"
+                "bounds_wgs84 must be (min_lon, min_lat, max_lon, max_lat) in degrees with "
+                f"min < max, got {bounds!r}"
                 " (metres? reproject to EPSG:4326 first)"
             )
     if tile_url is not None:
         missing = [p for p in ("{z}", "{x}", "{y}") if p not in tile_url]
         if missing:
-            problems.append(f"tile_url must be an XYZ template with {{z}}, {{x}}, {{y}}; {tile_url!r} lacks {missing}")
+            problems.append(
+                "tile_url must be an XYZ template with {z}, {x}, {y}; "
+                f"{tile_url!r} lacks {missing}"
+            )
         if not tile_attribution:
             problems.append("tile_attribution is required with tile_url (who made the tiles)")
     elif tile_attribution is not None:
@@ -152,7 +161,9 @@ def _check_base_map_args(
         raise ValueError("cannot build base map:\n- " + "\n- ".join(problems))
 
 
-def external_links(m: folium.Map, *, allowed_prefixes: tuple[str, ...] = (STATIC_URL_PREFIX,)) -> list[str]:
+def external_links(
+    m: folium.Map, *, allowed_prefixes: tuple[str, ...] = (STATIC_URL_PREFIX,)
+) -> list[str]:
     """Script and stylesheet URLs the map would load from outside ``allowed_prefixes``.
 
     Walks the map's elements the way streamlit-folium does when it collects

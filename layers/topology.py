@@ -1,4 +1,4 @@
-"""Encode polygon coverages as compact TopoJSON: shared edges stored once, quantized, delta-encoded."""
+"""Encode polygon coverages as compact TopoJSON: shared edges once, quantized, delta-encoded."""
 
 from __future__ import annotations
 
@@ -97,7 +97,8 @@ def encode_topology(
     properties = dict(properties or {})
     _check_layers(layers, properties)
     non_empty = [
-        frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)] for frame in layers.values()
+        frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
+        for frame in layers.values()
     ]
     bounds = _total_bounds(non_empty)
     step_lon, step_lat = quantization_steps(bounds, tolerance_m=tolerance_m)
@@ -127,24 +128,34 @@ def encode_topology(
     }
 
 
-def _check_layers(layers: Mapping[str, gpd.GeoDataFrame], properties: Mapping[str, Sequence[str]]) -> None:
+def _check_layers(
+    layers: Mapping[str, gpd.GeoDataFrame], properties: Mapping[str, Sequence[str]]
+) -> None:
     problems: list[str] = []
     if not layers:
         problems.append("layers is empty: pass at least one name → GeoDataFrame")
     for name in properties:
         if name not in layers:
-            problems.append(f"properties names layer {name!r}, which is not in layers {sorted(layers)}")
+            problems.append(
+                f"properties names layer {name!r}, which is not in layers {sorted(layers)}"
+            )
     for name, frame in layers.items():
         if frame.crs is None or frame.crs.to_epsg() != 4326:
             problems.append(
-                f"layer {name!r} is in {frame.crs!s}, not EPSG:4326: call .to_crs(4326) before encoding"
+                f"layer {name!r} is in {frame.crs!s}, not EPSG:4326: "
+                "call .to_crs(4326) before encoding"
             )
         types = set(frame.geometry.dropna().geom_type) - _POLYGONAL
         if types:
-            problems.append(f"layer {name!r} has {sorted(types)} geometries; only Polygon and MultiPolygon are encoded")
+            problems.append(
+                f"layer {name!r} has {sorted(types)} geometries; "
+                "only Polygon and MultiPolygon are encoded"
+            )
         missing = [c for c in properties.get(name, ()) if c not in frame.columns]
         if missing:
-            problems.append(f"layer {name!r} has no column(s) {missing}; it has {list(frame.columns)}")
+            problems.append(
+                f"layer {name!r} has no column(s) {missing}; it has {list(frame.columns)}"
+            )
     if problems:
         raise ValueError("cannot encode topology:\n- " + "\n- ".join(problems))
 
@@ -166,7 +177,10 @@ def _property_records(frame: gpd.GeoDataFrame, columns: Sequence[str]) -> list[d
     """Rows as JSON-ready dicts: numpy scalars to Python, NaN/NA/NaT to None."""
     values = pd.DataFrame(frame[list(columns)]).astype(object)
     values = values.where(pd.notna(values), None)
-    return [{c: _plain(v) for c, v in zip(columns, row, strict=True)} for row in values.itertuples(index=False)]
+    return [
+        {c: _plain(v) for c, v in zip(columns, row, strict=True)}
+        for row in values.itertuples(index=False)
+    ]
 
 
 def _plain(value: Any) -> Any:
@@ -264,7 +278,9 @@ class _RingTable:
         return cls(points, ids.reshape(-1).astype(np.int64), starts, lengths, keys)
 
 
-def _drop_cyclic_repeats(q: np.ndarray, ring_of: np.ndarray, *, n_rings: int) -> tuple[np.ndarray, np.ndarray]:
+def _drop_cyclic_repeats(
+    q: np.ndarray, ring_of: np.ndarray, *, n_rings: int
+) -> tuple[np.ndarray, np.ndarray]:
     lengths = np.bincount(ring_of, minlength=n_rings)
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
     index = np.arange(len(q))
@@ -295,7 +311,7 @@ def _junctions(rings: _RingTable) -> np.ndarray:
 
 
 def _cut_and_dedup(rings: _RingTable) -> tuple[list[Arc], list[Ring]]:
-    """Cut rings at junctions into arcs, keep each arc once, return arcs and each ring's arc indices."""
+    """Cut rings at junctions into arcs kept once; return the arcs and each ring's arc indices."""
     is_junction = _junctions(rings)
     arcs: list[Arc] = []
     by_key: dict[tuple[int, int], int] = {}
@@ -330,11 +346,12 @@ def _cut_and_dedup(rings: _RingTable) -> tuple[list[Arc], list[Ring]]:
 def _delta(points: np.ndarray) -> Arc:
     out = points.copy()
     out[1:] -= points[:-1]
-    return out.tolist()  # type: ignore[no-any-return]
+    arc: Arc = out.tolist()
+    return arc
 
 
 def _geometry(rings: _RingTable, ring_arcs: list[Ring], *, layer: str, row: int) -> dict[str, Any]:
-    """TopoJSON geometry of one row: parts whose exterior collapsed are dropped, as are collapsed holes."""
+    """TopoJSON geometry of one row, without parts whose exterior collapsed or collapsed holes."""
     polygons: dict[int, list[Ring]] = {}
     for i in rings.by_row.get((layer, row), []):
         _, _, part, ring_no = rings.keys[i]

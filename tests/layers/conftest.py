@@ -20,6 +20,7 @@ run_node
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 import subprocess
@@ -36,12 +37,17 @@ Decoder = Callable[[dict[str, Any], str], list[Any]]
 
 def _decode(topology: dict[str, Any], name: str) -> list[Any]:
     (sx, sy), (tx, ty) = topology["transform"]["scale"], topology["transform"]["translate"]
-    arcs = [np.cumsum(np.asarray(a, dtype=float), axis=0) * [sx, sy] + [tx, ty] for a in topology["arcs"]]
+    arcs = [
+        np.cumsum(np.asarray(a, dtype=float), axis=0) * [sx, sy] + [tx, ty]
+        for a in topology["arcs"]
+    ]
 
     def ring(refs: list[int]) -> np.ndarray:
         pieces = [arcs[r] if r >= 0 else arcs[~r][::-1] for r in refs]
-        for before, after in zip(pieces, pieces[1:], strict=False):
-            assert np.allclose(before[-1], after[0], rtol=0, atol=1e-12), "consecutive arcs must meet"
+        for before, after in itertools.pairwise(pieces):
+            assert np.allclose(before[-1], after[0], rtol=0, atol=1e-12), (
+                "consecutive arcs must meet"
+            )
         pts = np.vstack([pieces[0], *(p[1:] for p in pieces[1:])])
         assert np.allclose(pts[0], pts[-1], rtol=0, atol=1e-12), "a ring must close"
         return pts
@@ -86,7 +92,13 @@ def small_coverage() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     rng = np.random.default_rng(0)
     x0, y0 = 500_000.0, 3_740_000.0  # EPSG:4549, near 合德镇
     area = shapely.Polygon(
-        [(x0, y0), (x0 + 5000, y0), (x0 + 5000, y0 + 4000), (x0 + 2500, y0 + 2500), (x0, y0 + 4000)],
+        [
+            (x0, y0),
+            (x0 + 5000, y0),
+            (x0 + 5000, y0 + 4000),
+            (x0 + 2500, y0 + 2500),
+            (x0, y0 + 4000),
+        ],
         holes=[shapely.Point(x0 + 1500, y0 + 1200).buffer(500, quad_segs=4).exterior.coords],
     )
     pts = rng.uniform([x0, y0], [x0 + 5000, y0 + 4000], size=(60, 2))
@@ -95,18 +107,26 @@ def small_coverage() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     geoms = geoms[~shapely.is_empty(geoms)]
     cx = shapely.get_coordinates(shapely.centroid(geoms))[:, 0]
     grids = gpd.GeoDataFrame(
-        {"code": [f"g{i:02d}" for i in range(len(geoms))], "village": np.where(cx < x0 + 2500, "west", "east")},
+        {
+            "code": [f"g{i:02d}" for i in range(len(geoms))],
+            "village": np.where(cx < x0 + 2500, "west", "east"),
+        },
         geometry=geoms,
         crs=4549,
     )
-    villages = grids.dissolve(by="village", method="coverage", as_index=False)[["village", "geometry"]]
+    villages = grids.dissolve(by="village", method="coverage", as_index=False)[
+        ["village", "geometry"]
+    ]
     return grids, villages
 
 
 @pytest.fixture(scope="session")
 def run_node(require: Callable[[bool, str], None]) -> Callable[[str], Any]:
     node = shutil.which("node")
-    require(node is not None, "node (Node.js) is needed to run static/gridgov/*.js; apt-get install nodejs")
+    require(
+        node is not None,
+        "node (Node.js) is needed to run static/gridgov/*.js; apt-get install nodejs",
+    )
 
     def run(script: str) -> Any:
         done = subprocess.run(

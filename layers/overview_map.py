@@ -1,0 +1,66 @@
+"""The Overview map: issues per grid as a choropleth, with village and town outlines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import folium
+
+from geo.overview import Overview
+from geo.settings import DISPLAY_CRS
+from layers.choropleth import OutlineSpec, grid_choropleth
+from layers.offline import base_map
+
+
+def overview_map(
+    view: Overview,
+    *,
+    metric: str,
+    tr: Callable[[str], str],
+    tile_url: str | None = None,
+    tile_attribution: str | None = None,
+) -> folium.Map:
+    """Build the offline folium map of ``view`` coloured by ``metric``.
+
+    Parameters
+    ----------
+    view
+        From :func:`geo.overview.overview` (grids in EPSG:4549).
+    metric
+        ``count`` or ``rate_per_1000``.
+    tr
+        Translator for labels (Chinese or English).
+    tile_url, tile_attribution
+        Optional intranet basemap; none by default.
+    """
+    bounds = view.grids.to_crs(DISPLAY_CRS).total_bounds
+    m = base_map(bounds_wgs84=tuple(bounds), tile_url=tile_url, tile_attribution=tile_attribution)
+    fields = [
+        "grid_code",
+        "grid_name",
+        "village_name",
+        "grid_worker",
+        "households",
+        "count",
+        "rate_per_1000",
+    ]
+    towns = OutlineSpec(
+        frame=view.towns[["town_code", "town_name", "geometry"]],
+        name="towns",
+        color="#1f2d3d",
+        weight_px=3.0,
+        opacity=0.9,
+        properties=("town_code", "town_name"),
+        tooltip_column="town_name",
+        zoom_on_click=True,
+    )
+    grid_choropleth(
+        m,
+        view.grids[[*fields, "geometry"]],
+        value_column=metric,
+        tooltip_fields={f: tr(f) for f in fields},
+        legend_title=tr("metric_count" if metric == "count" else "metric_rate"),
+        outlines=[OutlineSpec.villages(view.villages[["village_code", "geometry"]]), towns],
+        no_data_label=tr("no_data"),
+    )
+    return m

@@ -1,0 +1,78 @@
+"""The Overview in a real, offline browser: grids drawn, Chinese rendered, nothing fetched."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+N_GRIDS = 3689
+FIRST_LOAD_MS = 420_000  # the first visit builds the demo county (about 30 s here)
+
+
+def _map_frame(page):
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=FIRST_LOAD_MS)
+    return page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+
+
+def test_chinese_font_is_installed(require):
+    fc_list = shutil.which("fc-list")
+    require(fc_list is not None, "fc-list missing: apt-get install fontconfig fonts-wqy-microhei")
+    fonts = subprocess.run([fc_list, ":lang=zh", "family"], capture_output=True, text=True).stdout
+    require("WenQuanYi" in fonts, "no Chinese font: apt-get install fonts-wqy-microhei")
+    assert "WenQuanYi Micro Hei" in fonts
+
+
+def test_overview_draws_every_grid_offline_in_chinese(app_url, browser_page):
+    page = browser_page.page
+    page.goto(app_url)
+    frame = _map_frame(page)
+    # Grids, village and town outlines are SVG paths in Leaflet's overlay pane.
+    paths = frame.locator("path.leaflet-interactive")
+    paths.nth(N_GRIDS - 1).wait_for(state="attached", timeout=120_000)
+    n_paths = paths.count()
+    browser_page.wait_for_app(timeout_ms=120_000)
+    page.wait_for_timeout(1500)
+    browser_page.screenshot("overview")
+
+    assert n_paths >= N_GRIDS, f"only {n_paths} paths drawn"
+    assert page.get_by_text("诉求总数").first.is_visible()
+    assert page.get_by_text("示例数据（合成）", exact=False).first.is_visible()
+    assert frame.locator(".leaflet-control").first.is_visible()  # legend and zoom
+    legend = frame.locator("text=诉求数").first
+    assert legend.is_visible()
+    # Chinese glyphs have real width (not zero-width, not missing).
+    width = page.get_by_text("诉求总数").first.bounding_box()["width"]
+    assert width > 30
+    assert browser_page.blocked == [], f"requests left localhost: {browser_page.blocked}"
+
+
+def test_clicking_a_grid_shows_its_details(app_url, browser_page):
+    page = browser_page.page
+    page.goto(app_url)
+    frame = _map_frame(page)
+    grid = frame.locator("path.leaflet-interactive").nth(100)
+    grid.wait_for(state="attached", timeout=120_000)
+    browser_page.wait_for_app(timeout_ms=120_000)
+    grid.click(force=True)
+    page.get_by_text("网格详情").first.wait_for(timeout=60_000)
+    browser_page.wait_for_app(timeout_ms=60_000)
+    browser_page.screenshot("overview-grid-details")
+    assert page.get_by_text("最近诉求（来电人信息已脱敏）").first.is_visible()
+    assert browser_page.blocked == []
+
+
+def test_english_switch(app_url, browser_page):
+    page = browser_page.page
+    page.goto(app_url)
+    _map_frame(page)
+    browser_page.wait_for_app(timeout_ms=120_000)
+    page.get_by_text("English").first.click()
+    page.get_by_text("Issues").first.wait_for(timeout=60_000)
+    browser_page.wait_for_app(timeout_ms=60_000)
+    browser_page.screenshot("overview-english")
+    assert page.get_by_text("Synthetic demo data", exact=False).first.is_visible()
+    assert browser_page.blocked == []
