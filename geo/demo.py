@@ -682,7 +682,7 @@ def _issues(
             base
             * share
             * month_factor[days.month - 1]
-            * np.array(weekday)[days.dayofweek]
+            * np.array(weekday)[days.day_of_week]
             * festival
             * growth
         )

@@ -29,6 +29,9 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 __all__ = ["PACK_VERSION", "pack_topology"]
 
 PACK_VERSION = 1
@@ -71,6 +74,18 @@ def pack_topology(
         "arcs": _pack_arcs(topology["arcs"]),
         "objects": objects,
     }
+
+
+def pack_columns(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    """Pack property columns of ``frame`` as :func:`pack_topology` does (NaN/NA → null)."""
+    out = {}
+    for column in columns:
+        values = frame[column].astype(object)
+        values = values.where(pd.notna(values), None)
+        out[column] = _pack_column(
+            [v.item() if isinstance(v, np.generic) else v for v in values.tolist()]
+        )
+    return out
 
 
 def _pack_arcs(arcs: Sequence[Sequence[Sequence[int]]]) -> list[int]:

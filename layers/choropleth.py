@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -10,11 +12,12 @@ from typing import Any, Literal
 import folium
 import geopandas as gpd
 import pandas as pd
+import shapely
 from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
 
-from layers._pack import pack_topology
+from layers._pack import pack_columns, pack_topology
 from layers.classify import ClassBreaks, Scheme, class_breaks
 from layers.offline import STATIC_URL_PREFIX, static_url
 from layers.topology import encode_topology
@@ -282,8 +285,7 @@ def grid_choropleth(
             outline.frame, outline.columns, float_decimals=float_decimals
         )
         columns[outline.name] = outline.columns
-    topology = encode_topology(layers, properties=columns, tolerance_m=tolerance_m)
-    payload = pack_topology(topology, properties=columns)
+    bbox, payload = _payload(layers, columns, tolerance_m=tolerance_m)
 
     legend_entries = [
         [label, color] for label, color in zip(breaks.labels, breaks.colors, strict=True)
@@ -318,12 +320,50 @@ def grid_choropleth(
         payload=payload,
         options=options,
         breaks=breaks,
-        bounds=tuple(topology["bbox"]),
+        bounds=tuple(bbox),
         name=layer_name,
         static_url_prefix=static_url_prefix,
     )
     layer.add_to(m)
     return layer
+
+
+#: Packed geometry (arcs and rings, no properties) of recent layer sets, by content hash:
+#: a filter change recolours the same grids, so only the property columns are packed again.
+_GEOMETRY_CACHE: OrderedDict[str, tuple[list[float], dict[str, Any]]] = OrderedDict()
+_GEOMETRY_CACHE_SIZE = 8
+
+
+def _payload(
+    layers: Mapping[str, gpd.GeoDataFrame],
+    columns: Mapping[str, Sequence[str]],
+    *,
+    tolerance_m: float,
+) -> tuple[list[float], dict[str, Any]]:
+    """The packed topology of ``layers`` with ``columns``, reusing cached geometry."""
+    digest = hashlib.sha1(repr(tolerance_m).encode())
+    for name, frame in layers.items():
+        digest.update(name.encode())
+        digest.update(b"".join(shapely.to_wkb(frame.geometry.to_numpy(), include_srid=True)))
+    key = digest.hexdigest()
+    cached = _GEOMETRY_CACHE.get(key)
+    if cached is None:
+        topology = encode_topology(layers, tolerance_m=tolerance_m)
+        cached = (topology["bbox"], pack_topology(topology, properties={}))
+        _GEOMETRY_CACHE[key] = cached
+        while len(_GEOMETRY_CACHE) > _GEOMETRY_CACHE_SIZE:
+            _GEOMETRY_CACHE.popitem(last=False)
+    else:
+        _GEOMETRY_CACHE.move_to_end(key)
+    bbox, packed = cached
+    objects = {
+        name: {
+            "geometries": obj["geometries"],
+            "properties": pack_columns(layers[name], columns.get(name, ())),
+        }
+        for name, obj in packed["objects"].items()
+    }
+    return bbox, {**packed, "objects": objects}
 
 
 def _check_args(

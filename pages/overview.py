@@ -8,7 +8,7 @@ from geo.county import County
 from geo.overview import Overview, grid_detail, overview
 from geo.settings import get_settings
 from layers.overview_map import overview_map
-from pages._common import county, lang, sidebar_filters, synthetic_banner, tr
+from pages._common import county, sidebar_filters, synthetic_banner, tr
 
 t = tr()
 data = county()
@@ -21,10 +21,10 @@ def _overview(key: tuple[str, str], flt: IssueFilter, _data: County) -> Overview
     return overview(_data, flt)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _map_html(key: tuple[str, str], flt: IssueFilter, metric: str, language: str, _view: Overview):
+def _map(view: Overview, metric: str):
+    # A folium Map renders once: build a fresh one each run (its parts are cached in layers/).
     cfg = get_settings()
-    return overview_map(_view, metric=metric, tr=tr(), tile_url=cfg.tile_url or None,
+    return overview_map(view, metric=metric, tr=t, tile_url=cfg.tile_url or None,
                         tile_attribution=cfg.tile_attribution or None)
 
 
@@ -50,7 +50,7 @@ with left:
         st.session_state.update(town=None, village=None)
         st.rerun()
     st.caption(t("click_hint"))
-    clicked = st_folium(_map_html(key, flt, metric, lang(), view), key="overview_map",
+    clicked = st_folium(_map(view, metric), key="overview_map",
                         height=620, use_container_width=True,
                         returned_objects=["last_active_drawing"])
 props = ((clicked or {}).get("last_active_drawing") or {}).get("properties") or {}

@@ -115,7 +115,14 @@ def tickets() -> pd.DataFrame:
                 ]
             ),
             "closed_at": pd.to_datetime(
-                ["2026-11-04 12:00", "2026-11-19 23:00", "2026-11-10 09:00", None, None, "2026-11-18 10:00"]
+                [
+                    "2026-11-04 12:00",
+                    "2026-11-19 23:00",
+                    "2026-11-10 09:00",
+                    None,
+                    None,
+                    "2026-11-18 10:00",
+                ]
             ),
             "status": [CLOSED, CLOSED, CLOSED, "处理中", "处理中", CLOSED],
             "resolution_level": ["网格", "村", "网格", "", "", "网格"],
@@ -145,7 +152,14 @@ def test_kpis_reuse_precomputed_deadlines(tickets):
     assert "due_at" not in tickets.columns  # with_deadlines returns a copy
     assert list(frame.due_at) == [
         eod(d)
-        for d in ("2026-11-05", "2026-11-19", "2026-11-09", "2026-11-17", "2026-12-08", "2026-12-03")
+        for d in (
+            "2026-11-05",
+            "2026-11-19",
+            "2026-11-09",
+            "2026-11-17",
+            "2026-12-08",
+            "2026-12-03",
+        )
     ]
     assert kpis(frame, AS_OF) == kpis(tickets, AS_OF)
 
@@ -215,7 +229,9 @@ def test_filter_mask(tickets, flt, expected):
 
 
 def test_filter_mask_on_categorical_columns(tickets):
-    cat = tickets.astype({c: "category" for c in ("category", "source", "town_code", "village_code")})
+    cat = tickets.astype(
+        {c: "category" for c in ("category", "source", "town_code", "village_code")}
+    )
     flt = IssueFilter(town_code=T1, categories=("环境卫生",), sources=("12345",))
     assert list(np.flatnonzero(filter_mask(cat, flt))) == [0, 2]
 
@@ -248,7 +264,9 @@ def test_counts_per_grid(tickets, grids):
 
 
 def test_counts_per_village_and_town(tickets):
-    villages = pd.DataFrame({"village_code": [V11, V12, V21, T2 + "002"], "residents": [1000, 0, 3000, 10]})
+    villages = pd.DataFrame(
+        {"village_code": [V11, V12, V21, T2 + "002"], "residents": [1000, 0, 3000, 10]}
+    )
     got = counts(tickets, villages, level="village")
     assert list(got["count"]) == [2, 2, 2, 0]
     assert list(got["open"]) == [0, 1, 1, 0]
@@ -290,5 +308,7 @@ def test_counts_with_categorical_columns(tickets, grids):
 
 
 def test_counts_unknown_level(tickets, grids):
-    with pytest.raises(ValueError, match=r"level must be one of \['grid', 'village', 'town'\], got 'county'"):
+    with pytest.raises(
+        ValueError, match=r"level must be one of \['grid', 'village', 'town'\], got 'county'"
+    ):
         counts(tickets, grids, level="county")

@@ -178,7 +178,10 @@ def test_events_are_not_modified(lattice):
 def test_multipolygon_grid():
     # Grid 001 is two squares on a diagonal; grid 002 fills one of the other two cells.
     multi = shapely.MultiPolygon(
-        [shapely.box(X0, Y0, X0 + 100, Y0 + 100), shapely.box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200)]
+        [
+            shapely.box(X0, Y0, X0 + 100, Y0 + 100),
+            shapely.box(X0 + 100, Y0 + 100, X0 + 200, Y0 + 200),
+        ]
     )
     grids = gpd.GeoDataFrame(
         {
@@ -224,7 +227,9 @@ def test_build_with_default_order_breaks_ties_by_position():
 def voronoi_coverage(rng: np.random.Generator, n: int = 60) -> gpd.GeoDataFrame:
     """Voronoi cells of random seeds clipped to a 2 km square: a gap-free coverage."""
     square = shapely.box(X0, Y0, X0 + 2_000, Y0 + 2_000)
-    seeds = shapely.multipoints(np.column_stack([rng.uniform(X0, X0 + 2_000, n), rng.uniform(Y0, Y0 + 2_000, n)]))
+    seeds = shapely.multipoints(
+        np.column_stack([rng.uniform(X0, X0 + 2_000, n), rng.uniform(Y0, Y0 + 2_000, n)])
+    )
     cells = shapely.get_parts(shapely.voronoi_polygons(seeds, extend_to=square))
     cells = shapely.intersection(cells, square)
     # Codes in a random order, so position and code disagree.

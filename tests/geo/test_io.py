@@ -185,7 +185,9 @@ def test_zip_with_two_layers_needs_a_name(tmp_path, grids):
     with zipfile.ZipFile(path, "w") as zf:
         for part in sorted(tmp_path.glob("[ab].*")):
             zf.write(part, part.name)
-    with pytest.raises(InputFileError, match=r"the zip holds several layers .*name one: .*two\.zip:a"):
+    with pytest.raises(
+        InputFileError, match=r"the zip holds several layers .*name one: .*two\.zip:a"
+    ):
         read_layer(path, "grids")
     assert_same_grids(read_layer(f"{path}:b", "grids"), grids)
 
@@ -293,7 +295,8 @@ def test_wrong_extension_lists_allowed_types(tmp_path):
     path = tmp_path / "grids.dwg"
     path.write_bytes(b"AC1032")
     with pytest.raises(
-        InputFileError, match=r"unknown file type '\.dwg'.*use one of \.gpkg, .*\.shp, .*\.csv.*\.xlsx"
+        InputFileError,
+        match=r"unknown file type '\.dwg'.*use one of \.gpkg, .*\.shp, .*\.csv.*\.xlsx",
     ):
         read_layer(path, "grids")
 
@@ -328,7 +331,10 @@ def test_table_in_a_geo_format_without_geometry(tmp_path):
 
 def test_read_outline(tmp_path):
     halves = gpd.GeoDataFrame(
-        geometry=[shapely.box(X0, Y0, X0 + 500, Y0 + 1000), shapely.box(X0 + 500, Y0, X0 + 1000, Y0 + 1000)],
+        geometry=[
+            shapely.box(X0, Y0, X0 + 500, Y0 + 1000),
+            shapely.box(X0 + 500, Y0, X0 + 1000, Y0 + 1000),
+        ],
         crs=METRIC,
     ).to_crs("EPSG:4326")
     path = tmp_path / "outline.geojson"
@@ -491,7 +497,9 @@ def test_csv_neither_utf8_nor_gb18030(tmp_path):
 
 def test_geo_points_in_gcj02(tmp_path):
     lon, lat = np.array([LON, LON + 0.01]), np.array([LAT, LAT])
-    frame = gpd.GeoDataFrame({"ticket_id": ["1", "2"]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    frame = gpd.GeoDataFrame(
+        {"ticket_id": ["1", "2"]}, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326"
+    )
     path = tmp_path / "gcj.geojson"
     pyogrio.write_dataframe(frame, path, driver="GeoJSON")
     got = read_layer(path, "issues", coords="gcj02")
@@ -516,7 +524,11 @@ def test_coords_option_refuses_polygons(tmp_path, grids):
 @pytest.fixture
 def result() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
-        {"ticket_id": ["0012", "0013"], "grid_code": ["0320924101001001", ""], "备注": ["甲", "乙"]},
+        {
+            "ticket_id": ["0012", "0013"],
+            "grid_code": ["0320924101001001", ""],
+            "备注": ["甲", "乙"],
+        },
         geometry=[shapely.Point(X0 + 10, Y0 + 10), None],
         crs=METRIC,
     )

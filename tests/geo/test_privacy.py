@@ -57,7 +57,8 @@ def test_mask_phone(phone, masked):
 
 
 @pytest.mark.parametrize(
-    "phone", ["13812341234", "0515-82345678", "8234-5678", "051582345", "0515823456", "12345678901234"]
+    "phone",
+    ["13812341234", "0515-82345678", "8234-5678", "051582345", "0515823456", "12345678901234"],
 )
 def test_at_least_four_digits_are_hidden(phone):
     digits = sum(ch.isdigit() for ch in phone)

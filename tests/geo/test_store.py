@@ -55,7 +55,10 @@ def grids() -> gpd.GeoDataFrame:
                 holes=[[(X0 + 140, Y0 + 40), (X0 + 160, Y0 + 40), (X0 + 160, Y0 + 60)]],
             ),
             shapely.MultiPolygon(
-                [shapely.box(X0 + 200, Y0, X0 + 300, Y0 + 100), shapely.box(X0, Y0 + 200, X0 + 50, Y0 + 250)]
+                [
+                    shapely.box(X0 + 200, Y0, X0 + 300, Y0 + 100),
+                    shapely.box(X0, Y0 + 200, X0 + 50, Y0 + 250),
+                ]
             ),
         ],
         crs=METRIC,

@@ -59,7 +59,9 @@ def clean() -> gpd.GeoDataFrame:
     )
 
 
-BOWTIE = shapely.Polygon([(X0, Y0 + 500), (X0 + 100, Y0 + 600), (X0 + 100, Y0 + 500), (X0, Y0 + 600)])
+BOWTIE = shapely.Polygon(
+    [(X0, Y0 + 500), (X0 + 100, Y0 + 600), (X0 + 100, Y0 + 500), (X0, Y0 + 600)]
+)
 
 #: What the broken layer holds, and what the report must say: (code, feature, severity).
 EXPECTED = [
