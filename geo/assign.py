@@ -20,23 +20,30 @@ _BOUNDARY = -2
 
 @dataclass(frozen=True)
 class GridIndex:
-    """A raster lookup over a polygon coverage with exact tests only near boundaries.
+    """A raster lookup over polygons with exact tests only in cells that an edge crosses.
 
-    Cells that no grid edge crosses lie wholly inside one grid (or outside all of them),
-    so a point in such a cell is answered by one array lookup; points in cells that an
-    edge crosses are tested exactly with a shapely STRtree. On a shared edge a point
-    belongs to the grid listed first in ``order`` (the smallest grid code).
+    Cells that no polygon edge crosses lie wholly inside one polygon (or outside all of
+    them), so a point there is answered by one array lookup. Each cell that an edge crosses
+    keeps the short list of polygons that can hold its points (those whose boundary crosses
+    it, plus any that contains its centre), and its points are tested exactly against just
+    those, with prepared geometries. A point on an edge shared by several polygons belongs
+    to the one ranked first in ``order`` (the smallest grid code).
 
     Attributes
     ----------
     geometries
-        The polygons, in the caller's CRS (projected, metres).
+        The polygons (prepared), in the caller's projected CRS.
     order
         Rank of each polygon used to break ties on shared edges (lower wins).
     x0, y0, cell_m
         Origin (lower left) and cell size of the lookup raster, in CRS units.
     lut
         ``int32`` raster (rows = y): a polygon position, -1 outside, -2 boundary cell.
+    cand_ptr, cand_poly
+        Candidate polygons of boundary cells in CSR form: cell ``c`` (flat index) has
+        ``cand_poly[cand_ptr[k]:cand_ptr[k + 1]]`` where ``k = searchsorted(cand_cell, c)``.
+    cand_cell
+        Sorted flat indices of the boundary cells.
     """
 
     geometries: np.ndarray
@@ -45,7 +52,9 @@ class GridIndex:
     y0: float
     cell_m: float
     lut: np.ndarray
-    tree: shapely.STRtree
+    cand_cell: np.ndarray
+    cand_ptr: np.ndarray
+    cand_poly: np.ndarray
 
     @classmethod
     def build(
@@ -62,35 +71,49 @@ class GridIndex:
         cell_m
             Raster cell size in metres; smaller cells mean fewer exact tests and more memory.
         """
-        geoms = np.asarray(geometries, dtype=object)
-        if order is None:
-            order = np.arange(len(geoms))
+        geoms = np.array(geometries, dtype=object)
+        shapely.prepare(geoms)
+        order = np.arange(len(geoms)) if order is None else np.asarray(order)
         xmin, ymin, xmax, ymax = shapely.total_bounds(geoms)
         x0, y0 = xmin - cell_m, ymin - cell_m
         ncols = int(np.ceil((xmax - x0) / cell_m)) + 2
         nrows = int(np.ceil((ymax - y0) / cell_m)) + 2
-        boundary = np.zeros((nrows, ncols), dtype=bool)
-        rings = shapely.get_rings(shapely.get_parts(geoms))
+        parts, part_owner = shapely.get_parts(geoms, return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
         coords, ring_index = shapely.get_coordinates(rings, return_index=True)
         same_ring = ring_index[1:] == ring_index[:-1]
         a, b = coords[:-1][same_ring], coords[1:][same_ring]
-        _mark_supercover(boundary, a, b, x0, y0, cell_m)
+        seg_poly = part_owner[ring_part[ring_index[:-1][same_ring]]]
+        cells, polys = _supercover(a, b, seg_poly, x0, y0, cell_m, (nrows, ncols))
+        boundary = np.zeros(nrows * ncols, dtype=bool)
+        boundary[cells] = True
+        boundary = boundary.reshape(nrows, ncols)
         labels, n = ndimage.label(~boundary)  # 4-connected regions free of edges
-        lut = np.full((nrows, ncols), _BOUNDARY, dtype=np.int32)
-        if n:
-            # One representative cell per region decides the whole region.
-            flat = labels.ravel()
-            first = np.full(n + 1, -1, dtype=np.int64)
-            idx = np.flatnonzero(flat)
-            first[flat[idx[::-1]]] = idx[::-1]
-            rep = first[1:]
-            rr, cc = np.divmod(rep, ncols)
-            cx, cy = x0 + (cc + 0.5) * cell_m, y0 + (rr + 0.5) * cell_m
-            tree = shapely.STRtree(geoms)
-            hit = _exact(tree, order, cx, cy)
-            region_value = np.concatenate([[_BOUNDARY], hit]).astype(np.int32)
-            lut = region_value[labels]
-        return cls(geoms, np.asarray(order), x0, y0, cell_m, lut, shapely.STRtree(geoms))
+        tree = shapely.STRtree(geoms)
+        # One representative cell per region decides the whole region.
+        flat = labels.ravel()
+        first = np.full(n + 1, -1, dtype=np.int64)
+        idx = np.flatnonzero(flat)
+        first[flat[idx[::-1]]] = idx[::-1]
+        rr, cc = np.divmod(first[1:], ncols)
+        hit = _exact(tree, order, x0 + (cc + 0.5) * cell_m, y0 + (rr + 0.5) * cell_m)
+        lut = np.concatenate([[_BOUNDARY], hit]).astype(np.int32)[labels]
+        # Candidates of boundary cells: polygons whose edges cross them, and any polygon
+        # wholly covering one (only possible where polygons overlap).
+        bcells = np.flatnonzero(boundary.ravel())
+        br, bc = np.divmod(bcells, ncols)
+        centre_pt, centre_poly = tree.query(
+            shapely.points(x0 + (bc + 0.5) * cell_m, y0 + (br + 0.5) * cell_m),
+            predicate="intersects",
+        )
+        n_poly = np.int64(len(geoms))
+        keys = np.concatenate([cells * n_poly + polys, bcells[centre_pt] * n_poly + centre_poly])
+        keys.sort()
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+        pair_cell, pair_poly = np.divmod(keys, n_poly)
+        cand_cell, start = np.unique(pair_cell, return_index=True)
+        cand_ptr = np.append(start, len(keys))
+        return cls(geoms, order, x0, y0, cell_m, lut, cand_cell, cand_ptr, pair_poly)
 
     def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Return the polygon position for each point, -1 when outside every polygon or NaN.
@@ -103,24 +126,54 @@ class GridIndex:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         out = np.full(len(x), _OUTSIDE, dtype=np.int64)
-        finite = np.isfinite(x) & np.isfinite(y)
         nrows, ncols = self.lut.shape
-        col = np.full(len(x), -1, dtype=np.int64)
-        row = np.full(len(x), -1, dtype=np.int64)
-        col[finite] = np.floor((x[finite] - self.x0) / self.cell_m).astype(np.int64)
-        row[finite] = np.floor((y[finite] - self.y0) / self.cell_m).astype(np.int64)
-        inside = finite & (col >= 0) & (col < ncols) & (row >= 0) & (row < nrows)
-        out[inside] = self.lut[row[inside], col[inside]]
+        with np.errstate(invalid="ignore"):
+            col = np.floor((x - self.x0) / self.cell_m)
+            row = np.floor((y - self.y0) / self.cell_m)
+            inside = (col >= 0) & (col < ncols) & (row >= 0) & (row < nrows)  # False for NaN
+        flat = row[inside].astype(np.int64) * ncols + col[inside].astype(np.int64)
+        out[inside] = self.lut.ravel()[flat]
         near = np.flatnonzero(out == _BOUNDARY)
         if len(near):
-            out[near] = _exact(self.tree, self.order, x[near], y[near])
+            cell = _flat_of(near, inside, flat)
+            k = np.searchsorted(self.cand_cell, cell)
+            start, stop = self.cand_ptr[k], self.cand_ptr[k + 1]
+            count = stop - start
+            pt = np.repeat(np.arange(len(near)), count)
+            offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+            poly = self.cand_poly[np.repeat(start, count) + offset]
+            hit = shapely.intersects_xy(self.geometries[poly], x[near][pt], y[near][pt])
+            out[near] = _first_by_rank(pt[hit], poly[hit], self.order, len(near))
         return out
 
 
-def _mark_supercover(
-    boundary: np.ndarray, a: np.ndarray, b: np.ndarray, x0: float, y0: float, cell_m: float
-) -> None:
-    """Mark every raster cell that a segment from ``a`` to ``b`` passes through.
+def _flat_of(near: np.ndarray, inside: np.ndarray, flat: np.ndarray) -> np.ndarray:
+    """Flat raster index of the points ``near`` (all of which are ``inside``)."""
+    position = np.cumsum(inside) - 1
+    return flat[position[near]]
+
+
+def _first_by_rank(pt: np.ndarray, poly: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
+    """For each of ``n`` points the hit polygon of lowest rank, -1 where there is none."""
+    out = np.full(n, _OUTSIDE, dtype=np.int64)
+    if len(pt):
+        sort = np.lexsort((order[poly], pt))
+        pt, poly = pt[sort], poly[sort]
+        first = np.r_[True, pt[1:] != pt[:-1]]
+        out[pt[first]] = poly[first]
+    return out
+
+
+def _supercover(
+    a: np.ndarray,
+    b: np.ndarray,
+    owner: np.ndarray,
+    x0: float,
+    y0: float,
+    cell_m: float,
+    shape: tuple[int, int],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every (flat cell, polygon) such that a segment of the polygon passes through the cell.
 
     The cells a segment crosses are those of its end points plus, at every crossing of a
     vertical (horizontal) raster line, the two cells on either side of that line; points
@@ -131,6 +184,7 @@ def _mark_supercover(
     eps = 1e-6
     rows: list[np.ndarray] = [np.floor(ay), np.floor(by)]
     cols: list[np.ndarray] = [np.floor(ax), np.floor(bx)]
+    owners: list[np.ndarray] = [owner, owner]
     for u0, v0, u1, v1, transpose in ((ax, ay, bx, by, False), (ay, ax, by, bx, True)):
         lo, hi = np.minimum(u0, u1), np.maximum(u0, u1)
         first = np.ceil(lo)
@@ -141,31 +195,32 @@ def _mark_supercover(
         du = u1[seg] - u0[seg]
         t = np.where(du != 0, (line - u0[seg]) / np.where(du != 0, du, 1), 0.0)
         v = v0[seg] + t * (v1[seg] - v0[seg])
-        for dv in (-eps, eps):
-            for du_side in (-1, 0):
-                uu, vv = line + du_side, np.floor(v + dv)
-                rows.append(uu if transpose else vv)
-                cols.append(vv if transpose else uu)
+        vv = np.floor(v)
+        frac = v - vv
+        near_line = (frac < eps) | (frac > 1 - eps)  # a hair from a corner: both rows
+        other = np.where(frac < 0.5, vv - 1, vv + 1)
+        for side in (-1, 0):
+            uu = line + side
+            for use_u, use_v, keep in (
+                (uu, vv, slice(None)),
+                (uu[near_line], other[near_line], near_line),
+            ):
+                rows.append(use_u if transpose else use_v)
+                cols.append(use_v if transpose else use_u)
+                owners.append(owner[seg][keep])
     r = np.concatenate(rows).astype(np.int64)
     c = np.concatenate(cols).astype(np.int64)
-    keep = (r >= 0) & (r < boundary.shape[0]) & (c >= 0) & (c < boundary.shape[1])
-    boundary[r[keep], c[keep]] = True
+    o = np.concatenate(owners)
+    keep = (r >= 0) & (r < shape[0]) & (c >= 0) & (c < shape[1])
+    return r[keep] * shape[1] + c[keep], o[keep]
 
 
 def _exact(tree: shapely.STRtree, order: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Exact point-in-polygon (boundary included); ties go to the lowest ``order``."""
-    out = np.full(len(x), _OUTSIDE, dtype=np.int64)
+    """Exact point-in-polygon (boundary included) by STRtree; ties go to the lowest ``order``."""
     if len(x) == 0:
-        return out
-    pairs = tree.query(shapely.points(x, y), predicate="intersects")
-    if pairs.shape[1]:
-        pt, poly = pairs
-        rank = order[poly]
-        sort = np.lexsort((rank, pt))
-        pt, poly = pt[sort], poly[sort]
-        first = np.r_[True, pt[1:] != pt[:-1]]
-        out[pt[first]] = poly[first]
-    return out
+        return np.full(0, _OUTSIDE, dtype=np.int64)
+    pt, poly = tree.query(shapely.points(x, y), predicate="intersects")
+    return _first_by_rank(pt, poly, order, len(x))
 
 
 def grid_index(grids: gpd.GeoDataFrame, *, cell_m: float = 20.0) -> GridIndex:

@@ -26,7 +26,7 @@ from geo.settings import DISPLAY_CRS, METRIC_CRS, ROOT, get_settings
 
 DEMO_FILENAME = "sheyang_demo.gpkg"
 #: End of the demo history (Beijing time) and its length.
-AS_OF = pd.Timestamp("2026-11-20 18:00")
+AS_OF = pd.Timestamp("2026-11-20 23:59:59")
 HISTORY_DAYS = 730
 TOTAL_GRIDS = 3689
 SIMING_GRIDS = 181  # 四明镇: 23 villages split into 181 grids (FACTS.md)

@@ -59,7 +59,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Nothing is dropped: these have missing, swapped or out-of-county coordinates; check "
         "the address and correct the coordinates.",
     ),
-    "reason": ("原因", "Reason"),
+    "assign_problem": ("原因", "Reason"),
+    "lon": ("经度", "Longitude"),
+    "lat": ("纬度", "Latitude"),
+    "coord_sys": ("坐标系", "Coordinates"),
     "ticket_id": ("工单号", "Ticket"),
     "received_at": ("受理时间", "Received"),
     "status": ("状态", "Status"),

@@ -13,7 +13,6 @@ from geo.assign import (
     PROBLEM_NO_COORDS,
     PROBLEM_OUTSIDE,
     GridIndex,
-    _exact,
     assign_events,
     grid_index,
 )
@@ -93,14 +92,26 @@ def test_grid_index_known_answers(lattice, offset, expected, cell_m):
     assert lattice.grid_code.iloc[pos[0]] == expected
 
 
-def test_grid_index_agrees_with_exact_strtree_path(lattice):
-    index = grid_index(lattice)
+def exact_strtree(grids: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Reference answer without any raster: STRtree intersects, smallest grid code wins."""
+    tree = shapely.STRtree(grids.geometry.to_numpy())
+    pt, poly = tree.query(shapely.points(x, y), predicate="intersects")
+    codes = grids.grid_code.to_numpy()
+    out = np.full(len(x), -1)
+    for p, g in sorted(zip(pt, poly, strict=True), key=lambda pg: (pg[0], codes[pg[1]])):
+        if out[p] == -1:
+            out[p] = g
+    return out
+
+
+@pytest.mark.parametrize("cell_m", [7.0, 20.0, 100.0])
+def test_grid_index_agrees_with_exact_strtree_path(lattice, cell_m):
+    index = grid_index(lattice, cell_m=cell_m)
+    # A 2.5 m sweep hits every edge and corner of the lattice and the outside around it.
     dx, dy = np.meshgrid(np.arange(-10, 311, 2.5), np.arange(-10, 311, 2.5))
     x, y = X0 + dx.ravel(), Y0 + dy.ravel()
     fast = index.lookup(x, y)
-    exact = _exact(index.tree, index.order, x, y)
-    np.testing.assert_array_equal(fast, exact)
-    # Sanity of the sweep: it crosses edges, corners and the outside.
+    np.testing.assert_array_equal(fast, exact_strtree(lattice, x, y))
     assert (fast == -1).any()
     assert set(fast[fast >= 0]) == set(range(9))
 

@@ -128,13 +128,14 @@ def test_issues_volume_and_span(county):
     assert issues.received_at.is_monotonic_increasing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="demo bug (geo/demo.py, not ours to fix): tickets on the last day are received up "
-    "to ~21:37, after AS_OF 18:00, and stay 待派单",
-)
 def test_no_issue_is_received_after_as_of(county):
-    assert county["issues"].received_at.max() <= demo.AS_OF
+    # Regression: with AS_OF at 18:00 the last day held tickets received until ~21:37.
+    issues = county["issues"]
+    assert issues.received_at.max() <= demo.AS_OF
+    assert (issues.status[issues.dispatched_at > demo.AS_OF] == "待派单").all()
+    closed = issues.closed_at.notna()
+    assert (issues.closed_at[closed] <= demo.AS_OF).all()
+    assert (issues.status[closed] == "已办结").all()
 
 
 def test_issues_carry_web_map_coordinates(county):

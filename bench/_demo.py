@@ -1,0 +1,23 @@
+"""Shared by the benchmarks: the demo GeoPackage (built once into data/cache if absent)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def demo_gpkg() -> Path:
+    """Path of the seed-0 demo GeoPackage, generated on first use."""
+    from geo.demo import DEMO_FILENAME, build_demo
+    from geo.settings import get_settings
+
+    folder = Path(get_settings().data_dir)
+    path = folder / DEMO_FILENAME
+    if not path.exists():
+        print(f"building the demo county into {folder} …", file=sys.stderr)
+        build_demo(folder, seed=0)
+    return path
