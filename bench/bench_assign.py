@@ -15,6 +15,8 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -23,9 +25,11 @@ from _demo import demo_gpkg
 
 from geo.assign import assign_events, grid_index
 
+T = TypeVar("T")
 
-def _median_time(fn, repeat: int = 3) -> tuple[float, object]:
-    times, out = [], None
+
+def _median_time(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
+    times: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
         out = fn()
@@ -51,21 +55,27 @@ def main(n: int = 1_000_000) -> None:
     t_ours, ours = _median_time(lambda: assign_events(events, grids, index=index))
 
     def peer():
-        joined = gpd.sjoin(events, grids[["grid_code", "geometry"]], how="left",
-                           predicate="intersects")
+        joined = gpd.sjoin(
+            events, grids[["grid_code", "geometry"]], how="left", predicate="intersects"
+        )
         return joined["grid_code"].groupby(level=0).min().reindex(events.index)
 
     t_peer, theirs = _median_time(peer)
-    same = np.array_equal(ours["grid_code"].astype(str).to_numpy(),
-                          theirs.fillna("").astype(str).to_numpy())
+    same = np.array_equal(
+        ours["grid_code"].astype(str).to_numpy(), theirs.fillna("").astype(str).to_numpy()
+    )
     boundary_share = float((index.lut == -2).mean())
-    print(f"events: {n:,}; grids: {len(grids):,}; lookup raster {index.lut.shape} at "
-          f"{index.cell_m:g} m, {boundary_share:.1%} of cells need an exact test")
+    print(
+        f"events: {n:,}; grids: {len(grids):,}; lookup raster {index.lut.shape} at "
+        f"{index.cell_m:g} m, {boundary_share:.1%} of cells need an exact test"
+    )
     print(f"GridGov index build (once per grid layer): {t_build:.3f} s")
     print(f"GridGov assign_events:                    {t_ours:.3f} s")
     print(f"geopandas.sjoin (peer):                   {t_peer:.3f} s")
-    print(f"ratio sjoin / GridGov: {t_peer / t_ours:.1f}x  (with the build: "
-          f"{t_peer / (t_ours + t_build):.1f}x)")
+    print(
+        f"ratio sjoin / GridGov: {t_peer / t_ours:.1f}x  (with the build: "
+        f"{t_peer / (t_ours + t_build):.1f}x)"
+    )
     print(f"identical assignments: {same}")
 
 

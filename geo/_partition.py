@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
@@ -32,7 +34,7 @@ def partition(region: BaseGeometry, seeds: np.ndarray) -> np.ndarray:
         return np.array([region], dtype=object)
     cells = shapely.voronoi_polygons(shapely.multipoints(seeds), extend_to=region, ordered=True)
     clipped = shapely.intersection(shapely.get_parts(cells), region)
-    seed_pts = shapely.points(seeds)
+    seed_pts = cast("np.ndarray", shapely.points(seeds))  # (n, 2) coordinates: n points
     mains = np.empty(len(seeds), dtype=object)
     fragments: list[tuple[int, BaseGeometry]] = []
     for i, cell in enumerate(clipped):
@@ -55,8 +57,8 @@ def partition(region: BaseGeometry, seeds: np.ndarray) -> np.ndarray:
         )
         target = int(near[int(np.argmax(shared))]) if len(near) and max(shared) > 0 else owner
         extra.setdefault(target, []).append(piece)
-    for target, pieces in extra.items():
-        mains[target] = shapely.union_all([mains[target], *pieces])
+    for target, joined in extra.items():
+        mains[target] = shapely.union_all([mains[target], *joined])
     return mains
 
 
@@ -83,7 +85,7 @@ def node_coverage(geometries: np.ndarray) -> np.ndarray:
     return out
 
 
-def dissolve(geometries: np.ndarray, keys: np.ndarray) -> dict[str, shapely.Geometry]:
+def dissolve(geometries: np.ndarray, keys: np.ndarray) -> dict[str, BaseGeometry]:
     """Union a clean coverage by key, keeping shared vertices (``coverage_union_all``)."""
     keys = np.asarray(keys)
     return {

@@ -85,9 +85,9 @@ class GridIndex:
         a, b = coords[:-1][same_ring], coords[1:][same_ring]
         seg_poly = part_owner[ring_part[ring_index[:-1][same_ring]]]
         cells, polys = _supercover(a, b, seg_poly, x0, y0, cell_m, (nrows, ncols))
-        boundary = np.zeros(nrows * ncols, dtype=bool)
-        boundary[cells] = True
-        boundary = boundary.reshape(nrows, ncols)
+        on_edge = np.zeros(nrows * ncols, dtype=bool)
+        on_edge[cells] = True
+        boundary = on_edge.reshape(nrows, ncols)
         labels, n = ndimage.label(~boundary)  # 4-connected regions free of edges
         tree = shapely.STRtree(geoms)
         # One representative cell per region decides the whole region.
@@ -274,11 +274,11 @@ def assign_events(
     for col in ("grid_code", "village_code", "town_code"):
         categories, codes = np.unique(grids[col].astype(str).to_numpy(), return_inverse=True)
         value_codes = np.where(hit, codes[np.where(hit, pos, 0)], len(categories))
-        out[col] = pd.Categorical.from_codes(value_codes, categories=[*categories, ""])
+        out[col] = pd.Categorical.from_codes(value_codes, categories=pd.Index([*categories, ""]))
     problem = np.zeros(len(pos), dtype=np.int8)
     problem[~hit] = 1
     problem[~(np.isfinite(x) & np.isfinite(y))] = 2
     out["assign_problem"] = pd.Categorical.from_codes(
-        problem, categories=["", PROBLEM_OUTSIDE, PROBLEM_NO_COORDS]
+        problem, categories=pd.Index(["", PROBLEM_OUTSIDE, PROBLEM_NO_COORDS])
     )
     return out

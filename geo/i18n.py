@@ -15,7 +15,10 @@ TEXT: dict[str, tuple[str, str]] = {
         "Synthetic demo data: the county outline, town names and totals are real; grids, "
         "households, service points and issues are synthetic and describe nobody.",
     ),
-    "building_demo": ("首次启动：正在生成射阳示例县…", "First start: building the Sheyang demo county…"),
+    "building_demo": (
+        "首次启动：正在生成射阳示例县…",
+        "First start: building the Sheyang demo county…",
+    ),
     "page_overview": ("一图观全域", "Overview"),
     "filters": ("筛选", "Filters"),
     "town": ("镇（区）", "Town / zone"),

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from shapely.geometry.base import BaseGeometry
 
 from geo import crs as webmap
 from geo.errors import InputFileError
@@ -217,7 +218,7 @@ def read_layer(
     return out
 
 
-def read_outline(spec: str | Path, *, crs: str | None = None) -> shapely.Geometry:
+def read_outline(spec: str | Path, *, crs: str | None = None) -> BaseGeometry:
     """Read an outline file (any polygon layer) as one geometry in EPSG:4549."""
     path, layer = split_spec(spec)
     if not path.exists():
@@ -308,7 +309,7 @@ def _read_geo(
         if suffix in (".parquet", ".geoparquet"):
             frame = gpd.read_parquet(path)
         else:
-            target = path
+            target: Path | str = path  # a /vsizip/ path for a member of a .zip
             if suffix == ".zip":
                 target = _zip_member(path, layer, where)
                 layer = None

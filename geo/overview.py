@@ -61,12 +61,14 @@ def overview(data: County, flt: IssueFilter) -> Overview:
     no_scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
     lost = issues[filter_mask(issues, no_scope) & (issues["assign_problem"] != "").to_numpy()]
     unassigned = mask_callers(pd.DataFrame(lost.drop(columns="geometry")))[
-        ["ticket_id", "received_at", "category", "lon", "lat", "coord_sys", "assign_problem"]]
+        ["ticket_id", "received_at", "category", "lon", "lat", "coord_sys", "assign_problem"]
+    ]
     return Overview(figures, gpd.GeoDataFrame(out, crs=grids.crs), villages, towns, unassigned)
 
 
-def grid_detail(data: County, grid_code: str, flt: IssueFilter, *, recent: int = 20
-                ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+def grid_detail(
+    data: County, grid_code: str, flt: IssueFilter, *, recent: int = 20
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
     """One grid's attributes, its most recent issues (callers masked) and category mix."""
     grid = data.grids[data.grids.grid_code == grid_code]
     if grid.empty:
@@ -74,10 +76,26 @@ def grid_detail(data: County, grid_code: str, flt: IssueFilter, *, recent: int =
     scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
     issues = data.issues
     mine = issues[filter_mask(issues, scope) & (issues["grid_code"] == grid_code).to_numpy()]
-    cols = ["ticket_id", "received_at", "source", "category", "subcategory", "status",
-            "resolution_level", "caller_name", "caller_phone"]
-    latest = mask_callers(pd.DataFrame(mine.sort_values("received_at", ascending=False)
-                                       .head(recent)[cols]))
-    mix = (mine["category"].value_counts().rename("count").rename_axis("category")
-           .reset_index().query("count > 0"))
+    cols = [
+        "ticket_id",
+        "received_at",
+        "source",
+        "category",
+        "subcategory",
+        "status",
+        "resolution_level",
+        "caller_name",
+        "caller_phone",
+    ]
+    latest = mask_callers(
+        pd.DataFrame(mine.sort_values("received_at", ascending=False).head(recent)[cols])
+    )
+    mix = (
+        mine["category"]
+        .value_counts()
+        .rename("count")
+        .rename_axis("category")
+        .reset_index()
+        .query("count > 0")
+    )
     return grid.drop(columns="geometry").iloc[0], latest, mix

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +17,9 @@ from geo.settings import GridSizeRule, Settings, get_settings
 
 ERROR = "error"
 WARNING = "warning"
+
+# ``add(code, severity, feature, message, hint)``: feature is a row position or a label.
+_AddProblem = Callable[[str, str, "int | np.integer[Any] | str", str, str], None]
 
 
 @dataclass
@@ -96,7 +101,9 @@ def validate_grids(
     codes = _labels(grids)
     geoms = grids.geometry.to_numpy()
 
-    def add(code: str, severity: str, i: int | str, message: str, hint: str) -> None:
+    def add(
+        code: str, severity: str, i: int | np.integer[Any] | str, message: str, hint: str
+    ) -> None:
         feature = codes[i] if isinstance(i, (int, np.integer)) else i
         problems.append(Problem(code, severity, str(feature), message, hint))
 
@@ -175,17 +182,17 @@ def validate_grids(
             grids[c].fillna("").astype(str) for c in ("grid_code", "village_code", "town_code")
         )
         bad = [
-            i
-            for i, (a, b, c) in enumerate(zip(g, v, t, strict=True))
+            row
+            for row, (a, b, c) in enumerate(zip(g, v, t, strict=True))
             if a and b and c and not (a.startswith(b) and b.startswith(c))
         ]
-        for i in bad:
+        for row in bad:
             add(
                 "code_not_hierarchical",
                 WARNING,
-                i,
-                f"编码不成层级 / grid_code {g.iloc[i]} does not start with village_code "
-                f"{v.iloc[i]}, or village_code not with town_code {t.iloc[i]}",
+                row,
+                f"编码不成层级 / grid_code {g.iloc[row]} does not start with village_code "
+                f"{v.iloc[row]}, or village_code not with town_code {t.iloc[row]}",
                 "use county(6)+town(3)+village(3)+sequence(3) codes",
             )
     if "grid_worker" not in grids.columns:
@@ -268,23 +275,24 @@ def validate_grids(
             if "residents" in grids.columns
             else np.full(len(grids), np.nan)
         )
-        for i in range(len(grids)):
-            rule, kind = _rule_for(grids, i, kinds, cfg)
-            if np.isfinite(hh[i]) and not rule.min_households <= hh[i] <= rule.max_households:
+        for row in range(len(grids)):
+            rule, kind = _rule_for(grids, row, kinds, cfg)
+            if np.isfinite(hh[row]) and not rule.min_households <= hh[row] <= rule.max_households:
                 add(
                     "size_households",
                     WARNING,
-                    i,
-                    f"{int(hh[i])} 户，超出{kind}网格标准 {rule.min_households}–"
+                    row,
+                    f"{int(hh[row])} 户，超出{kind}网格标准 {rule.min_households}–"
                     f"{rule.max_households} 户 / households outside the {kind} standard",
                     "split a large grid or merge a small one with a neighbour",
                 )
-            if np.isfinite(res[i]) and res[i] > rule.max_residents:
+            if np.isfinite(res[row]) and res[row] > rule.max_residents:
                 add(
                     "size_residents",
                     WARNING,
-                    i,
-                    f"{int(res[i])} 人，超过 {rule.max_residents} 人 / more residents than allowed",
+                    row,
+                    f"{int(res[row])} 人，超过 {rule.max_residents} 人 / "
+                    "more residents than allowed",
                     "split the grid",
                 )
     order = {ERROR: 0, WARNING: 1}
@@ -324,9 +332,9 @@ def _check_villages(
     usable: np.ndarray,
     villages: gpd.GeoDataFrame,
     codes: np.ndarray,
-    add,
+    add: _AddProblem,
     tol: float,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     vgeoms = villages.geometry.to_numpy()
     vcodes = villages["village_code"].astype(str).to_numpy()
     vtree = shapely.STRtree(vgeoms)
@@ -341,7 +349,8 @@ def _check_villages(
         if "village_code" in grids.columns
         else np.full(len(grids), "")
     )
-    for g, part in frame.groupby("g"):
+    for key, part in frame.groupby("g"):
+        g = cast("np.integer[Any]", key)  # keys of the integer column "g": grid positions
         inside = list(vcodes[part.v.to_numpy()])
         if len(inside) > 1:
             shares = ", ".join(

@@ -286,6 +286,7 @@ def grid_choropleth(
         )
         columns[outline.name] = outline.columns
     bbox, payload = _payload(layers, columns, tolerance_m=tolerance_m)
+    min_lon, min_lat, max_lon, max_lat = bbox  # TopoJSON bbox: [west, south, east, north]
 
     legend_entries = [
         [label, color] for label, color in zip(breaks.labels, breaks.colors, strict=True)
@@ -320,7 +321,7 @@ def grid_choropleth(
         payload=payload,
         options=options,
         breaks=breaks,
-        bounds=tuple(bbox),
+        bounds=(min_lon, min_lat, max_lon, max_lat),
         name=layer_name,
         static_url_prefix=static_url_prefix,
     )

@@ -27,7 +27,10 @@ def tr() -> Callable[[str], str]:
 def language_switch() -> None:
     """A sidebar switch between Chinese and English."""
     st.sidebar.radio(
-        "语言 / Language", list(LANGUAGES), key="lang", format_func=LANGUAGES.__getitem__,
+        "语言 / Language",
+        list(LANGUAGES),
+        key="lang",
+        format_func=LANGUAGES.__getitem__,
         horizontal=True,
     )
 
@@ -35,7 +38,11 @@ def language_switch() -> None:
 @st.cache_resource(show_spinner=False)
 def _store() -> Store:
     bar = st.progress(0.0, text=translator(lang())("building_demo"))
-    store = default_store(progress=lambda f, m: bar.progress(min(f, 1.0), text=m))
+
+    def progress(fraction: float, message: str) -> None:
+        bar.progress(min(fraction, 1.0), text=message)
+
+    store = default_store(progress=progress)
     bar.empty()
     return store
 
@@ -65,7 +72,9 @@ def sidebar_filters(data: County) -> IssueFilter:
     towns = data.towns.sort_values("town_code")
     town_names = dict(zip(towns.town_code, towns.town_name, strict=True))
     town = sb.selectbox(
-        t("town"), [None, *town_names], key="town",
+        t("town"),
+        [None, *town_names],
+        key="town",
         format_func=lambda c: t("all") if c is None else town_names[c],
     )
     village = None
@@ -75,27 +84,44 @@ def sidebar_filters(data: County) -> IssueFilter:
         if st.session_state.get("village") not in (None, *names):
             st.session_state["village"] = None
         village = sb.selectbox(
-            t("village"), [None, *names], key="village",
+            t("village"),
+            [None, *names],
+            key="village",
             format_func=lambda c: t("all") if c is None else names[c],
         )
     end = data.as_of.date()
     first = data.issues["received_at"].min().date()
     picked = sb.date_input(
-        t("date_range"), value=(end - dt.timedelta(days=29), end), min_value=first,
-        max_value=end, key="dates",
+        t("date_range"),
+        value=(end - dt.timedelta(days=29), end),
+        min_value=first,
+        max_value=end,
+        key="dates",
     )
-    start, stop = (picked if isinstance(picked, tuple) and len(picked) == 2 else (picked, picked))
+    # A range picker gives 0, 1 or 2 dates while the user is still picking: one date is
+    # that day, none is the default range.
+    start, stop = (picked[0], picked[-1]) if picked else (end - dt.timedelta(days=29), end)
     categories = sb.multiselect(
-        t("category"), list(data.issues["category"].cat.categories), key="categories",
+        t("category"),
+        list(data.issues["category"].cat.categories),
+        key="categories",
         placeholder=t("all"),
     )
     sources = sb.multiselect(
-        t("source"), list(data.issues["source"].cat.categories), key="sources",
+        t("source"),
+        list(data.issues["source"].cat.categories),
+        key="sources",
         placeholder=t("all"),
     )
-    sb.caption(f"{t('as_of')} {data.as_of:%Y-%m-%d %H:%M} · {t('data_source')}: "
-               f"{data.store_location.split('/')[-1]}")
+    sb.caption(
+        f"{t('as_of')} {data.as_of:%Y-%m-%d %H:%M} · {t('data_source')}: "
+        f"{data.store_location.split('/')[-1]}"
+    )
     return IssueFilter(
-        start=pd.Timestamp(start), end=pd.Timestamp(stop), categories=tuple(categories),
-        sources=tuple(sources), town_code=town, village_code=village,
+        start=pd.Timestamp(start),
+        end=pd.Timestamp(stop),
+        categories=tuple(categories),
+        sources=tuple(sources),
+        town_code=town,
+        village_code=village,
     )

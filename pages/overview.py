@@ -24,8 +24,13 @@ def _overview(key: tuple[str, str], flt: IssueFilter, _data: County) -> Overview
 def _map(view: Overview, metric: str):
     # A folium Map renders once: build a fresh one each run (its parts are cached in layers/).
     cfg = get_settings()
-    return overview_map(view, metric=metric, tr=t, tile_url=cfg.tile_url or None,
-                        tile_attribution=cfg.tile_attribution or None)
+    return overview_map(
+        view,
+        metric=metric,
+        tr=t,
+        tile_url=cfg.tile_url or None,
+        tile_attribution=cfg.tile_attribution or None,
+    )
 
 
 key = (data.store_location, data.meta.get("as_of", ""))
@@ -42,17 +47,26 @@ cols[3].metric(t("kpi_resolution"), f"{k['resolution_rate']:.1%}" if k["issues"]
 cols[4].metric(t("kpi_grids"), f"{k['grids']:,.0f}")
 cols[5].metric(t("kpi_residents"), f"{k['residents']:,.0f}")
 
-metric = st.radio(t("metric"), ["count", "rate_per_1000"], horizontal=True, key="metric",
-                  format_func=lambda m: t("metric_count" if m == "count" else "metric_rate"))
+metric = st.radio(
+    t("metric"),
+    ["count", "rate_per_1000"],
+    horizontal=True,
+    key="metric",
+    format_func=lambda m: t("metric_count" if m == "count" else "metric_rate"),
+)
 left, right = st.columns([3, 2])
 with left:
     if flt.town_code and st.button(t("back_to_county")):
         st.session_state.update(town=None, village=None)
         st.rerun()
     st.caption(t("click_hint"))
-    clicked = st_folium(_map(view, metric), key="overview_map",
-                        height=620, use_container_width=True,
-                        returned_objects=["last_active_drawing"])
+    clicked = st_folium(
+        _map(view, metric),
+        key="overview_map",
+        height=620,
+        use_container_width=True,
+        returned_objects=["last_active_drawing"],
+    )
 props = ((clicked or {}).get("last_active_drawing") or {}).get("properties") or {}
 if props.get("town_code") and not props.get("grid_code") and props["town_code"] != flt.town_code:
     st.session_state.update(town=props["town_code"], village=None)
@@ -63,9 +77,11 @@ with right:
     if props.get("grid_code"):
         attrs, latest, mix = grid_detail(data, props["grid_code"], flt)
         st.subheader(f"{t('grid_details')} · {attrs['grid_name']}")
-        st.write(f"{t('grid_code')} {attrs['grid_code']} · {t('grid_worker')} "
-                 f"{attrs['grid_worker']} · {t('households')} {attrs['households']} · "
-                 f"{t('residents')} {attrs['residents']}")
+        st.write(
+            f"{t('grid_code')} {attrs['grid_code']} · {t('grid_worker')} "
+            f"{attrs['grid_worker']} · {t('households')} {attrs['households']} · "
+            f"{t('residents')} {attrs['residents']}"
+        )
         st.caption(t("category_mix"))
         st.bar_chart(mix, x="category", y="count", height=180)
         st.caption(t("recent_issues"))
