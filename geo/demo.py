@@ -17,6 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import nearest_points
 
 from geo import crs as wm
 from geo._partition import dissolve, node_coverage, partition
@@ -283,7 +285,7 @@ def generate(*, seed: int = 0, progress: Progress = _noop) -> dict[str, pd.DataF
 # --------------------------------------------------------------------------- geography
 
 
-def _outline() -> shapely.MultiPolygon:
+def _outline() -> BaseGeometry:
     """The real county outline in EPSG:4549."""
     out = gpd.read_file(DATA / "sheyang_outline.geojson").to_crs(METRIC_CRS)
     return shapely.union_all(out.geometry.to_numpy())
@@ -294,13 +296,13 @@ def _to_metric(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
     return np.column_stack([pts.x, pts.y])
 
 
-def _towns(outline: shapely.MultiPolygon) -> gpd.GeoDataFrame:
+def _towns(outline: BaseGeometry) -> gpd.GeoDataFrame:
     table = pd.read_csv(DATA / "sheyang_towns.csv", dtype={"town_code": str})
     seats = _to_metric(table.seat_lon.to_numpy(), table.seat_lat.to_numpy())
     inner = outline.buffer(-800)
     for i, (x, y) in enumerate(seats):
         if not inner.contains(shapely.Point(x, y)):
-            p = shapely.ops.nearest_points(inner, shapely.Point(x, y))[0]
+            p = nearest_points(inner, shapely.Point(x, y))[0]
             seats[i] = (p.x, p.y)
     polys = partition(outline, seats)
     towns = gpd.GeoDataFrame(
@@ -320,7 +322,7 @@ def _spread(
     """``n`` points inside ``region`` far from each other and from ``existing`` (best candidate)."""
     pts = [tuple(p) for p in existing]
     out = []
-    minx, miny, maxx, maxy = region.bounds
+    minx, miny, maxx, maxy = shapely.bounds(region)
     for _ in range(n):
         cand = _sample_in(region, candidates, rng, (minx, miny, maxx, maxy))
         if pts:
@@ -346,7 +348,7 @@ def _sample_in(
     bounds: tuple[float, float, float, float] | None = None,
 ) -> np.ndarray:
     """``n`` uniform random points inside ``region`` by rejection."""
-    minx, miny, maxx, maxy = bounds or region.bounds
+    minx, miny, maxx, maxy = bounds or shapely.bounds(region)
     got: list[np.ndarray] = []
     have = 0
     while have < n:
@@ -483,7 +485,7 @@ def _bisect(region: shapely.Geometry, xy: np.ndarray, k: int) -> list[shapely.Ge
     if k == 1:
         return [region]
     left = k // 2
-    minx, miny, maxx, maxy = region.bounds
+    minx, miny, maxx, maxy = shapely.bounds(region)
     # Cut across the region's longer side (straight, like the roads and canals of the
     # coastal plain), where each side gets its share of households, but never closer than
     # 8 % of the extent to an edge (no sliver grids).
@@ -492,12 +494,12 @@ def _bisect(region: shapely.Geometry, xy: np.ndarray, k: int) -> list[shapely.Ge
     proj = xy @ direction if len(xy) else np.empty(0)
     if len(xy) >= 2:
         ranked = np.sort(proj)
-        cut = min(max(int(round(len(xy) * left / k)), 1), len(xy) - 1)
+        cut = min(max(round(len(xy) * left / k), 1), len(xy) - 1)
         t = (ranked[cut - 1] + ranked[cut]) / 2
     else:
         t = lo + (hi - lo) * left / k
     t = float(np.clip(t, lo + 0.08 * (hi - lo), hi - 0.08 * (hi - lo)))
-    minx, miny, maxx, maxy = region.bounds
+    minx, miny, maxx, maxy = shapely.bounds(region)
     reach = 2 * float(np.hypot(maxx - minx, maxy - miny)) + 1.0
     centre = np.array([(minx + maxx) / 2, (miny + maxy) / 2])
     on_line = centre + (t - centre @ direction) * direction
@@ -514,8 +516,10 @@ def _bisect(region: shapely.Geometry, xy: np.ndarray, k: int) -> list[shapely.Ge
             crumbs = [p for j, p in enumerate(parts) if j != keep]
             sides[i] = parts[keep]
             sides[1 - i] = shapely.union_all([sides[1 - i], *crumbs])
-    inside = [shapely.contains_xy(side, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
-              for side in sides]
+    inside = [
+        shapely.contains_xy(side, xy[:, 0], xy[:, 1]) if len(xy) else np.zeros(0, bool)
+        for side in sides
+    ]
     low_xy = xy[inside[0]] if len(xy) else xy
     high_xy = xy[~inside[0]] if len(xy) else xy
     return _bisect(sides[0], low_xy, left) + _bisect(sides[1], high_xy, k - left)
@@ -542,8 +546,12 @@ def _grids(
     for v, k in zip(villages.itertuples(), counts, strict=True):
         xy = xy_all[by_village[v.village_code]]
         polys = np.array(_bisect(v.geometry, xy, int(k)), dtype=object)
-        cents = np.column_stack([shapely.get_x(shapely.point_on_surface(polys)),
-                                 shapely.get_y(shapely.point_on_surface(polys))])
+        cents = np.column_stack(
+            [
+                shapely.get_x(shapely.point_on_surface(polys)),
+                shapely.get_y(shapely.point_on_surface(polys)),
+            ]
+        )
         order = np.lexsort((cents[:, 0], -np.round(cents[:, 1], -2)))  # north to south
         for seq, j in enumerate(order, start=1):
             rows.append(
@@ -705,7 +713,7 @@ def _issues(
     month_factor = np.array([0.85, 0.8, 0.95, 1.0, 1.05, 1.15, 1.25, 1.25, 1.05, 1.0, 0.95, 0.9])
     festival = np.ones(len(days))
     for a, b in SPRING_FESTIVAL:
-        festival[(days >= a) & (days <= b)] = 0.5
+        festival[(days >= pd.Timestamp(a)) & (days <= pd.Timestamp(b))] = 0.5
     growth = 1 + 0.06 * (np.arange(len(days)) / 365.0 - 1)
     base = 150_000 / 365.0
     cat_names = list(CATEGORIES)
@@ -793,10 +801,10 @@ def _issues(
     work_days = np.where(level == "网格", work_days * 0.4, work_days)
     closed = dispatched + pd.to_timedelta(work_days * 7 / 5 * 86400, unit="s").floor("s")
     backlog = rng.random(n) < 0.004
-    closed = pd.Series(closed).where(~backlog).to_numpy()
-    is_closed = pd.notna(closed) & (closed <= AS_OF.to_datetime64())
+    closed_or_nat = pd.Series(closed).where(~backlog).to_numpy()
+    is_closed = pd.notna(closed_or_nat) & (closed_or_nat <= AS_OF.to_datetime64())
     status = np.where(is_closed, "已办结", np.where(dispatched <= AS_OF, "处理中", "待派单"))
-    closed = np.where(is_closed, closed, np.datetime64("NaT"))
+    closed_at = np.where(is_closed, closed_or_nat, np.datetime64("NaT"))
     hotline = np.isin(src, ["12345", "群众随手拍"])
     sat = rng.choice(["满意", "基本满意", "不满意"], size=n, p=[0.88, 0.095, 0.025])
     satisfaction = np.where(is_closed & hotline, sat, "")
@@ -848,7 +856,7 @@ def _issues(
                 "coord_sys": coord_sys,
                 "status": status,
                 "dispatched_at": dispatched,
-                "closed_at": pd.to_datetime(closed),
+                "closed_at": pd.to_datetime(closed_at),
                 "resolution_level": np.where(is_closed, level, ""),
                 "satisfaction": satisfaction,
                 "caller_name": caller_name,
@@ -1038,7 +1046,7 @@ def _planted(
             "n_events",
         ],
     )
-    xy = np.stack(planted.pop("centre").to_numpy())
+    xy = np.vstack(list(planted.pop("centre")))
     ll = gpd.GeoSeries(gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=METRIC_CRS).to_crs(DISPLAY_CRS)
     planted["centre_x"], planted["centre_y"] = xy[:, 0], xy[:, 1]
     planted["centre_lon"], planted["centre_lat"] = ll.x.round(6), ll.y.round(6)

@@ -77,6 +77,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_issues": ("当前筛选条件下没有诉求。", "No issues match the filters."),
     "as_of": ("数据截至", "Data as of"),
     "no_data": ("无数据", "No data"),
+    "drill_to": ("进入", "Open"),
 }
 
 

@@ -69,7 +69,7 @@ def overview(data: County, flt: IssueFilter) -> Overview:
 def grid_detail(
     data: County, grid_code: str, flt: IssueFilter, *, recent: int = 20
 ) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
-    """One grid's attributes, its most recent issues (callers masked) and category mix."""
+    """One grid's attributes (with town and village names), recent issues (callers masked), mix."""
     grid = data.grids[data.grids.grid_code == grid_code]
     if grid.empty:
         raise KeyError(f"no grid {grid_code!r}")
@@ -98,4 +98,9 @@ def grid_detail(
         .reset_index()
         .query("count > 0")
     )
-    return grid.drop(columns="geometry").iloc[0], latest, mix
+    attrs = grid.drop(columns="geometry").iloc[0].copy()
+    attrs["town_name"] = data.towns.set_index("town_code")["town_name"].get(attrs["town_code"], "")
+    attrs["village_name"] = data.villages.set_index("village_code")["village_name"].get(
+        attrs["village_code"], ""
+    )
+    return attrs, latest, mix

@@ -82,8 +82,18 @@ with right:
             f"{attrs['grid_worker']} · {t('households')} {attrs['households']} · "
             f"{t('residents')} {attrs['residents']}"
         )
+        if not flt.town_code and st.button(f"{t('drill_to')} {attrs['town_name']}"):
+            st.session_state.update(town=attrs["town_code"], village=None)
+            st.rerun()
+        if (
+            flt.town_code
+            and not flt.village_code
+            and st.button(f"{t('drill_to')} {attrs['village_name']}")
+        ):
+            st.session_state.update(village=attrs["village_code"])
+            st.rerun()
         st.caption(t("category_mix"))
-        st.bar_chart(mix, x="category", y="count", height=180)
+        st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=180)
         st.caption(t("recent_issues"))
         st.dataframe(latest.rename(columns=t), hide_index=True, height=260)
     else:

@@ -82,17 +82,16 @@ def postgis_problem(url: str | None) -> str | None:
     try:
         import sqlalchemy as sa
     except ImportError as exc:
-        return f"sqlalchemy is not installed ({exc}); run `python -m pip install -r requirements-dev.txt`."
+        return (
+            f"sqlalchemy is not installed ({exc}); "
+            "run `python -m pip install -r requirements-dev.txt`."
+        )
     try:
         shown = sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError as exc:
-        return (
-            f"{DATABASE_URL_ENV} is not a database URL ({exc}). {_HOW_TO_GET_POSTGIS}"
-        )
+        return f"{DATABASE_URL_ENV} is not a database URL ({exc}). {_HOW_TO_GET_POSTGIS}"
     try:
-        engine = sa.create_engine(
-            url, connect_args={"connect_timeout": _CONNECT_TIMEOUT_S}
-        )
+        engine = sa.create_engine(url, connect_args={"connect_timeout": _CONNECT_TIMEOUT_S})
         try:
             with engine.connect() as conn:
                 conn.execute(sa.text("SELECT postgis_version()")).scalar_one()

@@ -55,7 +55,7 @@ CHROMIUM_ARGS = [
 ]
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 START_TIMEOUT_S = float(os.environ.get("GRIDGOV_E2E_START_TIMEOUT_S", "600"))
-"""How long `streamlit run` may take to answer its health check (the first start builds the demo data)."""
+"""How long `streamlit run` may take to answer its health check (first start builds the demo)."""
 APP_TIMEOUT_MS = 60_000
 
 Require = Callable[[bool, str], None]
@@ -91,10 +91,8 @@ def _stop_group(proc: subprocess.Popen[bytes], *, grace_s: float = 10) -> None:
     """SIGTERM the process group led by `proc`, then SIGKILL whatever is left of it."""
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGTERM)
-    try:
+    with suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace_s)
-    except subprocess.TimeoutExpired:
-        pass
     with suppress(ProcessLookupError):  # the leader, or children it left behind
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -148,7 +146,8 @@ def serve_streamlit(
                 )
             if time.monotonic() > deadline:
                 pytest.fail(
-                    f"`streamlit run {script.name}` did not answer {base_url}/_stcore/health within "
+                    f"`streamlit run {script.name}` did not answer {base_url}/_stcore/health "
+                    "within "
                     f"{start_timeout_s:.0f} s (raise GRIDGOV_E2E_START_TIMEOUT_S if the demo data "
                     f"build needs longer). Server log ({log_path}):\n{_log_tail(log_path)}",
                     pytrace=False,
@@ -165,14 +164,10 @@ def _serve_streamlit_fixture() -> Callable[..., Any]:
 
 
 @pytest.fixture(scope="session")
-def app_url(
-    require: Require, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def app_url(require: Require, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Base URL of the GridGov app served by a headless ``streamlit run dashboard.py``."""
     dashboard = REPO_ROOT / "dashboard.py"
-    require(
-        dashboard.is_file(), f"{dashboard} does not exist: there is no app to test yet."
-    )
+    require(dashboard.is_file(), f"{dashboard} does not exist: there is no app to test yet.")
     require(
         importlib.util.find_spec("streamlit") is not None,
         "streamlit is not installed: run `python -m pip install -r requirements-dev.txt`.",
@@ -291,9 +286,7 @@ def _chromium(require: Require, _playwright: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def browser_page(
-    request: pytest.FixtureRequest, _chromium: Browser
-) -> Iterator[BrowserPage]:
+def browser_page(request: pytest.FixtureRequest, _chromium: Browser) -> Iterator[BrowserPage]:
     """A fresh 1600x1000 page whose requests beyond loopback are aborted and recorded."""
     context = _chromium.new_context(viewport={"width": 1600, "height": 1000})
     bp = BrowserPage(page=context.new_page())

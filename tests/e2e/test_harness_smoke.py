@@ -1,4 +1,4 @@
-"""The test harness itself: `require`, the PostGIS fixture, the offline browser and the Streamlit launcher."""
+"""The test harness itself: `require`, the PostGIS fixture, the offline browser, the launcher."""
 
 from __future__ import annotations
 
@@ -62,7 +62,8 @@ def test_postgis_url_reaches_a_database_with_postgis_and_the_project_crs(postgis
             area_m2 = conn.execute(
                 sa.text(
                     "SELECT ST_Area(ST_Transform(ST_GeomFromText("
-                    "'POLYGON((120.25 33.77, 120.26 33.77, 120.26 33.78, 120.25 33.78, 120.25 33.77))',"
+                    "'POLYGON((120.25 33.77, 120.26 33.77, 120.26 33.78, "
+                    "120.25 33.78, 120.25 33.77))',"
                     " 4326), 4549))"
                 )
             ).scalar_one()
@@ -109,15 +110,11 @@ def local_server() -> Iterator[tuple[str, list[str]]]:
 
 
 @pytest.mark.e2e
-def test_browser_page_reaches_loopback_and_blocks_everything_else(
-    browser_page, local_server
-):
+def test_browser_page_reaches_loopback_and_blocks_everything_else(browser_page, local_server):
     base_url, requested = local_server
     page = browser_page.page
     failed: list[tuple[str, str | None]] = []
-    page.on(
-        "requestfailed", lambda request: failed.append((request.url, request.failure))
-    )
+    page.on("requestfailed", lambda request: failed.append((request.url, request.failure)))
 
     page.set_content(
         f"""<!doctype html><html><body>
@@ -143,9 +140,9 @@ def test_browser_page_reaches_loopback_and_blocks_everything_else(
     assert requested == ["/local.png"]
     assert sorted(url for url, _ in failed) == sorted(browser_page.blocked)
     # Chromium reports "net::ERR_BLOCKED_BY_CLIENT.Inspector" for requests aborted via DevTools.
-    assert all(
-        (reason or "").startswith("net::ERR_BLOCKED_BY_CLIENT") for _, reason in failed
-    ), failed
+    assert all((reason or "").startswith("net::ERR_BLOCKED_BY_CLIENT") for _, reason in failed), (
+        failed
+    )
 
 
 # --------------------------------------------------------------------------- Streamlit launcher
@@ -167,9 +164,7 @@ def test_served_streamlit_is_waited_for_needs_no_internet_and_is_stopped(
     script = tmp_path / "slow_app.py"
     script.write_text(SLOW_SCRIPT, encoding="utf-8")
 
-    with serve_streamlit(
-        script, log_path=tmp_path / "server.log", start_timeout_s=120
-    ) as url:
+    with serve_streamlit(script, log_path=tmp_path / "server.log", start_timeout_s=120) as url:
         page = browser_page.page
         page.goto(url)
         browser_page.wait_for_app()

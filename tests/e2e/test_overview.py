@@ -54,11 +54,33 @@ def test_clicking_a_grid_shows_its_details(app_url, browser_page):
     page = browser_page.page
     page.goto(app_url)
     frame = _map_frame(page)
-    grid = frame.locator("path.leaflet-interactive").nth(1000)
-    grid.wait_for(state="attached", timeout=120_000)
+    paths = frame.locator("path.leaflet-interactive")
+    paths.nth(N_GRIDS - 1).wait_for(state="attached", timeout=120_000)
     browser_page.wait_for_app(timeout_ms=120_000)
-    grid.click()  # Playwright picks a point of the path that receives the click
-    page.get_by_text("网格详情").first.wait_for(timeout=60_000)
+    # A grid big enough on screen to click (grids are drawn before the outlines).
+    index = paths.first.evaluate(
+        """(first, n) => {
+            const all = Array.from(first.parentNode.querySelectorAll('path.leaflet-interactive'));
+            const hits = all.slice(0, n).map((p, i) => {
+                const r = p.getBoundingClientRect();
+                const top = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+                return [top === p ? Math.min(r.width, r.height) : 0, i];
+            });
+            hits.sort((a, b) => b[0] - a[0]);
+            return hits[0][1];
+        }""",
+        N_GRIDS,
+    )
+    details = page.get_by_text("网格详情").first
+    for _ in range(3):  # the component binds its click handlers once the map has settled
+        page.wait_for_timeout(2000)
+        paths.nth(index).click()  # Playwright picks a point of the path that takes clicks
+        try:
+            details.wait_for(timeout=20_000)
+            break
+        except Exception:
+            continue
+    assert details.is_visible()
     browser_page.wait_for_app(timeout_ms=60_000)
     browser_page.screenshot("overview-grid-details")
     assert page.get_by_text("最近诉求（来电人信息已脱敏）").first.is_visible()
