@@ -7,12 +7,15 @@ import json
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Literal
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from branca.element import CssLink, Element, Figure, JavascriptLink
 from folium.elements import ElementAddToElement, JSCSSMixin
 from folium.map import Layer
 from folium.template import Template
@@ -100,6 +103,17 @@ class OutlineSpec:
         return list(dict.fromkeys([*self.properties, *extra]))
 
 
+class _Verbatim(Element):
+    """Already rendered HTML or JavaScript, emitted as it is (not compiled as a template)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self._text
+
+
 class GridChoropleth(JSCSSMixin, Layer):
     """Folium layer drawing grids by class, outlines on top, and a legend.
 
@@ -175,9 +189,28 @@ class GridChoropleth(JSCSSMixin, Layer):
         """
         for key in [k for k, c in self._children.items() if isinstance(c, ElementAddToElement)]:
             del self._children[key]
-        super().render(**kwargs)
+        # What JSCSSMixin, Layer and MacroElement do, except that the rendered script (the
+        # ~0.45 MB payload) goes in verbatim: branca would compile it as a Jinja template
+        # on every render, which costs more than building the whole layer.
+        figure = self.get_root()
+        assert isinstance(figure, Figure), "render GridChoropleth inside a folium Map"
+        for name, url in self.default_js:
+            figure.header.add_child(JavascriptLink(url), name=name)
+        for name, url in self.default_css:
+            figure.header.add_child(CssLink(url), name=name)
+        if self.show and self._parent is not None:
+            self.add_child(
+                ElementAddToElement(
+                    element_name=self.get_name(), element_parent_name=self._parent.get_name()
+                ),
+                name=self.get_name() + "_add",
+            )
+        script = self._template.module.__dict__["script"]
+        figure.script.add_child(_Verbatim(script(self, kwargs)), name=self.get_name())
+        for child in self._children.values():
+            child.render(**kwargs)
 
-    @property
+    @cached_property
     def payload_js(self) -> str:
         """The packed topology as a JavaScript literal safe inside ``<script>``."""
         return _script_json(self.payload)
@@ -360,11 +393,31 @@ def _payload(
     objects = {
         name: {
             "geometries": obj["geometries"],
-            "properties": pack_columns(layers[name], columns.get(name, ())),
+            "properties": _packed_columns(layers[name], columns.get(name, ())),
         }
         for name, obj in packed["objects"].items()
     }
     return bbox, {**packed, "objects": objects}
+
+
+_COLUMN_CACHE: OrderedDict[str, Any] = OrderedDict()
+
+
+def _packed_columns(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, Any]:
+    """:func:`pack_columns`, reusing the packed form of a column whose values are unchanged."""
+    out = {}
+    for column in columns:
+        values = frame[column]
+        digest = hashlib.sha1(column.encode() + str(values.dtype).encode())
+        digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+        key = digest.hexdigest()
+        if key not in _COLUMN_CACHE:
+            _COLUMN_CACHE[key] = pack_columns(frame, [column])[column]
+            while len(_COLUMN_CACHE) > 64:
+                _COLUMN_CACHE.popitem(last=False)
+        _COLUMN_CACHE.move_to_end(key)
+        out[column] = _COLUMN_CACHE[key]
+    return out
 
 
 def _check_args(
@@ -421,15 +474,37 @@ def _frame_problems(what: str, frame: gpd.GeoDataFrame, columns: Sequence[str]) 
 def _display_frame(
     frame: gpd.GeoDataFrame, columns: Sequence[str], *, float_decimals: int
 ) -> gpd.GeoDataFrame:
-    """Copy of the needed columns in EPSG:4326, floats rounded (display only)."""
-    out = gpd.GeoDataFrame(
-        frame[list(columns)].copy(), geometry=frame.geometry.values, crs=frame.crs
-    )
-    out = out.reset_index(drop=True)
+    """Copy of the needed columns in EPSG:4326, floats rounded (display only).
+
+    The reprojected geometry is reused while the input geometry is unchanged (a filter
+    change keeps the grids and changes their values).
+    """
+    out = pd.DataFrame(frame[list(columns)]).reset_index(drop=True)
     for column in columns:
         if pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(float_decimals)
-    return out if out.crs.to_epsg() == 4326 else out.to_crs(4326)
+    return gpd.GeoDataFrame(out, geometry=_wgs84_geometry(frame), crs=4326)
+
+
+_WGS84_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+
+
+def _geometry_key(geometry: gpd.GeoSeries) -> str:
+    digest = hashlib.sha1(str(geometry.crs).encode())
+    digest.update(b"".join(shapely.to_wkb(geometry.to_numpy())))
+    return digest.hexdigest()
+
+
+def _wgs84_geometry(frame: gpd.GeoDataFrame) -> np.ndarray:
+    if frame.crs is not None and frame.crs.to_epsg() == 4326:
+        return frame.geometry.to_numpy()
+    key = _geometry_key(frame.geometry)
+    if key not in _WGS84_CACHE:
+        _WGS84_CACHE[key] = frame.geometry.to_crs(4326).to_numpy()
+        while len(_WGS84_CACHE) > _GEOMETRY_CACHE_SIZE:
+            _WGS84_CACHE.popitem(last=False)
+    _WGS84_CACHE.move_to_end(key)
+    return _WGS84_CACHE[key]
 
 
 def _script_json(obj: Any) -> str:

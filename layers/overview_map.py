@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import folium
+from pyproj import Transformer
 
 from geo.overview import Overview
 from geo.settings import DISPLAY_CRS
 from layers.choropleth import OutlineSpec, grid_choropleth
 from layers.offline import base_map
+
+
+@lru_cache(maxsize=8)
+def _to_display(crs: str) -> Transformer:
+    """A cached transformer to EPSG:4326 (building one costs tens of milliseconds)."""
+    return Transformer.from_crs(crs, DISPLAY_CRS, always_xy=True)
 
 
 def overview_map(
@@ -33,8 +41,14 @@ def overview_map(
     tile_url, tile_attribution
         Optional intranet basemap; none by default.
     """
-    bounds = view.grids.to_crs(DISPLAY_CRS).total_bounds
-    m = base_map(bounds_wgs84=tuple(bounds), tile_url=tile_url, tile_attribution=tile_attribution)
+    west, south, east, north = _to_display(str(view.grids.crs)).transform_bounds(
+        *view.grids.total_bounds
+    )
+    m = base_map(
+        bounds_wgs84=(west, south, east, north),
+        tile_url=tile_url,
+        tile_attribution=tile_attribution,
+    )
     fields = [
         "grid_code",
         "grid_name",

@@ -1,0 +1,104 @@
+"""Overview script time on a filter change with the cache warm, and the map payload.
+
+Runs ``dashboard.py`` in Streamlit's AppTest on the demo county, warms the caches (data
+loaded, grid topology packed), then changes one filter at a time — each to a value not seen
+before, so the per-filter work (counts, KPIs, the map's values and classes) really runs — and
+times each full script run. The peer, measured in the same run on the same filtered grids, is
+the usual way to draw the map: ``folium.GeoJson`` with a ``GeoJsonTooltip`` and a
+``style_function``, built and rendered to HTML. Prints medians, the ratio and payload sizes.
+
+Run: ``python bench/bench_overview.py`` from the repository root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import statistics
+import time
+
+import folium
+from _demo import ROOT, demo_gpkg
+from streamlit.testing.v1 import AppTest
+
+from geo.aggregate import IssueFilter
+from geo.county import load_county
+from geo.overview import overview
+from geo.settings import DISPLAY_CRS
+from geo.store import open_store
+
+
+def _map_bytes(at: AppTest) -> int:
+    maps = [c for c in at.get("component_instance") if "st_folium" in c.proto.component_name]
+    args = json.loads(maps[0].proto.json_args)
+    return sum(len(str(args[k]).encode()) for k in ("script", "header", "html"))
+
+
+def _peer_seconds(view) -> tuple[float, int]:
+    grids = view.grids.to_crs(DISPLAY_CRS)[
+        ["grid_code", "grid_name", "grid_worker", "households", "count", "geometry"]
+    ]
+    top = max(float(grids["count"].max()), 1.0)
+    start = time.perf_counter()
+    m = folium.Map(tiles=None)
+    folium.GeoJson(
+        grids,
+        style_function=lambda f: {
+            "fillColor": f"rgba(200,0,0,{f['properties']['count'] / top:.2f})",
+            "weight": 0.5,
+        },
+        tooltip=folium.GeoJsonTooltip(["grid_code", "grid_name", "grid_worker", "households",
+                                       "count"]),
+    ).add_to(m)
+    html = m.get_root().render()
+    return time.perf_counter() - start, len(html.encode())
+
+
+def main() -> None:
+    path = demo_gpkg()
+    os.environ["GRIDGOV_DATA_DIR"] = str(path.parent)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+    start = time.perf_counter()
+    at.run()
+    cold = time.perf_counter() - start
+    at.run()  # warm: same filters again
+    end = dt.date(2026, 11, 20)
+    changes = [
+        lambda: at.sidebar.multiselect(key="categories").select("环境卫生"),
+        lambda: at.sidebar.multiselect(key="sources").select("12345"),
+        lambda: at.sidebar.date_input(key="dates").set_value((end - dt.timedelta(days=89), end)),
+        lambda: at.radio(key="metric").set_value("rate_per_1000"),
+        lambda: at.sidebar.multiselect(key="categories").select("噪音扰民"),
+        lambda: at.sidebar.multiselect(key="sources").select("网格巡查"),
+        lambda: at.sidebar.date_input(key="dates").set_value((end - dt.timedelta(days=6), end)),
+        lambda: at.sidebar.selectbox(key="town").set_value("320924101"),
+        lambda: at.sidebar.selectbox(key="town").set_value("320924104"),
+    ]
+    times = []
+    for change in changes:
+        change()
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        assert not at.exception, at.exception
+    at.sidebar.selectbox(key="town").set_value(None).run()
+    payload = _map_bytes(at)
+
+    data = load_county(open_store(path))
+    view = overview(data, IssueFilter(start=None, end=None))
+    peer = [_peer_seconds(view) for _ in range(3)]
+    peer_s = statistics.median(p[0] for p in peer)
+    ours = statistics.median(times)
+    print(f"first run (cold: load county, build topology): {cold:.2f} s")
+    print(f"script time after a filter change, cache warm: median {ours:.3f} s, "
+          f"max {max(times):.3f} s over {len(times)} changes")
+    print(f"peer: folium.GeoJson map of the same 3,689 grids built and rendered: {peer_s:.3f} s "
+          f"({peer[0][1] / 1e6:.2f} MB)")
+    print(f"ratio peer map alone / our whole script run: {peer_s / ours:.1f}x")
+    print(f"Overview map payload (script + header + html of the component): "
+          f"{payload / 1e6:.3f} MB")
+
+
+if __name__ == "__main__":
+    main()
