@@ -111,7 +111,7 @@ def default_store(
 
     path = Path(cfg.data_dir) / DEMO_FILENAME
     if cfg.database_url:
-        store = open_store(cfg.database_url)
+        store = open_store(cfg.database_url, schema=cfg.db_schema)
         if "grids" not in store.layers():
             if not path.exists():
                 build_demo(cfg.data_dir, progress=progress)

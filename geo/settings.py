@@ -51,6 +51,8 @@ class Settings:
         Where the demo GeoPackage and other generated data are cached (ignored by git).
     database_url
         SQLAlchemy URL of a PostGIS database; when empty the GeoPackage store is used.
+    db_schema
+        PostgreSQL schema holding GridGov's tables.
     tile_url, tile_attribution
         Optional intranet XYZ tile service; no basemap when empty (outlines are the context).
     rural_rule, urban_rule
@@ -69,6 +71,7 @@ class Settings:
     metric_crs: str = METRIC_CRS
     data_dir: Path = field(default_factory=lambda: ROOT / "data" / "cache")
     database_url: str = ""
+    db_schema: str = "public"
     tile_url: str = ""
     tile_attribution: str = ""
     rural_rule: GridSizeRule = GridSizeRule(40, 250, 2500)
@@ -96,6 +99,8 @@ def get_settings() -> Settings:
         Cache folder for the demo GeoPackage.
     DATABASE_URL
         PostGIS URL, e.g. ``postgresql+psycopg://user:pw@127.0.0.1:5432/gridgov``.
+    GRIDGOV_DB_SCHEMA
+        Schema for the tables (default ``public``).
     GRIDGOV_TILE_URL, GRIDGOV_TILE_ATTRIBUTION
         Intranet tile service, e.g. ``http://10.0.0.5/tiles/{z}/{x}/{y}.png``.
     """
@@ -105,6 +110,8 @@ def get_settings() -> Settings:
         kwargs["data_dir"] = Path(env["GRIDGOV_DATA_DIR"])
     if env.get("DATABASE_URL"):
         kwargs["database_url"] = env["DATABASE_URL"]
+    if env.get("GRIDGOV_DB_SCHEMA"):
+        kwargs["db_schema"] = env["GRIDGOV_DB_SCHEMA"]
     if env.get("GRIDGOV_TILE_URL"):
         kwargs["tile_url"] = env["GRIDGOV_TILE_URL"]
         kwargs["tile_attribution"] = env.get("GRIDGOV_TILE_ATTRIBUTION", "")

@@ -302,9 +302,9 @@ def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
-def open_store(location: str | Path) -> Store:
-    """Open a store: a PostgreSQL URL gives PostGIS, anything else a GeoPackage path."""
+def open_store(location: str | Path, *, schema: str = "public") -> Store:
+    """Open a store: a PostgreSQL URL gives PostGIS (tables in ``schema``), else a GeoPackage."""
     text_location = str(location)
     if text_location.startswith(("postgresql", "postgres://")):
-        return PostGISStore(text_location)
+        return PostGISStore(text_location, schema=schema)
     return GeoPackageStore(text_location)

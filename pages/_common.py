@@ -11,7 +11,7 @@ import streamlit as st
 from geo.aggregate import IssueFilter
 from geo.county import County, default_store, load_county
 from geo.i18n import LANGUAGES, translator
-from geo.store import Store, open_store
+from geo.store import Store
 
 
 def lang() -> str:
@@ -37,25 +37,28 @@ def language_switch() -> None:
 
 @st.cache_resource(show_spinner=False)
 def _store() -> Store:
-    bar = st.progress(0.0, text=translator(lang())("building_demo"))
+    bars = []
 
     def progress(fraction: float, message: str) -> None:
-        bar.progress(min(fraction, 1.0), text=message)
+        if not bars:  # only when the demo county is being built
+            bars.append(st.progress(0.0, text=translator(lang())("building_demo")))
+        bars[0].progress(min(fraction, 1.0), text=message)
 
     store = default_store(progress=progress)
-    bar.empty()
+    for bar in bars:
+        bar.empty()
     return store
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _county(location: str, version: str) -> County:
-    return load_county(open_store(location))
+def _county(location: str, version: str, _store: Store) -> County:
+    return load_county(_store)
 
 
 def county() -> County:
     """The county in the store, loaded once per store version (shared, do not mutate)."""
     store = _store()
-    return _county(store.location, store.version())
+    return _county(store.location, store.version(), store)
 
 
 def synthetic_banner(data: County) -> None:
