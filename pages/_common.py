@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -37,7 +38,7 @@ def language_switch() -> None:
 
 @st.cache_resource(show_spinner=False)
 def _store() -> Store:
-    bars = []
+    bars: list[Any] = []  # the progress element, created on the first call
 
     def progress(fraction: float, message: str) -> None:
         if not bars:  # only when the demo county is being built
