@@ -38,12 +38,11 @@ class GridIndex:
     x0, y0, cell_m
         Origin (lower left) and cell size of the lookup raster, in CRS units.
     lut
-        ``int32`` raster (rows = y): a polygon position, -1 outside, -2 boundary cell.
+        ``int32`` raster (rows = y): a polygon position, -1 outside, or ``-2 - k`` for a
+        cell that edges cross, whose candidates are block ``k``.
     cand_ptr, cand_poly
-        Candidate polygons of boundary cells in CSR form: cell ``c`` (flat index) has
-        ``cand_poly[cand_ptr[k]:cand_ptr[k + 1]]`` where ``k = searchsorted(cand_cell, c)``.
-    cand_cell
-        Sorted flat indices of the boundary cells.
+        Candidate polygons of the crossed cells in CSR form, block ``k`` being
+        ``cand_poly[cand_ptr[k]:cand_ptr[k + 1]]``, each block in rank order.
     """
 
     geometries: np.ndarray
@@ -52,7 +51,6 @@ class GridIndex:
     y0: float
     cell_m: float
     lut: np.ndarray
-    cand_cell: np.ndarray
     cand_ptr: np.ndarray
     cand_poly: np.ndarray
 
@@ -106,14 +104,20 @@ class GridIndex:
             shapely.points(x0 + (bc + 0.5) * cell_m, y0 + (br + 0.5) * cell_m),
             predicate="intersects",
         )
+        # Pairs sorted by cell, then by rank, so the first hit of a point is the winner.
         n_poly = np.int64(len(geoms))
-        keys = np.concatenate([cells * n_poly + polys, bcells[centre_pt] * n_poly + centre_poly])
+        by_rank = np.argsort(order, kind="stable")
+        keys = np.concatenate(
+            [cells * n_poly + order[polys], bcells[centre_pt] * n_poly + order[centre_poly]]
+        )
         keys.sort()
         keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
-        pair_cell, pair_poly = np.divmod(keys, n_poly)
+        pair_cell, pair_rank = np.divmod(keys, n_poly)
         cand_cell, start = np.unique(pair_cell, return_index=True)
         cand_ptr = np.append(start, len(keys))
-        return cls(geoms, order, x0, y0, cell_m, lut, cand_cell, cand_ptr, pair_poly)
+        # A boundary cell's lut value points at its candidate block: -2 - block.
+        np.put(lut, cand_cell, _BOUNDARY - np.arange(len(cand_cell), dtype=np.int32))
+        return cls(geoms, order, x0, y0, cell_m, lut, cand_ptr, by_rank[pair_rank])
 
     def lookup(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Return the polygon position for each point, -1 when outside every polygon or NaN.
@@ -133,24 +137,22 @@ class GridIndex:
             inside = (col >= 0) & (col < ncols) & (row >= 0) & (row < nrows)  # False for NaN
         flat = row[inside].astype(np.int64) * ncols + col[inside].astype(np.int64)
         out[inside] = self.lut.ravel()[flat]
-        near = np.flatnonzero(out == _BOUNDARY)
+        near = np.flatnonzero(out <= _BOUNDARY)
         if len(near):
-            cell = _flat_of(near, inside, flat)
-            k = np.searchsorted(self.cand_cell, cell)
-            start, stop = self.cand_ptr[k], self.cand_ptr[k + 1]
+            block = _BOUNDARY - out[near]
+            start, stop = self.cand_ptr[block], self.cand_ptr[block + 1]
             count = stop - start
             pt = np.repeat(np.arange(len(near)), count)
             offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
             poly = self.cand_poly[np.repeat(start, count) + offset]
             hit = shapely.intersects_xy(self.geometries[poly], x[near][pt], y[near][pt])
-            out[near] = _first_by_rank(pt[hit], poly[hit], self.order, len(near))
+            pt, poly = pt[hit], poly[hit]
+            winner = np.full(len(near), _OUTSIDE, dtype=np.int64)
+            if len(pt):
+                first = np.r_[True, pt[1:] != pt[:-1]]  # candidates are in rank order
+                winner[pt[first]] = poly[first]
+            out[near] = winner
         return out
-
-
-def _flat_of(near: np.ndarray, inside: np.ndarray, flat: np.ndarray) -> np.ndarray:
-    """Flat raster index of the points ``near`` (all of which are ``inside``)."""
-    position = np.cumsum(inside) - 1
-    return flat[position[near]]
 
 
 def _first_by_rank(pt: np.ndarray, poly: np.ndarray, order: np.ndarray, n: int) -> np.ndarray:
