@@ -267,15 +267,19 @@ def assign_events(
         geom = geom.to_crs(grids.crs)
     arr = geom.to_numpy()
     # NaN for missing or empty points (GEOS refuses getX on an empty point, so skip those).
-    x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
     has_xy = ~shapely.is_empty(arr)
-    x[has_xy], y[has_xy] = shapely.get_x(arr[has_xy]), shapely.get_y(arr[has_xy])
+    if has_xy.all():
+        x, y = shapely.get_x(arr), shapely.get_y(arr)
+    else:
+        x, y = np.full(len(arr), np.nan), np.full(len(arr), np.nan)
+        x[has_xy], y[has_xy] = shapely.get_x(arr[has_xy]), shapely.get_y(arr[has_xy])
     pos = index.lookup(x, y)
     hit = pos >= 0
+    slot = np.where(hit, pos, len(grids))  # one past the grids: unassigned
     out = pd.DataFrame(index=events.index)
     for col in ("grid_code", "village_code", "town_code"):
         categories, codes = np.unique(grids[col].astype(str).to_numpy(), return_inverse=True)
-        value_codes = np.where(hit, codes[np.where(hit, pos, 0)], len(categories))
+        value_codes = np.append(codes, len(categories))[slot]
         out[col] = pd.Categorical.from_codes(value_codes, categories=pd.Index([*categories, ""]))
     problem = np.zeros(len(pos), dtype=np.int8)
     problem[~hit] = 1
