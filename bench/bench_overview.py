@@ -82,7 +82,7 @@ def main() -> None:
         at.run()
         times.append(time.perf_counter() - start)
         assert not at.exception, at.exception
-    at.sidebar.selectbox(key="town").set_value(None).run()
+    at.sidebar.selectbox(key="town").set_value("").run()
     payload = _map_bytes(at)
 
     data = load_county(open_store(path))

@@ -26,13 +26,25 @@ def tr() -> Callable[[str], str]:
 
 
 def language_switch() -> None:
-    """A sidebar switch between Chinese and English."""
+    """A sidebar switch between Chinese and English.
+
+    The choice lives in a plain session key (``lang``) set by the widget's callback: a
+    widget drawn in the entrypoint does not keep its value reliably across page runs.
+    """
+    st.session_state.setdefault("lang", "zh")
+
+    def choose() -> None:
+        st.session_state["lang"] = st.session_state["_lang_widget"]
+
+    codes = list(LANGUAGES)
     st.sidebar.radio(
         "语言 / Language",
-        list(LANGUAGES),
-        key="lang",
+        codes,
+        index=codes.index(lang()),
+        key="_lang_widget",
         format_func=LANGUAGES.__getitem__,
         horizontal=True,
+        on_change=choose,
     )
 
 
@@ -68,30 +80,35 @@ def synthetic_banner(data: County) -> None:
         st.warning(tr()("synthetic_banner"), icon="⚠️")
 
 
+def request_scope(town: str | None, village: str | None = None) -> None:
+    """Move the sidebar's town/village to a new scope (drill-down) and rerun the page.
+
+    Widget values cannot change once the widget is drawn in a run, so the request waits in
+    the session and :func:`sidebar_filters` applies it before drawing the selectors.
+    """
+    st.session_state["_scope_request"] = (town, village)
+    st.rerun()
+
+
 def sidebar_filters(data: County) -> IssueFilter:
     """Town/village, date range, category and source filters shared by every page."""
     t = tr()
     sb = st.sidebar
+    if "_scope_request" in st.session_state:
+        town_req, village_req = st.session_state.pop("_scope_request")
+        st.session_state["town"], st.session_state["village"] = town_req or "", village_req or ""
     sb.subheader(t("filters"))
     towns = data.towns.sort_values("town_code")
-    town_names = dict(zip(towns.town_code, towns.town_name, strict=True))
-    town = sb.selectbox(
-        t("town"),
-        [None, *town_names],
-        key="town",
-        format_func=lambda c: t("all") if c is None else town_names[c],
-    )
-    village = None
+    town_names = {"": t("all"), **dict(zip(towns.town_code, towns.town_name, strict=True))}
+    town = sb.selectbox(t("town"), list(town_names), key="town", format_func=town_names.__getitem__)
+    village = ""
     if town:
         vs = data.villages[data.villages.town_code == town].sort_values("village_code")
-        names = dict(zip(vs.village_code, vs.village_name, strict=True))
-        if st.session_state.get("village") not in (None, *names):
-            st.session_state["village"] = None
+        names = {"": t("all"), **dict(zip(vs.village_code, vs.village_name, strict=True))}
+        if st.session_state.get("village") not in names:
+            st.session_state["village"] = ""
         village = sb.selectbox(
-            t("village"),
-            [None, *names],
-            key="village",
-            format_func=lambda c: t("all") if c is None else names[c],
+            t("village"), list(names), key="village", format_func=names.__getitem__
         )
     end = data.as_of.date()
     first = data.issues["received_at"].min().date()
@@ -126,6 +143,6 @@ def sidebar_filters(data: County) -> IssueFilter:
         end=pd.Timestamp(stop),
         categories=tuple(categories),
         sources=tuple(sources),
-        town_code=town,
-        village_code=village,
+        town_code=town or None,
+        village_code=village or None,
     )

@@ -8,7 +8,7 @@ from geo.county import County
 from geo.overview import Overview, grid_detail, overview
 from geo.settings import get_settings
 from layers.overview_map import overview_map
-from pages._common import county, sidebar_filters, synthetic_banner, tr
+from pages._common import county, request_scope, sidebar_filters, synthetic_banner, tr
 
 t = tr()
 data = county()
@@ -57,20 +57,21 @@ metric = st.radio(
 left, right = st.columns([3, 2])
 with left:
     if flt.town_code and st.button(t("back_to_county")):
-        st.session_state.update(town=None, village=None)
-        st.rerun()
+        request_scope(None)
     st.caption(t("click_hint"))
     clicked = st_folium(
         _map(view, metric),
         key="overview_map",
         height=620,
         use_container_width=True,
-        returned_objects=["last_active_drawing"],
+        returned_objects=["last_active_drawing", "last_object_clicked"],
     )
 props = ((clicked or {}).get("last_active_drawing") or {}).get("properties") or {}
-if props.get("town_code") and not props.get("grid_code") and props["town_code"] != flt.town_code:
-    st.session_state.update(town=props["town_code"], village=None)
-    st.rerun()
+click = str((clicked or {}).get("last_object_clicked"))
+new_click = click != st.session_state.get("_handled_click")
+st.session_state["_handled_click"] = click
+if new_click and props.get("town_code") and not props.get("grid_code"):
+    request_scope(props["town_code"])  # a click on a town outline drills into the town
 
 with right:
     columns = ["grid_code", "grid_name", "grid_worker", "households", "count", "rate_per_1000"]
@@ -83,15 +84,13 @@ with right:
             f"{t('residents')} {attrs['residents']}"
         )
         if not flt.town_code and st.button(f"{t('drill_to')} {attrs['town_name']}"):
-            st.session_state.update(town=attrs["town_code"], village=None)
-            st.rerun()
+            request_scope(attrs["town_code"])
         if (
             flt.town_code
             and not flt.village_code
             and st.button(f"{t('drill_to')} {attrs['village_name']}")
         ):
-            st.session_state.update(village=attrs["village_code"])
-            st.rerun()
+            request_scope(attrs["town_code"], attrs["village_code"])
         st.caption(t("category_mix"))
         st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=180)
         st.caption(t("recent_issues"))

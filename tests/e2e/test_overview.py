@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -13,9 +14,15 @@ N_GRIDS = 3689
 FIRST_LOAD_MS = 420_000  # the first visit builds the demo county (about 30 s here)
 
 
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+
+
 def _map_frame(page):
-    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=FIRST_LOAD_MS)
-    return page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+    """The map's iframe, once a rerun has replaced any stale copy (there is exactly one)."""
+    page.wait_for_function(
+        f"document.querySelectorAll({MAP_IFRAME!r}).length === 1", timeout=FIRST_LOAD_MS
+    )
+    return page.frame_locator(MAP_IFRAME)
 
 
 def test_chinese_font_is_installed(require):
@@ -84,6 +91,17 @@ def test_clicking_a_grid_shows_its_details(app_url, browser_page):
     browser_page.wait_for_app(timeout_ms=60_000)
     browser_page.screenshot("overview-grid-details")
     assert page.get_by_text("最近诉求（来电人信息已脱敏）").first.is_visible()
+
+    # Drill down: county → the clicked grid's town.
+    page.get_by_role("button", name=re.compile("^进入")).first.click()
+    page.get_by_role("heading", name=re.compile(r"^射阳县 · (?!全县)")).first.wait_for(
+        timeout=60_000
+    )
+    browser_page.wait_for_app(timeout_ms=60_000)
+    _map_frame(page).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(1500)
+    browser_page.screenshot("overview-town")
+    assert page.get_by_role("button", name="返回全县").is_visible()
     assert browser_page.blocked == []
 
 
@@ -92,9 +110,19 @@ def test_english_switch(app_url, browser_page):
     page.goto(app_url)
     _map_frame(page)
     browser_page.wait_for_app(timeout_ms=120_000)
-    page.get_by_text("English").first.click()
-    page.get_by_text("Issues").first.wait_for(timeout=60_000)
+    page.locator("label").filter(has_text="English").first.click()
+    page.get_by_text("Grids with the most issues").first.wait_for(timeout=60_000)
     browser_page.wait_for_app(timeout_ms=60_000)
+    # The language sticks through the next interaction, and the map is drawn again.
+    page.locator("label").filter(has_text="Issues per 1,000 residents").first.click()
+    browser_page.wait_for_app(timeout_ms=60_000)
+    frame = _map_frame(page)
+    frame.locator("path.leaflet-interactive").nth(N_GRIDS - 1).wait_for(
+        state="attached", timeout=60_000
+    )
+    frame.get_by_text("Issues per 1,000 residents").first.wait_for(timeout=60_000)  # legend
+    page.wait_for_timeout(1500)
     browser_page.screenshot("overview-english")
     assert page.get_by_text("Synthetic demo data", exact=False).first.is_visible()
+    assert page.get_by_text("Grids with the most issues").first.is_visible()
     assert browser_page.blocked == []

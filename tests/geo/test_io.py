@@ -14,6 +14,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from geo import crs
 from geo.crs import bd09_to_wgs84, gcj02_to_wgs84
 from geo.errors import InputFileError
 from geo.io import (
@@ -578,3 +579,29 @@ def test_write_parquet(tmp_path, result):
 def test_write_unknown_type(tmp_path, result):
     with pytest.raises(InputFileError, match=r"cannot write '\.shp'.*use \.csv, \.xlsx, \.gpkg"):
         write_output(result, tmp_path / "r.shp")
+
+
+@pytest.mark.parametrize("epsg", [4490, 4549, 4326, 3857])
+def test_any_crs_is_read_into_the_metric_crs(tmp_path, epsg):
+    """CGCS2000 (geographic and GK zone 40), WGS84 and Web Mercator all land in EPSG:4549."""
+    square = shapely.box(520_000, 3_735_000, 520_500, 3_735_400)
+    truth = gpd.GeoDataFrame({"grid_code": ["320924101001001"]}, geometry=[square],
+                             crs="EPSG:4549")
+    path = tmp_path / f"grids_{epsg}.gpkg"
+    truth.to_crs(epsg=epsg).to_file(path, layer="grids")
+    got = read_layer(path, "grids")
+    assert got.crs == "EPSG:4549"
+    assert got.geometry.iloc[0].equals_exact(square, tolerance=1e-3)  # within a millimetre
+
+
+def test_service_points_from_a_chinese_csv_in_gcj02(tmp_path):
+    wgs = (120.26, 33.78)
+    lon, lat = crs.wgs84_to_gcj02(*wgs)
+    path = tmp_path / "设施.csv"
+    pd.DataFrame({"设施编码": ["S1"], "设施类型": ["党群服务中心"], "名称": ["甲社区党群服务中心"],
+                  "经度": [float(lon)], "纬度": [float(lat)]}).to_csv(
+        path, index=False, encoding="gb18030")
+    got = read_layer(path, "service_points", coords="gcj02")
+    assert list(got.columns[:4]) == ["source_row", "service_id", "service_type", "name"]
+    back = got.to_crs("EPSG:4326").geometry.iloc[0]
+    assert abs(back.x - wgs[0]) < 1e-8 and abs(back.y - wgs[1]) < 1e-8

@@ -58,7 +58,7 @@ def test_category_and_rate_metric(app):
 
 def test_english_switch(app):
     at = app.run()
-    at.sidebar.radio(key="lang").set_value("en").run()
+    at.sidebar.radio(key="_lang_widget").set_value("en").run()
     assert not at.exception
     assert "Grids" in _metrics(at)
     assert any("Synthetic demo data" in w.value for w in at.warning)
