@@ -239,6 +239,7 @@ def grid_choropleth(
     outlines: Sequence[OutlineSpec] = (),
     no_data_label: str = "无数据",
     legend_position: LegendPosition = "bottomright",
+    breaks: ClassBreaks | None = None,
     layer_name: str | None = None,
     tolerance_m: float = 1.0,
     float_decimals: int = 2,
@@ -276,6 +277,10 @@ def grid_choropleth(
         Number of classes (fewer if the data have fewer distinct breaks).
     scheme : {"quantiles", "natural_breaks"}, default "quantiles"
         See :func:`layers.classify.class_breaks`.
+    breaks : ClassBreaks, optional
+        Classes to use as they are (e.g. from :func:`layers.classify.categorical_breaks`
+        for coded categories such as hot-spot classes); ``classes``, ``scheme`` and
+        ``colors`` are then ignored.
     colors : sequence of str, optional
         Hex colours light to dark; default ColorBrewer YlOrRd.
     outlines : sequence of OutlineSpec, default ()
@@ -310,7 +315,8 @@ def grid_choropleth(
 
     grid_columns = list(dict.fromkeys([id_column, value_column, *tooltip_fields]))
     shown = _display_frame(grids, grid_columns, float_decimals=float_decimals)
-    breaks = class_breaks(shown[value_column], classes=classes, scheme=scheme, colors=colors)
+    if breaks is None:
+        breaks = class_breaks(shown[value_column], classes=classes, scheme=scheme, colors=colors)
     layers = {_GRID_OBJECT: shown}
     columns = {_GRID_OBJECT: grid_columns}
     for outline in outlines:

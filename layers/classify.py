@@ -10,7 +10,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["DEFAULT_COLORS", "ClassBreaks", "Scheme", "class_breaks"]
+__all__ = ["DEFAULT_COLORS", "ClassBreaks", "Scheme", "categorical_breaks", "class_breaks"]
 
 Scheme = Literal["quantiles", "natural_breaks"]
 
@@ -187,3 +187,22 @@ def _labels(minimum: float, bins: np.ndarray, *, fmt: str, whole: bool) -> tuple
         labels.append(fmt.format(hi) if lo >= hi else f"{fmt.format(lo)}–{fmt.format(hi)}")
         lower = float(upper)
     return tuple(labels)
+
+
+def categorical_breaks(classes: Sequence[tuple[str, str]]) -> ClassBreaks:
+    """Classes for a column of integer codes ``0 … k-1``: one ``(label, colour)`` per code.
+
+    For categorical maps (hot-spot classes, emerging categories): code ``i`` is drawn in
+    ``classes[i][1]`` and listed in the legend as ``classes[i][0]``.
+    """
+    if not classes:
+        raise ValueError("categorical_breaks needs at least one (label, colour) pair")
+    bad = [c for _, c in classes if not _HEX_COLOR.match(c)]
+    if bad:
+        raise ValueError(f"colours must be CSS hex colours like '#d7191c', got {bad}")
+    return ClassBreaks(
+        bins=tuple(float(i) for i in range(len(classes))),
+        minimum=0.0,
+        colors=tuple(c for _, c in classes),
+        labels=tuple(label for label, _ in classes),
+    )

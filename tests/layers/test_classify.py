@@ -70,3 +70,15 @@ def test_errors_are_collected() -> None:
         class_breaks([np.nan], classes=1, scheme="jenks", colors=["red"])  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="7 classes need at least 7 colors, got 2"):
         class_breaks([1, 2, 3], colors=["#000000", "#ffffff"])
+
+
+def test_categorical_breaks_colour_each_code():
+    from layers.classify import categorical_breaks
+
+    breaks = categorical_breaks(
+        [("热点 99%", "#b2182b"), ("不显著", "#f7f7f7"), ("冷点", "#2166ac")]
+    )
+    assert breaks.labels == ("热点 99%", "不显著", "冷点")
+    assert list(breaks.classify([0, 1, 2, float("nan")])) == [0, 1, 2, -1]
+    with pytest.raises(ValueError, match="hex colours"):
+        categorical_breaks([("x", "red")])
