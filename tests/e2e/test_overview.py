@@ -15,6 +15,7 @@ FIRST_LOAD_MS = 420_000  # the first visit builds the demo county (about 30 s he
 
 
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
+MAP_IFRAME_SHOWN = MAP_IFRAME + ":visible"  # a rerun may briefly keep a hidden stale copy
 
 
 def _map_frame(page):
@@ -22,7 +23,17 @@ def _map_frame(page):
     page.wait_for_function(
         f"document.querySelectorAll({MAP_IFRAME!r}).length === 1", timeout=FIRST_LOAD_MS
     )
-    return page.frame_locator(MAP_IFRAME)
+    return page.frame_locator(MAP_IFRAME_SHOWN)
+
+
+def _open_overview(browser_page, app_url):
+    """Load the Overview and wait until every grid is drawn; returns the map's frame paths."""
+    page = browser_page.page
+    page.goto(app_url)
+    paths = _map_frame(page).locator("path.leaflet-interactive")
+    paths.nth(N_GRIDS - 1).wait_for(state="attached", timeout=120_000)
+    browser_page.wait_for_app(timeout_ms=120_000)
+    return paths
 
 
 def test_chinese_font_is_installed(require):
@@ -35,13 +46,9 @@ def test_chinese_font_is_installed(require):
 
 def test_overview_draws_every_grid_offline_in_chinese(app_url, browser_page):
     page = browser_page.page
-    page.goto(app_url)
-    frame = _map_frame(page)
     # Grids, village and town outlines are SVG paths in Leaflet's overlay pane.
-    paths = frame.locator("path.leaflet-interactive")
-    paths.nth(N_GRIDS - 1).wait_for(state="attached", timeout=120_000)
-    n_paths = paths.count()
-    browser_page.wait_for_app(timeout_ms=120_000)
+    n_paths = _open_overview(browser_page, app_url).count()
+    frame = _map_frame(page)
     page.wait_for_timeout(1500)
     browser_page.screenshot("overview")
 
@@ -59,11 +66,7 @@ def test_overview_draws_every_grid_offline_in_chinese(app_url, browser_page):
 
 def test_clicking_a_grid_shows_its_details(app_url, browser_page):
     page = browser_page.page
-    page.goto(app_url)
-    frame = _map_frame(page)
-    paths = frame.locator("path.leaflet-interactive")
-    paths.nth(N_GRIDS - 1).wait_for(state="attached", timeout=120_000)
-    browser_page.wait_for_app(timeout_ms=120_000)
+    paths = _open_overview(browser_page, app_url)
     # A grid big enough on screen to click (grids are drawn before the outlines).
     index = paths.first.evaluate(
         """(first, n) => {
