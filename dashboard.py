@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from pages._common import language_switch, tr
+from pages.views._common import language_switch, tr
 
 st.set_page_config(page_title="GridGov 网格治理一张图", page_icon="🗺️", layout="wide")
 language_switch()
 t = tr()
 pages = [
-    st.Page("pages/overview.py", title=t("page_overview"), icon="🗺️", default=True),
+    st.Page("pages/views/overview.py", title=t("page_overview"), icon="🗺️", default=True),
+    st.Page("pages/views/hotspots.py", title=t("page_hotspots"), icon="🔥"),
 ]
 st.navigation(pages).run()

@@ -6,6 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from geo.errors import GridGovError
 
@@ -49,6 +53,27 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when a file has none")
     a.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
 
+    h = sub.add_parser("hotspots", help="热点分析（Gi*、FDR、时空模式）/ hot spots per grid")
+    _events_args(h)
+    h.add_argument("--from", dest="start", help="开始日期 / first day (YYYY-MM-DD)")
+    h.add_argument("--to", dest="end", help="结束日期 / last day (YYYY-MM-DD)")
+    h.add_argument("--category", default="", help="类别，逗号分隔 / categories, comma-separated")
+    h.add_argument("--source", default="", help="来源，逗号分隔 / sources, comma-separated")
+    h.add_argument(
+        "--by",
+        default="week",
+        choices=["week", "month"],
+        help="时空分箱 / time bins for emerging hot spots",
+    )
+    h.add_argument("--permutations", type=int, default=9999, help="置换次数 / permutations")
+    h.add_argument("--seed", type=int, default=0, help="随机种子 / random seed")
+    h.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
+
+    w = sub.add_parser("alerts", help="预警：激增、重复投诉、群体性苗头 / early warnings")
+    _events_args(w)
+    w.add_argument("--as-of", dest="as_of", help="截至时间 / now (default: the last ticket)")
+    w.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx)")
+
     i = sub.add_parser("import", help="导入数据到存储 / import layers into the store")
     for name in ("towns", "villages", "grids", "households", "service_points", "issues"):
         i.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"{name} 文件 / file")
@@ -61,6 +86,19 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--columns", default="", help=COLUMNS_HELP)
     i.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when a file has none")
     return p
+
+
+def _events_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--grids", required=True, help="网格文件 / grid file")
+    p.add_argument("--events", required=True, help="事件文件 / events (csv, xlsx, gpkg, …)")
+    p.add_argument(
+        "--coords",
+        default="wgs84",
+        choices=["wgs84", "gcj02", "bd09", "cgcs2000"],
+        help="经纬度坐标系 / lon/lat system (a coord_sys column wins)",
+    )
+    p.add_argument("--columns", default="", help=COLUMNS_HELP)
+    p.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when a file has none")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -144,6 +182,96 @@ def _assign(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_assigned(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Grids and events from the command line, events assigned to grids."""
+    from geo.assign import assign_events
+    from geo.io import read_layer
+
+    grids = read_layer(args.grids, "grids", columns=args.columns, crs=args.crs)
+    events = read_layer(
+        args.events, "issues", columns=args.columns, coords=args.coords, crs=args.crs
+    )
+    missing = [c for c in ("received_at",) if c not in events.columns]
+    if missing:
+        raise ValueError(f"{args.events}: no column {missing[0]}; map it with --columns")
+    events["received_at"] = pd.to_datetime(events["received_at"], errors="coerce")
+    for col in ("status", "category", "source"):  # optional in an export; counts need them
+        if col not in events.columns:
+            events[col] = ""
+    assigned = assign_events(events, grids)
+    for col in assigned.columns:
+        events[col] = assigned[col].to_numpy()
+    if "residents" not in grids.columns:
+        grids["residents"] = np.nan
+    return grids, events
+
+
+def _split(text: str) -> tuple[str, ...]:
+    """``a,b，c`` → ``("a", "b", "c")`` (ASCII or full-width commas)."""
+    return tuple(x.strip() for x in text.replace("，", ",").split(",") if x.strip())
+
+
+def _hotspots(args: argparse.Namespace) -> int:
+    from geo.aggregate import IssueFilter
+    from geo.emerging import emerging_hotspots, space_time_cube
+    from geo.hotspot_view import hotspot_table
+    from geo.hotspots import grid_weights
+    from geo.io import write_output
+
+    grids, events = _read_assigned(args)
+    flt = IssueFilter(
+        start=pd.Timestamp(args.start) if args.start else None,
+        end=pd.Timestamp(args.end) if args.end else None,
+        categories=_split(args.category),
+        sources=_split(args.source),
+    )
+    weights = grid_weights(grids)
+    history = IssueFilter(categories=flt.categories, sources=flt.sources)
+    cube = space_time_cube(events, weights, freq=args.by, flt=history, end=flt.end)
+    emerging = emerging_hotspots(cube, weights)
+    table = hotspot_table(
+        events,
+        grids,
+        flt,
+        weights=weights,
+        emerging=emerging,
+        permutations=args.permutations,
+        seed=args.seed,
+    )
+    columns = [
+        "grid_code",
+        "count",
+        "rate_per_1000",
+        "gi_z",
+        "p_sim",
+        "p_fdr",
+        "hotspot_class",
+        "lisa_type",
+        "emerging_category",
+        "trend_tau",
+        "trend_p",
+    ]
+    out = grids[["grid_code", "geometry"]].assign(grid_code=lambda g: g.grid_code.astype(str))
+    out = out.merge(table[columns], on="grid_code")
+    path = write_output(out, args.out, layer="hotspots")
+    hot = int(out.hotspot_class.str.startswith("hot").sum())
+    print(f"{len(out)} 个网格 / grids → {path}: {hot} 个热点 / hot spots")
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from geo.alerts import detect_alerts
+    from geo.io import write_output
+
+    _, events = _read_assigned(args)
+    as_of = pd.Timestamp(args.as_of) if args.as_of else events["received_at"].max()
+    alerts = detect_alerts(events, as_of=as_of)
+    alerts["ticket_ids"] = alerts["ticket_ids"].map(",".join)
+    path = write_output(alerts, args.out, layer="alerts")
+    print(f"{len(alerts)} 条预警 / warnings → {path}")
+    return 0
+
+
 def _import(args: argparse.Namespace) -> int:
     from geo.io import read_layer
     from geo.store import open_store
@@ -170,7 +298,14 @@ def _import(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"demo": _demo, "check-grids": _check_grids, "assign": _assign, "import": _import}
+_COMMANDS = {
+    "demo": _demo,
+    "check-grids": _check_grids,
+    "assign": _assign,
+    "hotspots": _hotspots,
+    "alerts": _alerts,
+    "import": _import,
+}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -967,7 +967,8 @@ def _planted(
     for pid, kind, cat, sub, centre, radius, weekly in specs:
         n_week = rng.poisson(weekly)
         wk = np.repeat(np.arange(n_weeks), n_week)
-        day = np.minimum(wk * 7 + rng.integers(0, 7, len(wk)), n_days - 1)
+        day = wk * 7 + rng.integers(0, 7, len(wk))
+        day = day[day < n_days]  # the last, partial week keeps only its own days
         if pid == "P3":
             day = day[season[day]]
         ang = rng.uniform(0, 2 * np.pi, len(day))

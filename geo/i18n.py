@@ -78,6 +78,68 @@ TEXT: dict[str, tuple[str, str]] = {
     "as_of": ("数据截至", "Data as of"),
     "no_data": ("无数据", "No data"),
     "drill_to": ("进入", "Open"),
+    "page_hotspots": ("热点研判", "Hotspots"),
+    "analysis_settings": ("分析设置", "Analysis settings"),
+    "bins": ("时空模式按", "Patterns over time by"),
+    "bins_week": ("周（近两年每周）", "week (every week of two years)"),
+    "bins_month": ("月（适合缓慢变化）", "month (for slow changes)"),
+    "neighbours": ("邻域", "Neighbourhood"),
+    "near_queen": ("相邻网格（共边或共点）", "adjacent grids (shared edge or corner)"),
+    "near_knn10": ("最近的10个网格", "the 10 nearest grids"),
+    "map_kind": ("地图", "Map"),
+    "map_classes": ("热点/冷点（Gi*）", "Hot and cold spots (Gi*)"),
+    "map_emerging": ("时空模式（新增、持续、加强…）", "Patterns over time"),
+    "map_density": ("事件密度（原始事件）", "Event density (raw events)"),
+    "hotspot_class": ("热点等级", "Hot-spot class"),
+    "emerging_category": ("时空模式", "Pattern over time"),
+    "hot_grids": ("热点网格（按显著性排序）", "Hot grids, most significant first"),
+    "no_hot_grids": (
+        "当前范围和时间窗口内没有显著热点网格。可放宽类别、延长时间窗口后再看。",
+        "No significant hot grids in this scope and window; widen the categories or the window.",
+    ),
+    "reason": ("原因", "Why"),
+    "reason_zh": ("原因", "Why"),
+    "reason_en": ("原因", "Why"),
+    "gi_z": ("Gi* z 值", "Gi* z"),
+    "p_fdr": ("校正后 p 值", "FDR-adjusted p"),
+    "pick_grid": ("查看网格", "Look at grid"),
+    "trend_26w": ("近26周每周诉求数", "Issues per week, last 26 weeks"),
+    "warnings": ("预警（最新在前）", "Warnings, newest first"),
+    "no_warnings": ("当前范围内没有预警。", "No warnings in this scope."),
+    "kind": ("类型", "Kind"),
+    "first_at": ("开始", "From"),
+    "last_at": ("最近", "Latest"),
+    "n_events": ("件数", "Events"),
+    "evidence_zh": ("依据", "Evidence"),
+    "evidence_en": ("依据", "Evidence"),
+    "hex_tooltip": (
+        "该六边形内事件数：{elevationValue}",
+        "Events in this hexagon: {elevationValue}",
+    ),
+    "explain_title": ("名词解释", "What the words mean"),
+    "explain_text": (
+        "**热点**：一个网格连同相邻网格的诉求数明显高于全县平均（Getis-Ord Gi* 统计），"
+        "不是偶然波动。**置信度 99%/95%/90%**：偶然出现这样聚集的可能性不超过 1%/5%/10%。"
+        "**已校正多重比较（FDR）**：全县同时检验 3,689 个网格，总会有少数网格碰巧偏高；"
+        "Benjamini–Hochberg 校正把这类误报的比例控制在上述水平以内。"
+        "**时空模式**按周统计近两年：新增（只有最近一周是热点）、连续（最近连续几周是热点）、"
+        "加强（九成以上的周是热点且越来越热）、持续（九成以上的周是热点）、减弱（九成以上的周是热点但在降温）、"
+        "零星（时有时无）、振荡（曾是冷点，现为热点）、历史（过去九成以上的周是热点，最近一周不是）；"
+        "冷点同理。**局部聚集**（Local Moran）：高-高为高值网格被高值网格包围，"
+        "高-低为孤立的高值网格。",
+        "**Hot spot**: a grid whose neighbourhood (the grid and its neighbours) has clearly more "
+        "issues than the county average (Getis-Ord Gi*), beyond chance. **99/95/90 % "
+        "confidence**: at most a 1/5/10 % chance of such a cluster by chance. **Corrected for "
+        "multiple comparisons (FDR)**: testing 3,689 grids at once, a few look high by chance; "
+        "the Benjamini–Hochberg correction keeps the share of such false alarms within that "
+        "level. **Patterns over time** use weekly bins over two years: new (hot only in the "
+        "last week), consecutive (hot in the last few weeks in a row), intensifying (hot in 90 % "
+        "of weeks and getting hotter), persistent (hot in 90 % of weeks), diminishing (hot in "
+        "90 % of weeks but cooling), sporadic (on and off), oscillating (was cold, now hot), "
+        "historical (hot in 90 % of weeks but not the last); the same for cold spots. **Local "
+        "clusters** (local Moran): high-high is a high grid among high grids, high-low an "
+        "isolated high grid.",
+    ),
 }
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import branca.colormap
 import branca.element
 import folium
 import folium.elements
+import geopandas as gpd
+from pyproj import Transformer
 
 __all__ = ["STATIC_DIR", "STATIC_URL_PREFIX", "base_map", "external_links", "static_url"]
 
@@ -195,3 +198,17 @@ def _walk(element: branca.element.Element) -> Iterator[branca.element.Element]:
         yield element
     for child in getattr(element, "_children", {}).values():
         yield from _walk(child)
+
+
+@lru_cache(maxsize=8)
+def _to_wgs84(crs: str) -> Transformer:
+    """A cached transformer to EPSG:4326 (building one costs tens of milliseconds)."""
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+
+def display_bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """``(west, south, east, north)`` of a layer in WGS84 degrees, for :func:`base_map`."""
+    if frame.crs is None:
+        raise ValueError("the layer has no CRS; set it (EPSG:4549 for GridGov's layers)")
+    west, south, east, north = _to_wgs84(str(frame.crs)).transform_bounds(*frame.total_bounds)
+    return (west, south, east, north)

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 
 import folium
-from pyproj import Transformer
 
 from geo.overview import Overview
-from geo.settings import DISPLAY_CRS
 from layers.choropleth import OutlineSpec, grid_choropleth
-from layers.offline import base_map
-
-
-@lru_cache(maxsize=8)
-def _to_display(crs: str) -> Transformer:
-    """A cached transformer to EPSG:4326 (building one costs tens of milliseconds)."""
-    return Transformer.from_crs(crs, DISPLAY_CRS, always_xy=True)
+from layers.offline import base_map, display_bounds
 
 
 def overview_map(
@@ -41,11 +32,8 @@ def overview_map(
     tile_url, tile_attribution
         Optional intranet basemap; none by default.
     """
-    west, south, east, north = _to_display(str(view.grids.crs)).transform_bounds(
-        *view.grids.total_bounds
-    )
     m = base_map(
-        bounds_wgs84=(west, south, east, north),
+        bounds_wgs84=display_bounds(view.grids),
         tile_url=tile_url,
         tile_attribution=tile_attribution,
     )

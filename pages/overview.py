@@ -1,106 +1,11 @@
-"""一图观全域 Overview: KPIs, the issue choropleth with drill-down, grid details."""
+"""Entry for this page's URL on a server's first request: run the door, which routes here.
 
-import streamlit as st
-from streamlit_folium import st_folium
+Streamlit runs ``*.py`` files lying directly in ``pages/`` as old-style pages when a page
+URL is the first request a server gets; this file then runs ``dashboard.py`` (navigation,
+language, sidebar), which opens the real page in ``pages/views/``.
+"""
 
-from geo.aggregate import IssueFilter
-from geo.county import County
-from geo.overview import Overview, grid_detail, overview
-from geo.settings import get_settings
-from layers.overview_map import overview_map
-from pages._common import county, request_scope, sidebar_filters, synthetic_banner, tr
+import runpy
+from pathlib import Path
 
-t = tr()
-data = county()
-flt = sidebar_filters(data)
-synthetic_banner(data)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _overview(key: tuple[str, str], flt: IssueFilter, _data: County) -> Overview:
-    return overview(_data, flt)
-
-
-def _map(view: Overview, metric: str):
-    # A folium Map renders once: build a fresh one each run (its parts are cached in layers/).
-    cfg = get_settings()
-    return overview_map(
-        view,
-        metric=metric,
-        tr=t,
-        tile_url=cfg.tile_url or None,
-        tile_attribution=cfg.tile_attribution or None,
-    )
-
-
-key = (data.store_location, data.meta.get("as_of", ""))
-view = _overview(key, flt, data)
-scope = view.towns.town_name.iloc[0] if flt.town_code else t("scope_county")
-st.title(f"{t('county')} · {scope}")
-
-k = view.kpis
-cols = st.columns(6)
-cols[0].metric(t("kpi_issues"), f"{k['issues']:,.0f}")
-cols[1].metric(t("kpi_open"), f"{k['open']:,.0f}")
-cols[2].metric(t("kpi_overdue"), f"{k['overdue']:,.0f}")
-cols[3].metric(t("kpi_resolution"), f"{k['resolution_rate']:.1%}" if k["issues"] else "—")
-cols[4].metric(t("kpi_grids"), f"{k['grids']:,.0f}")
-cols[5].metric(t("kpi_residents"), f"{k['residents']:,.0f}")
-
-metric = st.radio(
-    t("metric"),
-    ["count", "rate_per_1000"],
-    horizontal=True,
-    key="metric",
-    format_func=lambda m: t("metric_count" if m == "count" else "metric_rate"),
-)
-left, right = st.columns([3, 2])
-with left:
-    if flt.town_code and st.button(t("back_to_county")):
-        request_scope(None)
-    st.caption(t("click_hint"))
-    clicked = st_folium(
-        _map(view, metric),
-        key="overview_map",
-        height=620,
-        use_container_width=True,
-        returned_objects=["last_active_drawing", "last_object_clicked"],
-    )
-props = ((clicked or {}).get("last_active_drawing") or {}).get("properties") or {}
-click = str((clicked or {}).get("last_object_clicked"))
-new_click = click != st.session_state.get("_handled_click")
-st.session_state["_handled_click"] = click
-if new_click and props.get("town_code") and not props.get("grid_code"):
-    request_scope(props["town_code"])  # a click on a town outline drills into the town
-
-with right:
-    columns = ["grid_code", "grid_name", "grid_worker", "households", "count", "rate_per_1000"]
-    if props.get("grid_code"):
-        attrs, latest, mix = grid_detail(data, props["grid_code"], flt)
-        st.subheader(f"{t('grid_details')} · {attrs['grid_name']}")
-        st.write(
-            f"{t('grid_code')} {attrs['grid_code']} · {t('grid_worker')} "
-            f"{attrs['grid_worker']} · {t('households')} {attrs['households']} · "
-            f"{t('residents')} {attrs['residents']}"
-        )
-        if not flt.town_code and st.button(f"{t('drill_to')} {attrs['town_name']}"):
-            request_scope(attrs["town_code"])
-        if (
-            flt.town_code
-            and not flt.village_code
-            and st.button(f"{t('drill_to')} {attrs['village_name']}")
-        ):
-            request_scope(attrs["town_code"], attrs["village_code"])
-        st.caption(t("category_mix"))
-        st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=180)
-        st.caption(t("recent_issues"))
-        st.dataframe(latest.rename(columns=t), hide_index=True, height=260)
-    else:
-        st.subheader(t("top_grids"))
-        top = view.grids.sort_values(metric, ascending=False).head(15)[columns]
-        st.dataframe(top.rename(columns=t), hide_index=True, height=560)
-
-if len(view.unassigned):
-    with st.expander(f"{t('unassigned')}: {len(view.unassigned):,}"):
-        st.caption(t("unassigned_note"))
-        st.dataframe(view.unassigned.rename(columns=t), hide_index=True)
+runpy.run_path(str(Path(__file__).resolve().parents[1] / "dashboard.py"), run_name="__main__")

@@ -585,8 +585,7 @@ def test_write_unknown_type(tmp_path, result):
 def test_any_crs_is_read_into_the_metric_crs(tmp_path, epsg):
     """CGCS2000 (geographic and GK zone 40), WGS84 and Web Mercator all land in EPSG:4549."""
     square = shapely.box(520_000, 3_735_000, 520_500, 3_735_400)
-    truth = gpd.GeoDataFrame({"grid_code": ["320924101001001"]}, geometry=[square],
-                             crs="EPSG:4549")
+    truth = gpd.GeoDataFrame({"grid_code": ["320924101001001"]}, geometry=[square], crs="EPSG:4549")
     path = tmp_path / f"grids_{epsg}.gpkg"
     truth.to_crs(epsg=epsg).to_file(path, layer="grids")
     got = read_layer(path, "grids")
@@ -598,9 +597,15 @@ def test_service_points_from_a_chinese_csv_in_gcj02(tmp_path):
     wgs = (120.26, 33.78)
     lon, lat = crs.wgs84_to_gcj02(*wgs)
     path = tmp_path / "设施.csv"
-    pd.DataFrame({"设施编码": ["S1"], "设施类型": ["党群服务中心"], "名称": ["甲社区党群服务中心"],
-                  "经度": [float(lon)], "纬度": [float(lat)]}).to_csv(
-        path, index=False, encoding="gb18030")
+    pd.DataFrame(
+        {
+            "设施编码": ["S1"],
+            "设施类型": ["党群服务中心"],
+            "名称": ["甲社区党群服务中心"],
+            "经度": [float(lon)],
+            "纬度": [float(lat)],
+        }
+    ).to_csv(path, index=False, encoding="gb18030")
     got = read_layer(path, "service_points", coords="gcj02")
     assert list(got.columns[:4]) == ["source_row", "service_id", "service_type", "name"]
     back = got.to_crs("EPSG:4326").geometry.iloc[0]

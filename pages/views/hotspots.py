@@ -1,0 +1,173 @@
+"""热点研判 Hotspots: which grids in my town are hot, for what, since when; the warnings."""
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.aggregate import IssueFilter
+from geo.alerts import KIND_LABELS, detect_alerts
+from geo.county import County
+from geo.emerging import CATEGORY_LABELS_ZH, EmergingHotSpots
+from geo.hotspot_view import (
+    CLASS_LABELS,
+    HotspotView,
+    emerging_for,
+    event_points,
+    hotspot_view,
+    scope_alerts,
+    weekly_series,
+)
+from geo.hotspots import GridWeights, grid_weights
+from geo.overview import grid_detail
+from geo.settings import get_settings
+from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hotspot_map
+from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
+
+t = tr()
+en = lang() == "en"
+data = county()
+flt = sidebar_filters(data)
+synthetic_banner(data)
+key = (data.store_location, data.meta.get("as_of", ""))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _weights(key: tuple[str, str], near: str, _data: County) -> GridWeights:
+    return (
+        grid_weights(_data.grids)
+        if near == "queen"
+        else grid_weights(_data.grids, method="knn", k=10)
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _emerging(
+    key: tuple, cats: tuple, sources: tuple, end, _data: County, _w: GridWeights
+) -> EmergingHotSpots:
+    flt = IssueFilter(end=end, categories=cats, sources=sources)
+    return emerging_for(_data, flt, _w, freq=key[-1])
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _view(
+    key: tuple, flt: IssueFilter, _data: County, _w: GridWeights, _e: EmergingHotSpots
+) -> HotspotView:
+    return hotspot_view(_data, flt, weights=_w, emerging=_e)
+
+
+@st.cache_data(show_spinner=False, max_entries=2)
+def _alerts(key: tuple[str, str], _data: County) -> pd.DataFrame:
+    return detect_alerts(_data.issues, as_of=_data.as_of)
+
+
+with st.expander(t("analysis_settings")):
+    bins = st.radio(
+        t("bins"),
+        ["week", "month"],
+        horizontal=True,
+        key="hot_bins",
+        format_func=lambda b: t(f"bins_{b}"),
+    )
+    near = st.radio(
+        t("neighbours"),
+        ["queen", "knn10"],
+        horizontal=True,
+        key="hot_near",
+        format_func=lambda n: t(f"near_{n}"),
+    )
+weights = _weights(key, near, data)
+emerging = _emerging((*key, near, bins), flt.categories, flt.sources, flt.end, data, weights)
+view = _view((*key, near, bins), flt, data, weights, emerging)
+scope = view.grids.town_name.iloc[0] if flt.town_code and len(view.grids) else t("scope_county")
+st.title(f"{t('page_hotspots')} · {scope}")
+
+kind = st.radio(
+    t("map_kind"),
+    ["classes", "emerging", "density"],
+    horizontal=True,
+    key="hot_map_kind",
+    format_func=lambda k: t(f"map_{k}"),
+)
+left, right = st.columns([3, 2])
+tips = {f: t(f) for f in ["grid_code", "grid_name", "grid_worker", "count", "gi_z"]}
+cfg = get_settings()
+with left:
+    if kind == "density":
+        st.pydeck_chart(event_density(event_points(data, flt), tooltip=t), height=620)
+    else:
+        column, colors = (
+            ("hotspot_class", CLASS_COLORS)
+            if kind == "classes"
+            else ("emerging_category", EMERGING_COLORS)
+        )
+        labels = (
+            {c: CLASS_LABELS[c][1 if en else 0] for c in CLASS_COLORS}
+            if kind == "classes"
+            else {c: (c.replace("_", " ") if en else CATEGORY_LABELS_ZH[c]) for c in colors}
+        )
+        villages = data.villages[data.villages.village_code.isin(view.grids.village_code)]
+        m = hotspot_map(
+            view.grids,
+            villages,
+            column=column,
+            labels=labels,
+            colors=colors,
+            tooltip_fields=tips,
+            legend_title=t(column),
+            tile_url=cfg.tile_url or None,
+            tile_attribution=cfg.tile_attribution or None,
+        )
+        clicked = st_folium(
+            m,
+            key=f"hot_{kind}",
+            height=620,
+            use_container_width=True,
+            returned_objects=["last_active_drawing"],
+        )
+        props = ((clicked or {}).get("last_active_drawing") or {}).get("properties") or {}
+        if props.get("grid_code"):
+            st.session_state["hot_grid"] = props["grid_code"]
+
+with right:
+    st.subheader(t("hot_grids"))
+    reason = "reason_en" if en else "reason_zh"
+    if view.ranked.empty:
+        st.info(t("no_hot_grids"))
+    else:
+        table = view.ranked[["grid_name", "count", "gi_z", "p_fdr", reason]].rename(columns=t)
+        st.dataframe(table, hide_index=True, height=240)
+    choices = list(dict.fromkeys([*view.ranked.grid_code, st.session_state.get("hot_grid", "")]))
+    choices = [c for c in choices if c in set(view.grids.grid_code)]
+    if choices:
+        names = dict(zip(view.grids.grid_code, view.grids.grid_name, strict=True))
+        grid = st.selectbox(
+            t("pick_grid"), choices, key="hot_grid", format_func=lambda c: f"{names[c]} ({c})"
+        )
+        row = view.grids.set_index("grid_code").loc[grid]
+        st.write(row[reason] or f"{t('hotspot_class')}: {CLASS_LABELS[row.hotspot_class][en]}")
+        st.caption(t("trend_26w"))
+        st.bar_chart(weekly_series(data, grid, flt), height=150)
+        attrs, latest, mix = grid_detail(data, grid, flt)
+        st.caption(f"{t('grid_worker')} {attrs['grid_worker']} · {t('category_mix')}")
+        st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=150)
+        st.caption(t("recent_issues"))
+        st.dataframe(latest.rename(columns=t), hide_index=True, height=200)
+
+st.subheader(t("warnings"))
+alerts = scope_alerts(_alerts(key, data), flt)
+if alerts.empty:
+    st.info(t("no_warnings"))
+else:
+    shown = alerts.assign(kind=alerts.kind.map(lambda k: KIND_LABELS[k][1 if en else 0]))
+    cols = [
+        "kind",
+        "grid_code",
+        "category",
+        "first_at",
+        "last_at",
+        "n_events",
+        "evidence_en" if en else "evidence_zh",
+    ]
+    st.dataframe(shown[cols].rename(columns=t), hide_index=True)
+with st.expander(t("explain_title")):
+    st.markdown(t("explain_text"))

@@ -1,0 +1,30 @@
+"""The 热点研判 page in a real, offline browser: maps drawn, warnings listed, nothing fetched."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']:visible"
+
+
+def test_hotspots_page_draws_classes_and_density(app_url, browser_page):
+    page = browser_page.page
+    page.goto(f"{app_url}/hotspots")
+    page.get_by_role("heading", name="热点研判 · 全县").wait_for(timeout=420_000)
+    browser_page.wait_for_app(timeout_ms=300_000)
+    paths = page.frame_locator(MAP_IFRAME).locator("path.leaflet-interactive")
+    paths.nth(3000).wait_for(state="attached", timeout=120_000)
+    page.wait_for_timeout(1500)
+    browser_page.screenshot("hotspots")
+    assert page.get_by_text("热点网格（按显著性排序）").first.is_visible()
+    assert page.get_by_text("预警（最新在前）").first.is_visible()
+    assert page.frame_locator(MAP_IFRAME).get_by_text("热点等级").first.is_visible()  # legend
+
+    page.locator("label").filter(has_text="事件密度").first.click()
+    browser_page.wait_for_app(timeout_ms=120_000)
+    page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(2000)
+    browser_page.screenshot("hotspots-density")
+    assert browser_page.blocked == [], f"requests left localhost: {browser_page.blocked}"

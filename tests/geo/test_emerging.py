@@ -1,0 +1,544 @@
+"""Known-answer tests for geo.emerging: time bins, space-time Gi*, Mann-Kendall, categories.
+
+Space-time z-scores are checked against a loop of esda.G_Local over the bins (to 1e-9), the
+Mann-Kendall test against a plain double loop written here and scipy's kendalltau, every
+category (hot and cold) against constructed series, and the planted patterns of the demo
+county (geo.demo.generate(seed=0), built once for this module) against what was planted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections import Counter
+
+import esda
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from libpysal.weights import WSP
+from scipy import sparse, stats
+
+from geo import demo
+from geo.aggregate import IssueFilter
+from geo.emerging import (
+    CATEGORIES,
+    CATEGORY_LABELS_ZH,
+    Freq,
+    SpaceTimeCube,
+    _space_time_p_sim,
+    emerging_categories,
+    emerging_hotspots,
+    mann_kendall,
+    space_time_cube,
+    space_time_gi,
+)
+from geo.hotspots import GridWeights, _draw_distinct, grid_weights
+
+METRIC = "EPSG:4549"
+X0, Y0 = 524_000.0, 3_737_000.0
+
+
+def lattice(rows: int, cols: int, *, extra: tuple[tuple[int, int], ...] = ()) -> gpd.GeoDataFrame:
+    """``rows x cols`` 100 m squares coded ``Grrcc``, then squares ``X0``… at ``extra``."""
+    cells = [(f"G{r:02d}{c:02d}", c, r) for r in range(rows) for c in range(cols)]
+    cells += [(f"X{i}", c, r) for i, (c, r) in enumerate(extra)]
+    return gpd.GeoDataFrame(
+        {"grid_code": [code for code, _, _ in cells]},
+        geometry=[
+            shapely.box(X0 + 100 * c, Y0 + 100 * r, X0 + 100 * (c + 1), Y0 + 100 * (r + 1))
+            for _, c, r in cells
+        ],
+        crs=METRIC,
+    )
+
+
+def cube_of(weights: GridWeights, counts: np.ndarray) -> SpaceTimeCube:
+    edges = pd.date_range("2026-01-05", periods=counts.shape[1] + 1, freq="7D")
+    return SpaceTimeCube(weights.ids, edges, counts.astype(np.int64), "week", 0)
+
+
+def esda_space_time_z(counts: np.ndarray, weights: GridWeights) -> np.ndarray:
+    """The space-time Gi* as a loop of esda.G_Local: bin 0 on A (weights + identity), bin t
+    on (bin t, bin t - 1) stacked with W2 = [[A, A], [A, A]], keeping the first n z-scores."""
+    n, n_bins = counts.shape
+    a_star = (weights.matrix + sparse.identity(n, format="csr")).tocsr()
+    w1 = WSP(a_star, id_order=list(range(n))).to_W(silence_warnings=True)
+    w2 = WSP(
+        sparse.bmat([[a_star, a_star], [a_star, a_star]], format="csr"),
+        id_order=list(range(2 * n)),
+    ).to_W(silence_warnings=True)
+    out = np.empty((n, n_bins))
+    y = counts.astype(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out[:, 0] = esda.G_Local(y[:, 0], w1, star=True, transform="B", permutations=0).Zs
+        for t in range(1, n_bins):
+            stacked = np.concatenate([y[:, t], y[:, t - 1]])
+            g = esda.G_Local(stacked, w2, star=True, transform="B", permutations=0)
+            out[:, t] = g.Zs[:n]
+    return out
+
+
+# --------------------------------------------------------------------------- cube
+
+
+def issues_frame(rows: list[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "grid_code": [g for g, _ in rows],
+            "received_at": pd.to_datetime([t for _, t in rows]),
+            "category": "环境卫生",
+            "source": "12345",
+        }
+    )
+
+
+def test_weekly_bins_end_with_the_last_day_and_drop_a_partial_first_bin():
+    issues = issues_frame(
+        [
+            ("A", "2026-10-29 10:00"),  # before the first full week: outside
+            ("A", "2026-10-31 00:00"),  # first bin starts Sat 10-31 (the last day is Fri 11-20)
+            ("B", "2026-11-13 23:59"),  # bin 1 (11-07 .. 11-13)
+            ("B", "2026-11-14 00:00"),  # bin 2 (11-14 .. 11-20)
+            ("A", "2026-11-20 23:59"),  # bin 2
+            ("Z", "2026-11-16 12:00"),  # not one of the grids: outside
+            ("", "2026-11-16 12:00"),  # unassigned: outside
+        ]
+    )
+    cube = space_time_cube(issues, ["A", "B"], freq="week")
+    assert cube.edges.strftime("%Y-%m-%d").tolist() == [
+        "2026-10-31",
+        "2026-11-07",
+        "2026-11-14",
+        "2026-11-21",
+    ]
+    assert cube.counts.tolist() == [[1, 0, 1], [0, 1, 1]]
+    assert cube.n_outside == 3
+    assert cube.n_bins == 3
+    # An explicit history: 2026-11-01 .. 2026-11-20 holds two full weeks.
+    short = space_time_cube(issues, ["A", "B"], start=pd.Timestamp("2026-11-01"))
+    assert short.counts.tolist() == [[0, 1], [1, 1]]
+
+
+def test_monthly_bins_and_the_filter():
+    issues = issues_frame(
+        [
+            ("A", "2026-08-31 09:00"),
+            ("A", "2026-09-01 09:00"),
+            ("B", "2026-10-15 09:00"),
+            ("B", "2026-11-30 18:00"),
+        ]
+    )
+    issues.loc[3, "category"] = "噪音扰民"
+    cube = space_time_cube(issues, ["A", "B"], freq="month")
+    assert cube.edges.strftime("%Y-%m-%d").tolist() == [
+        "2026-09-01",
+        "2026-10-01",
+        "2026-11-01",
+        "2026-12-01",
+    ]
+    assert cube.counts.tolist() == [[1, 0, 0], [0, 1, 1]]
+    assert cube.n_outside == 1
+    noise = space_time_cube(
+        issues,
+        ["A", "B"],
+        freq="month",
+        flt=IssueFilter(
+            start=pd.Timestamp("2026-09-01"),
+            end=pd.Timestamp("2026-11-30"),
+            categories=("环境卫生",),
+        ),
+    )
+    assert noise.counts.tolist() == [[1, 0, 0], [0, 1, 0]]
+
+
+def test_cube_errors_say_what_to_change():
+    issues = issues_frame([("A", "2026-11-20 09:00")])
+    with pytest.raises(ValueError, match=re.escape("holds 0 full week(s)")):
+        space_time_cube(issues, ["A"])
+    with pytest.raises(ValueError, match="freq must be 'week' or 'month'"):
+        space_time_cube(issues, ["A"], freq="day", start=pd.Timestamp("2026-01-01"))  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="grid_codes has duplicates"):
+        space_time_cube(issues, ["A", "A"])
+
+
+# --------------------------------------------------------------------------- space-time Gi*
+
+
+def test_space_time_gi_equals_a_loop_of_esda_on_a_lattice():
+    weights = grid_weights(lattice(5, 6, extra=((30, 30),)))
+    counts = np.random.default_rng(2).poisson(1.5, (weights.n, 7))
+    ours = space_time_gi(counts, weights)
+    peer = esda_space_time_z(counts, weights)
+    np.testing.assert_allclose(ours[:-1], peer[:-1], rtol=0, atol=1e-9)
+    assert np.isnan(ours[-1]).all()  # the island
+
+
+def test_space_time_gi_known_answer_and_flat_windows():
+    """Two squares side by side (each the other's neighbour): in bin 1 the window is
+    {y_0,1, y_1,1, y_0,0, y_1,0} = {3, 1, 1, 1} and every neighbourhood is all four cells,
+    so G* = 1 and z = 0/0: no variation to test. With a third square far away, the pair's
+    neighbourhood is 4 of the 6 window cells."""
+    pair = grid_weights(lattice(1, 2))
+    z = space_time_gi(np.array([[1, 3], [1, 1]]), pair)
+    assert np.isnan(z).all()
+    three = grid_weights(lattice(1, 2, extra=((9, 9),)))
+    counts = np.array([[1, 3], [1, 1], [0, 0]])
+    z = space_time_gi(counts, three)
+    # Window of bin 1: {3, 1, 0, 1, 1, 0}; mean 1, population variance 1; the pair's
+    # neighbourhood sum 6 over 4 cells: (6 - 4) / (1 * sqrt((6 * 4 - 16) / 5)) = 2 / sqrt(1.6).
+    assert z[0, 1] == pytest.approx(2 / math.sqrt(1.6), abs=1e-12)
+    assert np.isnan(z[2]).all()
+    zero = space_time_gi(np.zeros((3, 2)), three)
+    assert np.isnan(zero).all()
+    with pytest.raises(ValueError, match="values >= 0"):
+        space_time_gi(-counts, three)
+
+
+def test_space_time_permutation_equals_a_plain_loop():
+    """Cell (i, t >= 1) keeps its value and gets 2 k_i + 1 of the other 2n - 1 cells of its
+    window; the draws are those the function makes from default_rng(seed), in its order."""
+    weights = grid_weights(lattice(4, 4))
+    n, n_bins, permutations, seed = weights.n, 3, 200, 7
+    counts = np.random.default_rng(4).poisson(2, (n, n_bins)).astype(float)
+    window_sum = counts.copy()
+    window_sum[:, 1:] += counts[:, :-1]
+    lag = np.asarray((weights.matrix + sparse.identity(n)) @ window_sum)
+    p = _space_time_p_sim(counts, weights, lag, permutations=permutations, seed=seed)
+    k = weights.cardinalities
+    rng = np.random.default_rng(seed)
+    _draw_distinct(rng, n, int(k.max()) + 1, permutations)  # the draws of bin 0
+    later = _draw_distinct(rng, 2 * n, 2 * int(k.max()) + 2, permutations)
+    t = 2
+    window = np.concatenate([counts[:, t], counts[:, t - 1]])
+    for i in range(n):
+        around = list(
+            weights.matrix.indices[weights.matrix.indptr[i] : weights.matrix.indptr[i + 1]]
+        )
+        others = around + [n + j for j in [*around, i]]
+        observed = window[others].sum()
+        n_ge = n_le = 0
+        for row in later:
+            picks = [int(j) for j in row[: len(others)]]
+            if i in picks:
+                picks[picks.index(i)] = int(row[len(others)])
+            total = window[picks].sum()
+            n_ge += total >= observed
+            n_le += total <= observed
+        expected = min(1.0, 2 * (min(n_ge, n_le) + 1) / (permutations + 1))
+        assert p[i, t] == pytest.approx(expected, abs=1e-15)
+
+
+# --------------------------------------------------------------------------- Mann-Kendall
+
+
+def mk_reference(x: list[float]) -> tuple[float, float]:
+    """Mann-Kendall written out: S over all pairs, tie groups, tau-b, normal p."""
+    t = len(x)
+    s = sum((x[b] > x[a]) - (x[b] < x[a]) for a in range(t) for b in range(a + 1, t))
+    groups = [g for g in Counter(x).values() if g > 1]
+    var = (t * (t - 1) * (2 * t + 5) - sum(g * (g - 1) * (2 * g + 5) for g in groups)) / 18
+    n0 = t * (t - 1) / 2
+    n1 = sum(g * (g - 1) / 2 for g in groups)
+    tau = s / math.sqrt(n0 * (n0 - n1))
+    p = math.erfc(abs(s) / math.sqrt(var) / math.sqrt(2))
+    return tau, p
+
+
+def test_mann_kendall_known_answers():
+    # Strictly increasing, T = 10: S = 45, var = 10 * 9 * 25 / 18 = 125, tau = 1.
+    tau, p = mann_kendall(np.arange(10.0))
+    assert float(tau) == 1.0
+    assert float(p) == pytest.approx(math.erfc(45 / math.sqrt(125) / math.sqrt(2)))
+    # [1, 1, 2]: S = 2; one tie pair: var = (66 - 18) / 18; tau-b = 2 / sqrt(3 * 2).
+    tau, p = mann_kendall([1.0, 1.0, 2.0])
+    assert float(tau) == pytest.approx(2 / math.sqrt(6))
+    assert float(p) == pytest.approx(math.erfc(2 / math.sqrt(48 / 18) / math.sqrt(2)))
+    tau, p = mann_kendall([[5.0, 5.0, 5.0, 5.0]])
+    assert np.isnan(tau).all() and np.isnan(p).all()
+    with pytest.raises(ValueError, match="NaN"):
+        mann_kendall([1.0, np.nan, 2.0])
+
+
+def test_mann_kendall_equals_a_reference_and_scipy_kendalltau():
+    rng = np.random.default_rng(0)
+    rows = np.vstack(
+        [
+            rng.poisson(1.0, (20, 30)),  # many ties
+            rng.poisson(1.0, (20, 30)) + np.arange(30) // 6,  # ties and a trend
+            rng.normal(0, 1, (20, 30)),  # no ties
+        ]
+    ).astype(float)
+    tau, p = mann_kendall(rows)
+    for row, tau_i, p_i in zip(rows, tau, p, strict=True):
+        ref_tau, ref_p = mk_reference(row.tolist())
+        assert tau_i == pytest.approx(ref_tau, abs=1e-12)
+        assert p_i == pytest.approx(ref_p, abs=1e-12)
+        # scipy's tau-b and asymptotic p (no continuity correction) are the same numbers;
+        # the classic S/n0 (tau-a) differs whenever there are ties.
+        scipy = stats.kendalltau(np.arange(len(row)), row, method="asymptotic")
+        assert tau_i == pytest.approx(scipy.statistic, abs=1e-12)
+        assert p_i == pytest.approx(scipy.pvalue, abs=1e-12)
+
+
+# --------------------------------------------------------------------------- categories
+
+T = 20
+
+
+def bins(*hot_bins: int) -> np.ndarray:
+    row = np.zeros(T, dtype=bool)
+    row[list(hot_bins)] = True
+    return row
+
+
+ALL = tuple(range(T))
+UP, DOWN, FLAT = (0.6, 0.001), (-0.6, 0.001), (0.05, 0.6)
+
+# (category, hot bins, cold bins, trend of z): the hot spot rows; cold rows swap them.
+CASES = [
+    ("intensifying", ALL, (), UP),
+    ("diminishing", tuple(b for b in ALL if b != 5), (), DOWN),  # 19 of 20 incl. the final
+    ("persistent", tuple(range(2, T)), (), FLAT),  # exactly 90 %
+    ("persistent", tuple(range(2, T)), (), (0.6, 0.051)),  # a trend, not significant
+    ("historical", tuple(range(T - 2)), (), DOWN),  # 90 %, final not hot
+    ("new", (T - 1,), (), UP),
+    ("new", (T - 1,), (3,), UP),  # an earlier opposite spell does not make it oscillating
+    ("consecutive", tuple(range(T - 5, T)), (), UP),
+    ("consecutive", (T - 2, T - 1), (0, 1), FLAT),
+    ("sporadic", (2, 7, T - 1), (), FLAT),
+    ("sporadic", tuple(b for b in range(3, T) if b != 10), (), UP),  # 85 %: not 90 %
+    ("oscillating", (9, T - 1), (2, 3, 4), FLAT),
+    ("oscillating", tuple(b for b in ALL if b not in (0, 5, 6)), (0,), UP),  # 85 % hot
+    ("consecutive", tuple(range(3, T)), (0,), UP),  # one run of 17 (85 %) after a cold bin
+]
+
+
+@pytest.mark.parametrize(("pattern", "hot", "cold", "trend"), CASES)
+@pytest.mark.parametrize("sign", ["hot", "cold"])
+def test_every_category_from_constructed_series(pattern, hot, cold, trend, sign):
+    mine, other = bins(*hot), bins(*cold)
+    tau, p = trend
+    if sign == "cold":  # a cold spot: the same series, cold and hot swapped, trend reversed
+        tau = -tau
+    rows = (mine, other) if sign == "hot" else (other, mine)
+    category = emerging_categories(rows[0][None], rows[1][None], [tau], [p])
+    assert category.tolist() == [f"{pattern}_{sign}"]
+
+
+@pytest.mark.parametrize(
+    ("hot", "cold", "expected"),
+    [
+        ((), (), "no_pattern"),
+        (tuple(range(11)), (), "no_pattern"),  # hot for 55 %, long ago: not historical
+        (tuple(range(T - 1)), (T - 1,), "new_cold"),  # final state first, then history
+        ((), tuple(range(T - 1)), "historical_cold"),
+        ((5, 6), (), "no_pattern"),
+    ],
+)
+def test_the_remaining_rules(hot, cold, expected):
+    category = emerging_categories(bins(*hot)[None], bins(*cold)[None], [0.0], [1.0])
+    assert category.tolist() == [expected]
+
+
+def test_categories_check_their_input():
+    with pytest.raises(ValueError, match="both a significant hot and a significant cold"):
+        emerging_categories(bins(1)[None], bins(1)[None], [0.0], [1.0])
+    with pytest.raises(ValueError, match="hot and cold must be"):
+        emerging_categories(bins(1)[None], bins(1, 2), [0.0, 1.0], [1.0])
+    assert set(CATEGORY_LABELS_ZH) == set(CATEGORIES)
+    assert len(CATEGORIES) == 17
+    assert CATEGORY_LABELS_ZH["new_hot"] == "新增热点"
+
+
+def block_lattice(plan: str, seed: int = 0) -> tuple[GridWeights, np.ndarray]:
+    """A 9 x 9 field of Poisson(3) counts over 20 weeks with the centre 3 x 3 block changed
+    as ``plan`` says; the expected category of the centre cell (40) is ``plan``."""
+    weights = grid_weights(lattice(9, 9))
+    counts = np.random.default_rng(seed).poisson(3, (81, T))
+    week = np.arange(T)
+    change = {
+        "persistent_hot": lambda y: y + 15,
+        "consecutive_hot": lambda y: y + np.where(week >= T - 4, 15, 0),
+        "new_hot": lambda y: y + np.where(week == T - 1, 30, 0),
+        "intensifying_hot": lambda y: y + np.linspace(6, 40, T).round().astype(int),
+        "diminishing_hot": lambda y: y + np.linspace(40, 15, T).round().astype(int),
+        "historical_hot": lambda y: y + np.where(week < T - 3, 15, 0),
+        "sporadic_hot": lambda y: y + np.where(np.isin(week, [3, 9, T - 1]), 25, 0),
+        "oscillating_hot": lambda y: (
+            np.where(np.isin(week, [2, 3, 4]), 0, y) + np.where(np.isin(week, [9, T - 1]), 25, 0)
+        ),
+        "persistent_cold": lambda y: 0 * y,
+    }[plan]
+    for r in (3, 4, 5):
+        for c in (3, 4, 5):
+            counts[r * 9 + c] = change(counts[r * 9 + c])
+    return weights, counts
+
+
+BLOCKS = [
+    "persistent_hot",
+    "consecutive_hot",
+    "new_hot",
+    "intensifying_hot",
+    "diminishing_hot",
+    "historical_hot",
+    "sporadic_hot",
+    "oscillating_hot",
+    "persistent_cold",
+]
+
+
+@pytest.mark.parametrize("plan", BLOCKS)
+def test_emerging_hotspots_names_a_planted_block(plan):
+    weights, counts = block_lattice(plan)
+    before = counts.copy()
+    result = emerging_hotspots(cube_of(weights, counts), weights)
+    assert result.category[40] == plan, (result.hot[40].astype(int), result.cold[40].astype(int))
+    np.testing.assert_array_equal(counts, before)
+    # Cells of a bin are significant at the FDR level, hot with z > 0 and cold with z < 0.
+    assert (result.p_fdr[result.hot] <= 0.10).all() and (result.z[result.hot] > 0).all()
+    assert (result.z[result.cold] < 0).all()
+
+
+def test_emerging_result_columns_and_trends():
+    weights, counts = block_lattice("intensifying_hot")
+    frame = emerging_hotspots(cube_of(weights, counts), weights).to_frame()
+    assert list(frame.columns) == [
+        "grid_code",
+        "emerging_category",
+        "emerging_category_zh",
+        "trend_tau",
+        "trend_p",
+        "count_tau",
+        "count_p",
+        "n_hot_bins",
+        "n_cold_bins",
+        "final_z",
+    ]
+    centre = frame.loc[40]
+    assert centre["emerging_category_zh"] == "加强热点"
+    assert centre["trend_tau"] > 0.5 and centre["count_p"] < 0.001
+    assert set(frame["emerging_category"]) <= set(CATEGORIES)
+
+
+def test_the_trend_correction_only_widens_p():
+    weights, counts = block_lattice("persistent_hot")
+    plain = emerging_hotspots(cube_of(weights, counts), weights, trend_correction=False)
+    corrected = emerging_hotspots(cube_of(weights, counts), weights)
+    np.testing.assert_array_equal(plain.trend_tau, corrected.trend_tau)
+    both = np.isfinite(plain.trend_p)
+    assert (corrected.trend_p[both] >= plain.trend_p[both] - 1e-15).all()
+    z = np.nan_to_num(plain.z[:, 1:])
+    np.testing.assert_allclose(plain.trend_p, mann_kendall(z)[1])
+
+
+def test_emerging_hotspots_aligns_the_cube_and_refuses_other_grids():
+    weights, counts = block_lattice("consecutive_hot")
+    order = np.random.default_rng(1).permutation(weights.n)
+    shuffled = SpaceTimeCube(
+        weights.ids[order], cube_of(weights, counts).edges, counts[order], "week", 0
+    )
+    a = emerging_hotspots(cube_of(weights, counts), weights)
+    b = emerging_hotspots(shuffled, weights)
+    assert a.category.tolist() == b.category.tolist()
+    other = grid_weights(lattice(3, 3))
+    with pytest.raises(ValueError, match="the cube and the weights hold different grids"):
+        emerging_hotspots(cube_of(weights, counts), other)
+    with pytest.raises(ValueError, match=r"alpha must lie in \(0, 1\]"):
+        emerging_hotspots(cube_of(weights, counts), weights, alpha=0)
+
+
+@pytest.mark.parametrize("plan", ["persistent_hot", "consecutive_hot", "persistent_cold"])
+def test_emerging_with_permutations_keeps_strong_blocks(plan):
+    weights, counts = block_lattice(plan)
+    result = emerging_hotspots(cube_of(weights, counts), weights, permutations=9999, seed=0)
+    assert result.permutations == 9999
+    assert result.category[40] == plan
+    assert (result.p[np.isfinite(result.p)] >= 2 / 10000).all()
+
+
+# --------------------------------------------------------------------------- demo county
+
+
+@pytest.fixture(scope="module")
+def demo_layers() -> dict[str, pd.DataFrame]:
+    return demo.generate(seed=0)
+
+
+@pytest.fixture(scope="module")
+def demo_weights(demo_layers) -> GridWeights:
+    return grid_weights(demo_layers["grids"])
+
+
+def test_space_time_gi_equals_esda_on_the_demo(demo_layers, demo_weights):
+    cube = space_time_cube(demo_layers["issues"], demo_weights, freq="week")
+    assert cube.n_bins == 104
+    ours = space_time_gi(cube.counts, demo_weights)
+    peer = esda_space_time_z(cube.counts[:, :2], demo_weights)  # bins 0 and 1
+    np.testing.assert_allclose(ours[:, :2], peer, rtol=0, atol=1e-9)
+    for t in (50, 103):  # a bin's z depends on that bin and the one before only
+        pair = esda_space_time_z(cube.counts[:, [t - 1, t]], demo_weights)
+        np.testing.assert_allclose(ours[:, t], pair[:, 1], rtol=0, atol=1e-9)
+
+
+def planted_categories(
+    demo_layers, weights: GridWeights, pattern: str, *, freq: Freq, permutations: int
+) -> pd.Series:
+    row = demo_layers["planted"].set_index("pattern_id").loc[pattern]
+    flt = IssueFilter(categories=(str(row["category"]),))
+    cube = space_time_cube(demo_layers["issues"], weights, freq=freq, flt=flt)
+    frame = emerging_hotspots(cube, weights, permutations=permutations).to_frame()
+    planted = str(row["top_grids"]).split(",")
+    assert len(planted) == 12
+    return frame.set_index("grid_code").loc[planted, "emerging_category"]
+
+
+@pytest.fixture(scope="module")
+def demo_knn10(demo_layers) -> GridWeights:
+    """The 10 nearest grids: a neighbourhood about as wide as a community-scale pattern (urban
+    grids are about 350 m across) and more than the 8 ArcGIS recommends at least for Gi*."""
+    return grid_weights(demo_layers["grids"], method="knn", k=10)
+
+
+# The planted patterns are near the limit of what can be seen: how many of the 12 planted grids
+# come out in the expected category varies with the seed (seeds 0-4, measured November 2026:
+# P1 7, 8, 7, 6 of 6, 6; P2 7, 6, 0, 6, 3; P4 11, 9, 8, 3 of 3, 11). The tests hold seed 0 to
+# a little below what it gives, and to "more often than anywhere else".
+
+
+def test_p1_is_a_persistent_hot_spot_by_month(demo_layers, demo_knn10):
+    """+4 环境卫生 issues a week for two years over about 12 grids: too few a week for any
+    grid to be significant in 90 % of weeks; by month it is (seed 0: 7 of 12 persistent)."""
+    found = planted_categories(demo_layers, demo_knn10, "P1", freq="month", permutations=0)
+    expected = found.isin(["persistent_hot", "intensifying_hot"])
+    assert expected.sum() >= 5
+    assert not found.str.endswith("_cold").any()
+
+
+def test_p2_is_a_new_or_consecutive_hot_spot_by_week(demo_layers, demo_weights):
+    """噪音扰民 rising from 3 to 20 a week over the last 8 weeks, in urban grids whose sparse
+    weekly background the normal approximation calls hot now and then (which makes them
+    sporadic); with permutation p-values per bin (seed 0: 7 of 12 new or consecutive), and
+    hardly anywhere else."""
+    row = demo_layers["planted"].set_index("pattern_id").loc["P2"]
+    cube = space_time_cube(
+        demo_layers["issues"], demo_weights, freq="week", flt=IssueFilter(categories=("噪音扰民",))
+    )
+    frame = emerging_hotspots(cube, demo_weights, permutations=9999).to_frame()
+    category = frame.set_index("grid_code")["emerging_category"]
+    planted = str(row["top_grids"]).split(",")
+    emerging = category.isin(["new_hot", "consecutive_hot", "intensifying_hot"])
+    assert emerging[planted].sum() >= 5
+    assert emerging.drop(planted).sum() <= 10
+
+
+def test_p4_is_a_diminishing_or_historical_hot_spot_by_month(demo_layers, demo_knn10):
+    """物业管理 at 10 a week for a year, then down to zero over 3 months: the urban grids stay
+    hot for the urban-only background while their z-scores fall (seed 0: 11 of 12)."""
+    found = planted_categories(demo_layers, demo_knn10, "P4", freq="month", permutations=0)
+    assert found.isin(["diminishing_hot", "historical_hot"]).sum() >= 8

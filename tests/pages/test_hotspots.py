@@ -1,0 +1,50 @@
+"""AppTest of the 热点研判 page."""
+
+from __future__ import annotations
+
+import json
+
+
+def _open(app):
+    at = app.run()
+    at.switch_page("pages/views/hotspots.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_hotspots_page_lists_hot_grids_with_reasons_and_warnings(app):
+    at = _open(app)
+    assert at.title[0].value == "热点研判 · 全县"
+    assert any("示例数据（合成）" in w.value for w in at.warning)
+    ranked = at.dataframe[0].value
+    assert len(ranked) > 0
+    assert ranked["原因"].str.contains("已校正多重比较").all()
+    # The warnings table: the planted repeat caller and burst are among them, callers masked.
+    warnings = at.dataframe[-1].value
+    assert {"类型", "网格编码", "依据"} <= set(warnings.columns)
+    assert warnings["类型"].str.contains("重复投诉").any()
+    assert not warnings["依据"].str.contains("13861234567").any()
+    maps = [c for c in at.get("component_instance") if "st_folium" in c.proto.component_name]
+    args = json.loads(maps[0].proto.json_args)
+    assert all(link.startswith("/app/static/") for link in args["js_links"] + args["css_links"])
+
+
+def test_emerging_map_and_event_density(app):
+    at = _open(app)
+    at.radio(key="hot_map_kind").set_value("emerging").run()
+    assert not at.exception
+    maps = [c for c in at.get("component_instance") if "st_folium" in c.proto.component_name]
+    assert "时空模式" in json.loads(maps[0].proto.json_args)["script"]
+    at.radio(key="hot_map_kind").set_value("density").run()
+    assert not at.exception
+    deck = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
+    assert deck["layers"][0]["@@type"] == "HexagonLayer"
+    assert deck["mapStyle"].startswith("/app/static/")  # a local blank style: nothing fetched
+
+
+def test_town_scope_and_category(app):
+    at = _open(app)
+    at.sidebar.selectbox(key="town").set_value("320924101").run()
+    at.sidebar.multiselect(key="categories").select("环境卫生").run()
+    assert not at.exception
+    assert at.title[0].value == "热点研判 · 合德镇"
