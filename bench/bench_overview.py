@@ -48,8 +48,9 @@ def _peer_seconds(view) -> tuple[float, int]:
             "fillColor": f"rgba(200,0,0,{f['properties']['count'] / top:.2f})",
             "weight": 0.5,
         },
-        tooltip=folium.GeoJsonTooltip(["grid_code", "grid_name", "grid_worker", "households",
-                                       "count"]),
+        tooltip=folium.GeoJsonTooltip(
+            ["grid_code", "grid_name", "grid_worker", "households", "count"]
+        ),
     ).add_to(m)
     html = m.get_root().render()
     return time.perf_counter() - start, len(html.encode())
@@ -91,13 +92,16 @@ def main() -> None:
     peer_s = statistics.median(p[0] for p in peer)
     ours = statistics.median(times)
     print(f"first run (cold: load county, build topology): {cold:.2f} s")
-    print(f"script time after a filter change, cache warm: median {ours:.3f} s, "
-          f"max {max(times):.3f} s over {len(times)} changes")
-    print(f"peer: folium.GeoJson map of the same 3,689 grids built and rendered: {peer_s:.3f} s "
-          f"({peer[0][1] / 1e6:.2f} MB)")
+    print(
+        f"script time after a filter change, cache warm: median {ours:.3f} s, "
+        f"max {max(times):.3f} s over {len(times)} changes"
+    )
+    print(
+        f"peer: folium.GeoJson map of the same 3,689 grids built and rendered: {peer_s:.3f} s "
+        f"({peer[0][1] / 1e6:.2f} MB)"
+    )
     print(f"ratio peer map alone / our whole script run: {peer_s / ours:.1f}x")
-    print(f"Overview map payload (script + header + html of the component): "
-          f"{payload / 1e6:.3f} MB")
+    print(f"Overview map payload (script + header + html of the component): {payload / 1e6:.3f} MB")
 
 
 if __name__ == "__main__":
