@@ -136,7 +136,11 @@ with right:
     else:
         table = view.ranked[["grid_name", "count", "gi_z", "p_fdr", reason]].rename(columns=t)
         st.dataframe(table, hide_index=True, height=240)
-    choices = list(dict.fromkeys([*view.ranked.grid_code, st.session_state.get("hot_grid", "")]))
+    if "_hot_grid_request" in st.session_state:  # a warning was picked below
+        st.session_state["hot_grid"] = st.session_state.pop("_hot_grid_request")
+    alerts = scope_alerts(_alerts(key, data), flt)
+    picked = st.session_state.get("hot_grid", "")
+    choices = list(dict.fromkeys([*view.ranked.grid_code, *alerts.grid_code, picked]))
     choices = [c for c in choices if c in set(view.grids.grid_code)]
     if choices:
         names = dict(zip(view.grids.grid_code, view.grids.grid_name, strict=True))
@@ -154,7 +158,6 @@ with right:
         st.dataframe(latest.rename(columns=t), hide_index=True, height=200)
 
 st.subheader(t("warnings"))
-alerts = scope_alerts(_alerts(key, data), flt)
 if alerts.empty:
     st.info(t("no_warnings"))
 else:
@@ -168,6 +171,16 @@ else:
         "n_events",
         "evidence_en" if en else "evidence_zh",
     ]
-    st.dataframe(shown[cols].rename(columns=t), hide_index=True)
+    chosen = st.dataframe(
+        shown[cols].rename(columns=t),
+        hide_index=True,
+        key="alert_table",
+        on_select="rerun",
+        selection_mode="single-row",
+    )
+    rows = chosen.selection.rows  # picking a warning opens its grid above
+    if rows and alerts.grid_code.iloc[rows[0]] != st.session_state.get("hot_grid"):
+        st.session_state["_hot_grid_request"] = alerts.grid_code.iloc[rows[0]]
+        st.rerun()
 with st.expander(t("explain_title")):
     st.markdown(t("explain_text"))

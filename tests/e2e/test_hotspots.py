@@ -16,11 +16,15 @@ def test_hotspots_page_draws_classes_and_density(app_url, browser_page):
     browser_page.wait_for_app(timeout_ms=300_000)
     paths = page.frame_locator(MAP_IFRAME).locator("path.leaflet-interactive")
     paths.nth(3000).wait_for(state="attached", timeout=120_000)
-    page.wait_for_timeout(1500)
-    browser_page.screenshot("hotspots")
+    for text in ("热点网格（按显著性排序）", "预警（最新在前）"):
+        page.get_by_text(text).first.wait_for(timeout=120_000)  # the warnings come last
+    browser_page.wait_for_app(timeout_ms=120_000)
+    page.frame_locator(MAP_IFRAME).get_by_text("热点等级").first.wait_for(timeout=60_000)
     assert page.get_by_text("热点网格（按显著性排序）").first.is_visible()
     assert page.get_by_text("预警（最新在前）").first.is_visible()
     assert page.frame_locator(MAP_IFRAME).get_by_text("热点等级").first.is_visible()  # legend
+    page.wait_for_timeout(1500)
+    browser_page.screenshot("hotspots")
 
     page.locator("label").filter(has_text="事件密度").first.click()
     browser_page.wait_for_app(timeout_ms=120_000)
