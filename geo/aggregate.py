@@ -151,6 +151,8 @@ def counts(
     key = LEVEL_KEYS[level]
     keys = issues[key]
     assigned = issues[(keys.notna() & (keys != "")).to_numpy()]
+    if not by and isinstance(issues[key].dtype, pd.CategoricalDtype):
+        return _counts_by_codes(issues, units, key)
     flags = pd.DataFrame(
         {key: assigned[key].to_numpy(), "open": (assigned["status"] != CLOSED).to_numpy()}
     )
@@ -173,4 +175,32 @@ def counts(
     table[["count", "open"]] = table[["count", "open"]].fillna(0).astype(int)
     residents = table["residents"].where(table["residents"] > 0)
     table["rate_per_1000"] = table["count"] / residents * 1000
+    return table
+
+
+def _counts_by_codes(issues: pd.DataFrame, units: pd.DataFrame, key: str) -> pd.DataFrame:
+    """:func:`counts` for a categorical key without splits: two ``bincount`` calls."""
+    column = issues[key]
+    categories = column.cat.categories.astype(str)
+    codes = column.cat.codes.to_numpy()
+    is_open = (issues["status"] != CLOSED).to_numpy()
+    ok = codes >= 0
+    n = np.bincount(codes[ok], minlength=len(categories))
+    n_open = np.bincount(codes[ok], weights=is_open[ok], minlength=len(categories))
+    position = pd.Index(categories).get_indexer(units[key].astype(str).to_numpy())
+    found = position >= 0
+    count = np.where(found, n[np.where(found, position, 0)], 0).astype(int)
+    open_ = np.where(found, n_open[np.where(found, position, 0)], 0).astype(int)
+    residents = pd.to_numeric(units["residents"]).to_numpy()
+    table = pd.DataFrame(
+        {
+            key: units[key].astype(str).to_numpy(),
+            "residents": residents,
+            "count": count,
+            "open": open_,
+        }
+    )
+    table["rate_per_1000"] = (
+        table["count"] / table["residents"].where(table["residents"] > 0) * 1000
+    )
     return table

@@ -178,12 +178,20 @@ def hotspot_view(
         .merge(stats, on="grid_code")
     )
     stats_flt = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
-    table["top_categories"] = _top_categories(issues[filter_mask(issues, stats_flt)], table)
+    # Words only for the significant grids (a few dozen): the rest need none.
+    sig = (table["hotspot_class"] != "not_significant").to_numpy()
+    selected = issues[filter_mask(issues, stats_flt)]
+    selected = selected[selected["grid_code"].isin(table.loc[sig, "grid_code"]).to_numpy()]
+    table["top_categories"] = ""
+    table.loc[sig, "top_categories"] = _top_categories(selected, table[sig])
     table["village_name"] = table.village_code.map(
         data.villages.set_index("village_code")["village_name"]
     )
     table["town_name"] = table.town_code.map(data.towns.set_index("town_code")["town_name"])
-    table["reason_zh"], table["reason_en"] = _reasons(table, flt, days)
+    table["reason_zh"], table["reason_en"] = "", ""
+    if sig.any():
+        zh, en = _reasons(table[sig], flt, days)
+        table.loc[sig, "reason_zh"], table.loc[sig, "reason_en"] = zh, en
     if flt.town_code:
         table = table[table.town_code == flt.town_code]
     if flt.village_code:
