@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import statistics
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -21,3 +27,13 @@ def demo_gpkg() -> Path:
         print(f"building the demo county into {folder} …", file=sys.stderr)
         build_demo(folder, seed=0)
     return path
+
+
+def median_time(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
+    """Median wall time of ``repeat`` calls of ``fn`` (seconds) and its last result."""
+    times: list[float] = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out

@@ -12,29 +12,17 @@ Run: ``python bench/bench_assign.py [N]`` from the repository root.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from typing import TypeVar
 
 import geopandas as gpd
 import numpy as np
 import pyogrio
-from _demo import demo_gpkg
+from _demo import demo_gpkg, median_time
 
 from geo.assign import assign_events, grid_index
 
 T = TypeVar("T")
-
-
-def _median_time(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
-    times: list[float] = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
 
 
 def main(n: int = 1_000_000) -> None:
@@ -51,8 +39,8 @@ def main(n: int = 1_000_000) -> None:
     xy = np.concatenate([xy, far])
     events = gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=grids.crs)
 
-    t_build, index = _median_time(lambda: grid_index(grids))
-    t_ours, ours = _median_time(lambda: assign_events(events, grids, index=index))
+    t_build, index = median_time(lambda: grid_index(grids))
+    t_ours, ours = median_time(lambda: assign_events(events, grids, index=index))
 
     def peer():
         joined = gpd.sjoin(
@@ -60,7 +48,7 @@ def main(n: int = 1_000_000) -> None:
         )
         return joined["grid_code"].groupby(level=0).min().reindex(events.index)
 
-    t_peer, theirs = _median_time(peer)
+    t_peer, theirs = median_time(peer)
     same = np.array_equal(
         ours["grid_code"].astype(str).to_numpy(), theirs.fillna("").astype(str).to_numpy()
     )

@@ -18,18 +18,16 @@ Run: ``python bench/bench_emerging.py [path/to/sheyang_demo.gpkg]`` from the rep
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 import warnings
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
 import pandas as pd
-from _demo import demo_gpkg
+from _demo import demo_gpkg, median_time
 from scipy import sparse
 
 from geo.aggregate import IssueFilter
@@ -47,23 +45,14 @@ EXPECTED = {
 }
 
 
-def _median_time(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
-    times: list[float] = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
-
-
 def timings(county: County, weights: GridWeights) -> None:
     """Print our timings next to libpysal/esda measured in the same run."""
     import esda
     from libpysal.weights import WSP, Queen
 
     print("== timings (median of 3) ==")
-    t_ours, _ = _median_time(lambda: grid_weights(county.grids))
-    t_peer, _ = _median_time(
+    t_ours, _ = median_time(lambda: grid_weights(county.grids))
+    t_peer, _ = median_time(
         lambda: Queen.from_dataframe(county.grids, use_index=False, silence_warnings=True)
     )
     print(
@@ -75,10 +64,10 @@ def timings(county: County, weights: GridWeights) -> None:
     y_count = y["count"].to_numpy(dtype=float)
     w = weights.to_libpysal()
     for perms in (999, 9999):
-        t_ours, ours = _median_time(partial(gi_star, y_count, weights, permutations=perms))
+        t_ours, ours = median_time(partial(gi_star, y_count, weights, permutations=perms))
         print(f"Gi* {perms:5d} perms      GridGov {t_ours:7.3f} s", end="")
         if perms == 999:
-            t_peer, peer = _median_time(
+            t_peer, peer = median_time(
                 lambda: esda.G_Local(y_count, w, star=True, transform="B", permutations=999, seed=0)
             )
             print(
@@ -88,10 +77,10 @@ def timings(county: County, weights: GridWeights) -> None:
         else:
             print()
 
-    t_cube, cube = _median_time(lambda: space_time_cube(county.issues, weights, freq="week"))
+    t_cube, cube = median_time(lambda: space_time_cube(county.issues, weights, freq="week"))
     counts = cube.counts.astype(float)
     n, n_bins = counts.shape
-    t_gi, z = _median_time(lambda: space_time_gi(counts, weights))
+    t_gi, z = median_time(lambda: space_time_gi(counts, weights))
     a_star = (weights.matrix + sparse.identity(n, format="csr")).tocsr()
     start = time.perf_counter()
     w1 = WSP(a_star, id_order=list(range(n))).to_W(silence_warnings=True)
@@ -115,7 +104,7 @@ def timings(county: County, weights: GridWeights) -> None:
                     out[:, t] = g.Zs[:n]
         return out
 
-    t_loop, z_esda = _median_time(esda_loop)
+    t_loop, z_esda = median_time(esda_loop)
     both = np.isfinite(z) & np.isfinite(z_esda)
     print(
         f"cube {n} grids x {n_bins} weekly bins: {t_cube:.3f} s ({cube.n_outside} issues "
@@ -126,8 +115,8 @@ def timings(county: County, weights: GridWeights) -> None:
         f"x{t_loop / t_gi:6.1f}   max|dz| {np.abs(z - z_esda)[both].max():.1e}   "
         f"(esda space-time W built once: {t_build:.2f} s, not timed)"
     )
-    t_em, _ = _median_time(lambda: emerging_hotspots(cube, weights))
-    t_perm, _ = _median_time(lambda: emerging_hotspots(cube, weights, permutations=9999), 1)
+    t_em, _ = median_time(lambda: emerging_hotspots(cube, weights))
+    t_perm, _ = median_time(lambda: emerging_hotspots(cube, weights, permutations=9999), 1)
     print(
         f"emerging analysis    analytic {t_em:6.3f} s   with 9999 permutations per bin "
         f"{t_perm:6.3f} s (1 run)"
