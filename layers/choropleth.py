@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import folium
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from branca.element import CssLink, Element, Figure, JavascriptLink
@@ -22,7 +21,7 @@ from folium.template import Template
 
 from layers._pack import pack_columns, pack_topology
 from layers.classify import ClassBreaks, Scheme, class_breaks
-from layers.offline import STATIC_URL_PREFIX, static_url
+from layers.offline import STATIC_URL_PREFIX, static_url, wgs84_geometry
 from layers.topology import encode_topology
 
 __all__ = ["NO_DATA_COLOR", "GridChoropleth", "OutlineSpec", "grid_choropleth"]
@@ -489,28 +488,7 @@ def _display_frame(
     for column in columns:
         if pd.api.types.is_float_dtype(out[column]):
             out[column] = out[column].round(float_decimals)
-    return gpd.GeoDataFrame(out, geometry=_wgs84_geometry(frame), crs=4326)
-
-
-_WGS84_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
-
-
-def _geometry_key(geometry: gpd.GeoSeries) -> str:
-    digest = hashlib.sha1(str(geometry.crs).encode())
-    digest.update(b"".join(shapely.to_wkb(geometry.to_numpy())))
-    return digest.hexdigest()
-
-
-def _wgs84_geometry(frame: gpd.GeoDataFrame) -> np.ndarray:
-    if frame.crs is not None and frame.crs.to_epsg() == 4326:
-        return frame.geometry.to_numpy()
-    key = _geometry_key(frame.geometry)
-    if key not in _WGS84_CACHE:
-        _WGS84_CACHE[key] = frame.geometry.to_crs(4326).to_numpy()
-        while len(_WGS84_CACHE) > _GEOMETRY_CACHE_SIZE:
-            _WGS84_CACHE.popitem(last=False)
-    _WGS84_CACHE.move_to_end(key)
-    return _WGS84_CACHE[key]
+    return gpd.GeoDataFrame(out, geometry=wgs84_geometry(frame), crs=4326)
 
 
 def _script_json(obj: Any) -> str:

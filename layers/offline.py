@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections import OrderedDict
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 
 import branca.colormap
@@ -13,7 +13,8 @@ import branca.element
 import folium
 import folium.elements
 import geopandas as gpd
-from pyproj import Transformer
+import numpy as np
+import shapely
 
 __all__ = ["STATIC_DIR", "STATIC_URL_PREFIX", "base_map", "external_links", "static_url"]
 
@@ -200,15 +201,34 @@ def _walk(element: branca.element.Element) -> Iterator[branca.element.Element]:
         yield from _walk(child)
 
 
-@lru_cache(maxsize=8)
-def _to_wgs84(crs: str) -> Transformer:
-    """A cached transformer to EPSG:4326 (building one costs tens of milliseconds)."""
-    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+#: Reprojected geometry of recent layers, by content hash (reprojecting 3,689 grids, and
+#: building a PROJ transformer in each new script thread, costs more than drawing them).
+_WGS84_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
+_WGS84_CACHE_SIZE = 8
+
+
+def _geometry_key(geometry: gpd.GeoSeries) -> str:
+    digest = hashlib.sha1(str(geometry.crs).encode())
+    digest.update(b"".join(shapely.to_wkb(geometry.to_numpy())))
+    return digest.hexdigest()
+
+
+def wgs84_geometry(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """The layer's geometries in EPSG:4326, reused while the geometry is unchanged."""
+    if frame.crs is None:
+        raise ValueError("the layer has no CRS; set it (EPSG:4549 for GridGov's layers)")
+    if frame.crs.to_epsg() == 4326:
+        return frame.geometry.to_numpy()
+    key = _geometry_key(frame.geometry)
+    if key not in _WGS84_CACHE:
+        _WGS84_CACHE[key] = frame.geometry.to_crs(4326).to_numpy()
+        while len(_WGS84_CACHE) > _WGS84_CACHE_SIZE:
+            _WGS84_CACHE.popitem(last=False)
+    _WGS84_CACHE.move_to_end(key)
+    return _WGS84_CACHE[key]
 
 
 def display_bounds(frame: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
     """``(west, south, east, north)`` of a layer in WGS84 degrees, for :func:`base_map`."""
-    if frame.crs is None:
-        raise ValueError("the layer has no CRS; set it (EPSG:4549 for GridGov's layers)")
-    west, south, east, north = _to_wgs84(str(frame.crs)).transform_bounds(*frame.total_bounds)
-    return (west, south, east, north)
+    west, south, east, north = shapely.total_bounds(wgs84_geometry(frame))
+    return (float(west), float(south), float(east), float(north))
