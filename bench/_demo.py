@@ -7,7 +7,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -37,3 +37,15 @@ def median_time(fn: Callable[[], T], repeat: int = 3) -> tuple[float, T]:
         out = fn()
         times.append(time.perf_counter() - start)
     return statistics.median(times), out
+
+
+def rerun_times(at: Any, changes: list[Callable[[], object]]) -> list[float]:
+    """Seconds of each AppTest rerun after applying one widget change at a time."""
+    times: list[float] = []
+    for change in changes:
+        change()
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+        assert not at.exception, at.exception
+    return times

@@ -18,7 +18,7 @@ import statistics
 import time
 
 import numpy as np
-from _demo import ROOT, demo_gpkg
+from _demo import ROOT, demo_gpkg, rerun_times
 from streamlit.testing.v1 import AppTest
 
 from geo.aggregate import IssueFilter
@@ -46,13 +46,7 @@ def main() -> None:
         lambda: at.sidebar.date_input(key="dates").set_value((end - dt.timedelta(days=89), end)),
         lambda: at.radio(key="hot_map_kind").set_value("emerging"),
     ]
-    times = []
-    for change in changes:
-        change()
-        start = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - start)
-        assert not at.exception, at.exception
+    times = rerun_times(at, changes)
 
     import esda
     import libpysal

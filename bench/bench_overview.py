@@ -19,7 +19,7 @@ import statistics
 import time
 
 import folium
-from _demo import ROOT, demo_gpkg
+from _demo import ROOT, demo_gpkg, rerun_times
 from streamlit.testing.v1 import AppTest
 
 from geo.aggregate import IssueFilter
@@ -76,13 +76,7 @@ def main() -> None:
         lambda: at.sidebar.selectbox(key="town").set_value("320924101"),
         lambda: at.sidebar.selectbox(key="town").set_value("320924104"),
     ]
-    times = []
-    for change in changes:
-        change()
-        start = time.perf_counter()
-        at.run()
-        times.append(time.perf_counter() - start)
-        assert not at.exception, at.exception
+    times = rerun_times(at, changes)
     at.sidebar.selectbox(key="town").set_value("").run()
     payload = _map_bytes(at)
 

@@ -41,16 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
 
     a = sub.add_parser("assign", help="事件落格 / assign events to grids")
-    a.add_argument("--grids", required=True, help="网格文件 / grid file")
-    a.add_argument("--events", required=True, help="事件文件 / events (csv, xlsx, gpkg, …)")
-    a.add_argument(
-        "--coords",
-        default="wgs84",
-        choices=["wgs84", "gcj02", "bd09", "cgcs2000"],
-        help="经纬度坐标系（行内 coord_sys 列优先）/ lon/lat system (a coord_sys column wins)",
-    )
-    a.add_argument("--columns", default="", help=COLUMNS_HELP)
-    a.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when a file has none")
+    _events_args(a)
     a.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
 
     h = sub.add_parser("hotspots", help="热点分析（Gi*、FDR、时空模式）/ hot spots per grid")
@@ -82,15 +73,19 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help="GeoPackage 路径或 PostGIS URL / .gpkg path or postgresql:// URL",
     )
-    i.add_argument("--coords", default="wgs84", choices=["wgs84", "gcj02", "bd09", "cgcs2000"])
-    i.add_argument("--columns", default="", help=COLUMNS_HELP)
-    i.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when a file has none")
+    _reading_args(i)
     return p
 
 
 def _events_args(p: argparse.ArgumentParser) -> None:
+    """``--grids`` and ``--events`` plus the reading options."""
     p.add_argument("--grids", required=True, help="网格文件 / grid file")
     p.add_argument("--events", required=True, help="事件文件 / events (csv, xlsx, gpkg, …)")
+    _reading_args(p)
+
+
+def _reading_args(p: argparse.ArgumentParser) -> None:
+    """``--coords``, ``--columns`` and ``--crs``, shared by every command that reads files."""
     p.add_argument(
         "--coords",
         default="wgs84",
