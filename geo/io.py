@@ -64,6 +64,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "households": ("residents",),
     "villages": ("village_code",),
     "towns": ("town_code",),
+    "roads": (),
 }
 
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")

@@ -15,7 +15,49 @@ METRIC_CRS = "EPSG:4549"
 DISPLAY_CRS = "EPSG:4326"
 
 #: The standard layer names of a GridGov store or import GeoPackage.
-LAYERS = ("towns", "villages", "grids", "households", "service_points", "issues")
+LAYERS = ("towns", "villages", "grids", "households", "service_points", "issues", "roads")
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    """One kind of service point and its life-circle target (GB 50180-2018 life circles).
+
+    Attributes
+    ----------
+    name
+        The ``service_type`` value in the service-point layer (Chinese, as counties write it).
+    minutes
+        Target travel time in minutes (15, 10 or 5-minute life circle).
+    essential
+        Part of the "all essential types" coverage (every resident reaches every essential type).
+    """
+
+    name: str
+    minutes: int
+    essential: bool
+
+
+#: Service types of the 15-minute party-building service circle and the public services around it.
+SERVICE_TYPES: tuple[ServiceType, ...] = (
+    ServiceType("党群服务中心", 15, True),
+    ServiceType("非诉讼服务中心", 15, True),
+    ServiceType("新时代文明实践站", 15, True),
+    ServiceType("卫生室", 15, True),
+    ServiceType("学校", 15, False),
+    ServiceType("养老服务站", 10, True),
+    ServiceType("警务室", 15, False),
+)
+
+#: Travel speeds in km/h per mode (walk 4.5; bicycle 12; e-bike 18, the rural norm; car 30 on
+#: county and village roads).
+TRAVEL_SPEEDS_KMH: dict[str, float] = {"walk": 4.5, "bike": 12.0, "ebike": 18.0, "car": 30.0}
+
+#: Straight-line engine: network distance ≈ straight distance × this factor (a common planning
+#: default for grid-like rural road patterns; 1.0 gives plain circles).
+DETOUR_FACTOR = 1.3
+
+#: National target: share of residents within the 15-minute circle (TD/T 1062-2021, FACTS.md).
+COVERAGE_TARGET = 0.85
 
 
 @dataclass(frozen=True)
@@ -64,6 +106,14 @@ class Settings:
         GridGov's own default).
     boundary_tolerance_m
         Overlaps and gaps smaller than this area (m²) are ignored as numerical noise.
+    service_types
+        Service types with their target minutes and whether they are essential.
+    travel_speeds_kmh
+        Speed per travel mode (``walk``, ``bike``, ``ebike``, ``car``), km/h.
+    detour_factor
+        Straight-line engine: road distance = straight distance × this factor.
+    coverage_target
+        Share of residents that should be inside the circle (0.85).
     """
 
     county_code: str = "320924"
@@ -88,6 +138,10 @@ class Settings:
         }
     )
     boundary_tolerance_m2: float = 1.0
+    service_types: tuple[ServiceType, ...] = SERVICE_TYPES
+    travel_speeds_kmh: dict[str, float] = field(default_factory=lambda: dict(TRAVEL_SPEEDS_KMH))
+    detour_factor: float = DETOUR_FACTOR
+    coverage_target: float = COVERAGE_TARGET
 
 
 def get_settings() -> Settings:
