@@ -146,7 +146,7 @@ def window_days(flt: IssueFilter, end: pd.Timestamp) -> int:
     return int((pd.Timestamp(end).normalize() - pd.Timestamp(flt.start).normalize()).days) + 1
 
 
-def hotspot_view(
+def county_hotspots(
     data: County,
     flt: IssueFilter,
     *,
@@ -154,17 +154,19 @@ def hotspot_view(
     emerging: EmergingHotSpots,
     permutations: int = 9999,
     seed: int = 0,
-) -> HotspotView:
-    """Gi* and local Moran over the window of ``flt`` for every grid, shown for its scope.
+) -> gpd.GeoDataFrame:
+    """Gi* and local Moran over the window of ``flt`` for every grid of the county.
 
-    The statistics are computed county-wide (a town's grids have neighbours in the next
-    town); ``flt.town_code`` / ``flt.village_code`` only choose which grids are returned.
+    Town and village in ``flt`` are ignored: a town's grids have neighbours in the next town,
+    so the statistics are computed county-wide once and :func:`scope_view` picks the grids a
+    page shows (the same analysis serves every town). Columns as :class:`HotspotView.grids`.
     """
     issues = data.issues
+    stats_flt = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
     stats = hotspot_table(
         issues,
         data.grids,
-        flt,
+        stats_flt,
         weights=weights,
         emerging=emerging,
         permutations=permutations,
@@ -177,7 +179,6 @@ def hotspot_view(
         .assign(grid_code=lambda g: g.grid_code.astype(str))
         .merge(stats, on="grid_code")
     )
-    stats_flt = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
     # Words only for the significant grids (a few dozen): the rest need none.
     sig = (table["hotspot_class"] != "not_significant").to_numpy()
     selected = issues[filter_mask(issues, stats_flt)]
@@ -192,16 +193,40 @@ def hotspot_view(
     if sig.any():
         zh, en = _reasons(table[sig], flt, days)
         table.loc[sig, "reason_zh"], table.loc[sig, "reason_en"] = zh, en
+    table["window_days"] = days
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=data.grids.crs)
+
+
+def scope_view(table: gpd.GeoDataFrame, flt: IssueFilter) -> HotspotView:
+    """The grids of ``flt``'s town / village from a :func:`county_hotspots` table."""
+    keep = np.ones(len(table), dtype=bool)
     if flt.town_code:
-        table = table[table.town_code == flt.town_code]
+        keep &= (table["town_code"] == flt.town_code).to_numpy()
     if flt.village_code:
-        table = table[table.village_code == flt.village_code]
-    grids = gpd.GeoDataFrame(table, geometry="geometry", crs=data.grids.crs)
+        keep &= (table["village_code"] == flt.village_code).to_numpy()
+    grids = table[keep].reset_index(drop=True)
     hot = grids[grids.hotspot_class.str.startswith("hot")]
     ranked = pd.DataFrame(hot.drop(columns="geometry")).sort_values(
         ["gi_z", "count"], ascending=False
     )
-    return HotspotView(grids.reset_index(drop=True), ranked.reset_index(drop=True), days)
+    days = int(table["window_days"].iloc[0]) if len(table) else 0
+    return HotspotView(grids, ranked.reset_index(drop=True), days)
+
+
+def hotspot_view(
+    data: County,
+    flt: IssueFilter,
+    *,
+    weights: GridWeights,
+    emerging: EmergingHotSpots,
+    permutations: int = 9999,
+    seed: int = 0,
+) -> HotspotView:
+    """:func:`county_hotspots` for the window of ``flt``, shown for its town / village."""
+    table = county_hotspots(
+        data, flt, weights=weights, emerging=emerging, permutations=permutations, seed=seed
+    )
+    return scope_view(table, flt)
 
 
 def weekly_series(data: County, grid_code: str, flt: IssueFilter, *, weeks: int = 26) -> pd.Series:

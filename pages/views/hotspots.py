@@ -1,5 +1,6 @@
 """热点研判 Hotspots: which grids in my town are hot, for what, since when; the warnings."""
 
+import geopandas as gpd
 import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -10,11 +11,11 @@ from geo.county import County
 from geo.emerging import CATEGORY_LABELS_ZH, EmergingHotSpots
 from geo.hotspot_view import (
     CLASS_LABELS,
-    HotspotView,
+    county_hotspots,
     emerging_for,
     event_points,
-    hotspot_view,
     scope_alerts,
+    scope_view,
     weekly_series,
 )
 from geo.hotspots import GridWeights, grid_weights
@@ -48,11 +49,11 @@ def _emerging(
     return emerging_for(_data, flt, _w, freq=key[-1])
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _view(
+@st.cache_resource(show_spinner=False, max_entries=32)  # county-wide: every town shares it
+def _table(
     key: tuple, flt: IssueFilter, _data: County, _w: GridWeights, _e: EmergingHotSpots
-) -> HotspotView:
-    return hotspot_view(_data, flt, weights=_w, emerging=_e)
+) -> gpd.GeoDataFrame:
+    return county_hotspots(_data, flt, weights=_w, emerging=_e)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -63,7 +64,7 @@ def _alerts(key: tuple[str, str], _data: County) -> pd.DataFrame:
 with st.expander(t("analysis_settings")):
     bins = st.radio(
         t("bins"),
-        ["week", "month"],
+        ["month", "week"],  # the grid meeting's rhythm; weeks show what is new this month
         horizontal=True,
         key="hot_bins",
         format_func=lambda b: t(f"bins_{b}"),
@@ -77,7 +78,8 @@ with st.expander(t("analysis_settings")):
     )
 weights = _weights(key, near, data)
 emerging = _emerging((*key, near, bins), flt.categories, flt.sources, flt.end, data, weights)
-view = _view((*key, near, bins), flt, data, weights, emerging)
+window = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
+view = scope_view(_table((*key, near, bins), window, data, weights, emerging), flt)
 scope = view.grids.town_name.iloc[0] if flt.town_code and len(view.grids) else t("scope_county")
 st.title(f"{t('page_hotspots')} · {scope}")
 
@@ -141,7 +143,8 @@ with right:
     alerts = scope_alerts(_alerts(key, data), flt)
     picked = st.session_state.get("hot_grid", "")
     choices = list(dict.fromkeys([*view.ranked.grid_code, *alerts.grid_code, picked]))
-    choices = [c for c in choices if c in set(view.grids.grid_code)]
+    shown_grids = set(view.grids.grid_code)
+    choices = [c for c in choices if c in shown_grids]
     if choices:
         names = dict(zip(view.grids.grid_code, view.grids.grid_name, strict=True))
         grid = st.selectbox(
