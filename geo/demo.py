@@ -22,6 +22,7 @@ from shapely.ops import nearest_points
 
 from geo import crs as wm
 from geo._partition import dissolve, node_coverage, partition
+from geo._roads import road_layers
 from geo.assign import GridIndex
 from geo.settings import DISPLAY_CRS, METRIC_CRS, ROOT, get_settings
 
@@ -209,7 +210,7 @@ def build_demo(out_dir: str | Path, *, seed: int = 0, progress: Progress | None 
     from geo.store import write_geopackage
 
     report = progress or _noop
-    layers = generate(seed=seed, progress=report)
+    layers = generate(seed=seed, progress=report, roads=True)
     out = Path(out_dir) / DEMO_FILENAME
     report(0.92, "写入 GeoPackage / writing GeoPackage")
     write_geopackage(out, layers)
@@ -217,14 +218,28 @@ def build_demo(out_dir: str | Path, *, seed: int = 0, progress: Progress | None 
     return out
 
 
-def generate(*, seed: int = 0, progress: Progress = _noop) -> dict[str, pd.DataFrame]:
+def generate(
+    *, seed: int = 0, progress: Progress = _noop, roads: bool = False
+) -> dict[str, pd.DataFrame]:
     """Generate every layer of the demo county in memory (EPSG:4549).
+
+    Parameters
+    ----------
+    seed
+        Seed of ``numpy.random.default_rng``; the same seed gives the same county.
+    progress
+        Called with ``(fraction_done, message)`` while generating.
+    roads
+        Also make the synthetic ``rivers`` and ``roads`` layers (about 1 s more;
+        :func:`build_demo` always does). They draw from their own random stream, so the
+        other layers are the same with or without them.
 
     Returns
     -------
     dict
         ``towns``, ``villages``, ``grids``, ``households``, ``service_points``, ``issues``
-        (GeoDataFrames) and ``planted``, ``meta`` (tables).
+        (GeoDataFrames), with ``roads=True`` also ``rivers`` and ``roads`` (GeoDataFrames),
+        and ``planted``, ``meta`` (tables).
     """
     rng = np.random.default_rng(seed)
     names = _Names(rng)
@@ -256,6 +271,10 @@ def generate(*, seed: int = 0, progress: Progress = _noop) -> dict[str, pd.DataF
     services = _service_points(towns, villages, names, rng)
     progress(0.62, "诉求事件 / issues")
     issues, planted = _issues(towns, villages, grids, households, index, names, rng)
+    network: dict[str, pd.DataFrame] = {}
+    if roads:
+        progress(0.88, "道路水系 / roads and rivers")
+        network = dict(road_layers(outline, towns, villages, seed=seed))
     meta = pd.DataFrame(
         {
             "key": ["synthetic", "seed", "as_of", "county_code", "county_name", "note"],
@@ -277,6 +296,7 @@ def generate(*, seed: int = 0, progress: Progress = _noop) -> dict[str, pd.DataF
         "households": households,
         "service_points": services,
         "issues": issues,
+        **network,
         "planted": planted,
         "meta": meta,
     }
@@ -915,12 +935,12 @@ def _planted(
             "垃圾清运",
             centre_of(village("320924101", "社区", 3)),
             350.0,
-            np.full(n_weeks, 4.0),
+            np.full(n_weeks, 20.0),
         )
     )
     # P2 new and intensifying: a construction site in the development zone, last 8 weeks.
     rate = np.zeros(n_weeks)
-    rate[-8:] = np.linspace(3, 20, 8)
+    rate[-8:] = np.linspace(6, 30, 8)
     specs.append(
         (
             "P2",
@@ -949,8 +969,9 @@ def _planted(
             rate,
         )
     )
-    # P4 diminishing: property management complaints that fell after a fix in month 13.
-    rate = np.concatenate([np.full(52, 10.0), np.linspace(10, 0, 13), np.zeros(n_weeks - 65)])
+    # P4 diminishing: property management complaints falling since a fix in month 13, still
+    # above normal (a diminishing hot spot is hot in 90 % of the bins, the latest included).
+    rate = np.concatenate([np.full(52, 30.0), np.linspace(30, 10, n_weeks - 52)])
     specs.append(
         (
             "P4",
