@@ -10,5 +10,6 @@ t = tr()
 pages = [
     st.Page("pages/views/overview.py", title=t("page_overview"), icon="🗺️", default=True),
     st.Page("pages/views/hotspots.py", title=t("page_hotspots"), icon="🔥"),
+    st.Page("pages/views/services.py", title=t("page_services"), icon="🏘️"),
 ]
 st.navigation(pages).run()

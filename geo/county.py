@@ -52,11 +52,25 @@ class County:
     issues: gpd.GeoDataFrame
     meta: dict[str, str]
     store_location: str
+    store: Store | None = None
 
     @property
     def synthetic(self) -> bool:
         """True when the data is the synthetic demo county."""
         return self.meta.get("synthetic", "false") == "true"
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """A large or optional layer (``households``, ``roads``…) read now, in EPSG:4549.
+
+        ``None`` when the store has no such layer (e.g. a county without roads).
+        """
+        if self.store is None or name not in self.store.layers():
+            return None
+        frame = self.store.read(name)
+        if not isinstance(frame, gpd.GeoDataFrame):
+            return None
+        metric = get_settings().metric_crs
+        return frame.to_crs(metric) if frame.crs != metric else frame
 
     @property
     def as_of(self) -> pd.Timestamp:
@@ -95,6 +109,7 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
         issues=gpd.GeoDataFrame(with_deadlines(issues, cfg.sla_working_days), crs=issues.crs),
         meta=meta,
         store_location=store.location,
+        store=store,
     )
 
 

@@ -116,6 +116,76 @@ TEXT: dict[str, tuple[str, str]] = {
         "该六边形内事件数：{elevationValue}",
         "Events in this hexagon: {elevationValue}",
     ),
+    "page_services": ("15分钟服务圈", "15-minute circles"),
+    "service_type": ("服务类型", "Service type"),
+    "全部基本服务": ("全部基本服务", "All essential services"),
+    "党群服务中心": ("党群服务中心", "Party-mass service centre"),
+    "非诉讼服务中心": ("非诉讼服务中心", "Non-litigation service centre"),
+    "新时代文明实践站": ("新时代文明实践站", "Civilization practice station"),
+    "卫生室": ("卫生室", "Clinic"),
+    "学校": ("学校", "School"),
+    "养老服务站": ("养老服务站", "Elderly care"),
+    "警务室": ("警务室", "Police post"),
+    "travel_mode": ("出行方式", "Travel mode"),
+    "mode_walk": ("步行", "Walk"),
+    "mode_bike": ("自行车", "Bicycle"),
+    "mode_ebike": ("电动车", "E-bike"),
+    "mode_car": ("小汽车", "Car"),
+    "minutes": ("时间（分钟）", "Minutes"),
+    "minutes_standard": ("按标准", "Standard"),
+    "engine": ("测算方法", "Method"),
+    "engine_line": ("直线距离×绕行系数", "Straight line × detour"),
+    "engine_network": ("道路网络", "Road network"),
+    "no_roads": ("本县数据无道路图层，只能按直线距离测算。", "No road layer: straight line only."),
+    "coverage_county": ("全县覆盖率", "County coverage"),
+    "coverage_scope": ("本区域覆盖率", "Coverage here"),
+    "uncovered": ("未覆盖居民", "Residents outside"),
+    "service_count": ("设施数", "Service points"),
+    "target_85": ("目标 85%", "target 85 %"),
+    "coverage": ("覆盖率", "Coverage"),
+    "covered_residents": ("覆盖居民", "Covered"),
+    "uncovered_residents": ("未覆盖居民", "Outside"),
+    "nearest_minutes_median": ("到最近设施（中位数，分钟）", "Median minutes to nearest"),
+    "no_residents": ("无居民", "No residents"),
+    "gap_list": ("缺口网格（未覆盖居民最多）", "Gaps: grids with most residents outside"),
+    "no_gaps": ("本区域居民全部覆盖。", "Everybody here is inside the circle."),
+    "town_coverage": ("各镇（区）覆盖率", "Coverage per town"),
+    "siting": ("新增设施选址", "Where to add service points"),
+    "siting_type": ("选址设施类型", "Type to site"),
+    "candidates": ("候选点", "Candidates"),
+    "cand_grids": ("网格中心", "Grid centres"),
+    "cand_villages": ("村（居）中心", "Village centres"),
+    "new_sites": ("新增设施数 K", "New sites K"),
+    "before": ("新增前", "Before"),
+    "after": ("新增后", "After"),
+    "solve_exact": ("精确求解（CBC）", "Solve exactly (CBC)"),
+    "exact_note": (
+        "滑块为贪心算法的即时结果；精确求解给出最优方案并注明是否已证明最优。",
+        "The slider shows the fast greedy answer; the exact solve gives the optimum.",
+    ),
+    "proven_optimal": ("已证明最优", "proven optimal"),
+    "greedy": ("贪心", "greedy"),
+    "proposal": ("建议新增", "Proposed"),
+    "rank": ("序号", "Rank"),
+    "name": ("名称", "Name"),
+    "added_residents": ("新增覆盖居民", "Residents added"),
+    "download_gpkg": ("下载 GeoPackage", "Download GeoPackage"),
+    "download_csv": ("下载 CSV", "Download CSV"),
+    "services_explain_title": ("测算口径", "How this is measured"),
+    "services_explain_text": (
+        "按住户点计算：每户到最近一处该类设施的出行时间，不超过目标分钟数即为覆盖，"
+        "覆盖率 = 覆盖居民 ÷ 居民（按人口加权）。目标按《城市居住区规划设计标准》(GB 50180-2018) "
+        "的5/10/15分钟生活圈，全国目标为85%的居民在15分钟内。直线法：直线距离×绕行系数1.3÷速度"
+        "（步行4.5、自行车12、电动车18、小汽车30 公里/小时）；道路网络法：沿道路的最短路径，"
+        "只在桥梁处过河。全部基本服务：每一类基本服务都在各自目标时间内才算覆盖。",
+        "Per household: the travel time to the nearest service point of the type; within the "
+        "target minutes counts as covered, and coverage = covered residents ÷ residents. "
+        "Targets follow the 5/10/15-minute life circles of GB 50180-2018; the national goal is "
+        "85 % of residents within 15 minutes. Straight line: distance × detour 1.3 ÷ speed "
+        "(walk 4.5, bicycle 12, e-bike 18, car 30 km/h); road network: shortest path along "
+        "roads, crossing rivers only at bridges. All essential services: covered only when "
+        "every essential type is within its own target.",
+    ),
     "explain_title": ("名词解释", "What the words mean"),
     "explain_text": (
         "**热点**：一个网格连同相邻网格的诉求数明显高于全县平均（Getis-Ord Gi* 统计），"

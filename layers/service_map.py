@@ -1,0 +1,159 @@
+"""The 15-minute circle map: coverage per grid, service points, their circles, gaps, proposals."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from layers.choropleth import OutlineSpec, grid_choropleth
+from layers.classify import categorical_breaks
+from layers.offline import base_map, display_bounds, wgs84_geometry
+
+#: Coverage classes (upper bounds, exclusive) and colours, red (poorly covered) to green.
+COVERAGE_EDGES: tuple[float, ...] = (0.5, 0.7, 0.85, 0.95)
+COVERAGE_COLORS: tuple[str, ...] = ("#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641")
+COVERAGE_LABELS: tuple[str, ...] = ("< 50%", "50–70%", "70–85%", "85–95%", "≥ 95%")
+
+
+def coverage_class(share: np.ndarray) -> np.ndarray:
+    """Class index 0–4 of each coverage share (NaN stays NaN: a grid with no residents)."""
+    share = np.asarray(share, dtype=float)
+    out = np.digitize(share, COVERAGE_EDGES).astype(float)
+    out[np.isnan(share)] = np.nan
+    return out
+
+
+def service_map(
+    grids: gpd.GeoDataFrame,
+    villages: gpd.GeoDataFrame,
+    services: gpd.GeoDataFrame,
+    *,
+    tooltip_fields: Mapping[str, str],
+    legend_title: str,
+    no_data_label: str,
+    circle_radius_m: float | None = None,
+    gaps: gpd.GeoDataFrame | None = None,
+    proposals: gpd.GeoDataFrame | None = None,
+    proposal_label: str = "建议新增",
+    gap_label: str = "未覆盖居民",
+    tile_url: str | None = None,
+    tile_attribution: str | None = None,
+) -> folium.Map:
+    """Grids coloured by ``coverage`` (share 0–1) with service points and extras on top.
+
+    Parameters
+    ----------
+    grids
+        Grids (EPSG:4549) with a ``coverage`` column and the tooltip columns.
+    villages
+        Village outlines drawn over the grids.
+    services
+        Service points (EPSG:4549) with ``name`` and ``service_type``; drawn as dots.
+    tooltip_fields
+        Column → label for the grid tooltip (already translated).
+    legend_title, no_data_label
+        Legend heading and the label of grids without residents.
+    circle_radius_m
+        Straight-line circle radius drawn around every service (the detour already applied);
+        ``None`` draws none (the road-network engine has no circles).
+    gaps
+        Polygons of uncovered residents (EPSG:4549) with ``uncovered_residents``, hatched red.
+    proposals
+        Proposed new sites (EPSG:4549 points) with ``rank``, drawn as numbered red markers.
+    proposal_label, gap_label
+        Tooltip words for a proposal and for a gap's residents (already translated).
+    """
+    m = base_map(
+        bounds_wgs84=display_bounds(grids),
+        tile_url=tile_url,
+        tile_attribution=tile_attribution,
+    )
+    shown = grids.assign(_class=coverage_class(grids["coverage"].to_numpy()))
+    grid_choropleth(
+        m,
+        shown[[*dict.fromkeys(["grid_code", "_class", *tooltip_fields]), "geometry"]],
+        value_column="_class",
+        tooltip_fields=tooltip_fields,
+        legend_title=legend_title,
+        no_data_label=no_data_label,
+        outlines=[OutlineSpec.villages(villages[["village_code", "geometry"]])],
+        breaks=categorical_breaks(list(zip(COVERAGE_LABELS, COVERAGE_COLORS, strict=True))),
+    )
+    if gaps is not None and len(gaps):
+        _gap_layer(gaps, gap_label).add_to(m)
+    points = _lonlat(services)
+    dots = folium.FeatureGroup(name="services")
+    for (lon, lat), name, kind in zip(
+        points, services["name"].astype(str), services["service_type"].astype(str), strict=True
+    ):
+        if circle_radius_m:
+            folium.Circle(
+                (lat, lon),
+                radius=circle_radius_m,
+                color="#2b83ba",
+                weight=1,
+                fill=True,
+                fill_opacity=0.06,
+                interactive=False,
+            ).add_to(dots)
+        folium.CircleMarker(
+            (lat, lon),
+            radius=4,
+            color="#08306b",
+            weight=1,
+            fill=True,
+            fill_color="#2b83ba",
+            fill_opacity=1.0,
+            tooltip=f"{kind}：{name}",
+        ).add_to(dots)
+    dots.add_to(m)
+    if proposals is not None and len(proposals):
+        _proposal_layer(proposals, proposal_label).add_to(m)
+    return m
+
+
+def _lonlat(frame: gpd.GeoDataFrame) -> np.ndarray:
+    """WGS84 lon/lat pairs of point rows (cached reprojection, see layers.offline)."""
+    geometry = wgs84_geometry(frame)
+    return np.column_stack([shapely.get_x(geometry), shapely.get_y(geometry)]).round(6)
+
+
+def _gap_layer(gaps: gpd.GeoDataFrame, label: str) -> folium.GeoJson:
+    shown = gpd.GeoDataFrame(
+        {"residents": gaps["uncovered_residents"].astype(int).to_numpy()},
+        geometry=wgs84_geometry(gaps),
+        crs="EPSG:4326",
+    )
+    return folium.GeoJson(
+        shown.to_json(),
+        name="gaps",
+        style_function=lambda _f: {
+            "color": "#a50f15",
+            "weight": 1,
+            "dashArray": "4 3",
+            "fillColor": "#a50f15",
+            "fillOpacity": 0.25,
+        },
+        tooltip=folium.GeoJsonTooltip(fields=["residents"], aliases=[label]),
+    )
+
+
+def _proposal_layer(proposals: gpd.GeoDataFrame, label: str) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name="proposals")
+    ranks: Sequence[int] = proposals["rank"].astype(int).tolist()
+    for (lon, lat), rank in zip(_lonlat(proposals), ranks, strict=True):
+        folium.CircleMarker(
+            (lat, lon),
+            radius=8,
+            color="#67000d",
+            weight=2,
+            fill=True,
+            fill_color="#ef3b2c",
+            fill_opacity=0.9,
+            tooltip=f"{label} #{rank}",
+        ).add_to(group)
+    return group
