@@ -539,5 +539,3 @@ def test_p4_is_a_diminishing_hot_spot_by_month(demo_layers, demo_queen):
     found = planted_categories(demo_layers, demo_queen, "P4", freq="month", permutations=9999)
     assert found.isin(["diminishing_hot", "persistent_hot"]).sum() >= 8
     assert (found == "diminishing_hot").sum() >= 6
-
-
