@@ -8,8 +8,12 @@ st.set_page_config(page_title="GridGov 网格治理一张图", page_icon="🗺�
 language_switch()
 t = tr()
 pages = [
-    st.Page("pages/views/overview.py", title=t("page_overview"), icon="🗺️", default=True),
-    st.Page("pages/views/hotspots.py", title=t("page_hotspots"), icon="🔥"),
-    st.Page("pages/views/services.py", title=t("page_services"), icon="🏘️"),
+    st.Page(
+        "pages/views/overview.py", title=t("page_overview"), icon=":material/map:", default=True
+    ),
+    st.Page(
+        "pages/views/hotspots.py", title=t("page_hotspots"), icon=":material/local_fire_department:"
+    ),
+    st.Page("pages/views/services.py", title=t("page_services"), icon=":material/home_pin:"),
 ]
 st.navigation(pages).run()

@@ -143,6 +143,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "service_count": ("设施数", "Service points"),
     "target_85": ("目标 85%", "target 85 %"),
     "coverage": ("覆盖率", "Coverage"),
+    "coverage_pct": ("覆盖率（%）", "Coverage (%)"),
     "covered_residents": ("覆盖居民", "Covered"),
     "uncovered_residents": ("未覆盖居民", "Outside"),
     "nearest_minutes_median": ("到最近设施（中位数，分钟）", "Median minutes to nearest"),

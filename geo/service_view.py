@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -215,6 +215,7 @@ class Proposal:
     result: SitingResult
     candidates: gpd.GeoDataFrame
     residents: float
+    _exports: dict[tuple[int, str], bytes] = field(default_factory=dict, repr=False)
 
     def sites(self, k: int) -> gpd.GeoDataFrame:
         """The first ``k`` proposed sites with ``rank`` and ``added_residents``."""
@@ -226,12 +227,15 @@ class Proposal:
     def export(self, k: int, suffix: str) -> bytes:
         """The first ``k`` sites as a file's bytes: ``.gpkg`` (EPSG:4549) or ``.csv`` (UTF-8
         with BOM, ``lon``/``lat`` in WGS84 and ``x``/``y`` in metres)."""
+        if (k, suffix) in self._exports:
+            return self._exports[(k, suffix)]
         sites = self.sites(k)
         lonlat = sites.geometry.to_crs(DISPLAY_CRS)
         sites = sites.assign(lon=lonlat.x.round(6), lat=lonlat.y.round(6))
         with tempfile.TemporaryDirectory() as folder:
             path = write_output(sites, Path(folder) / f"proposals{suffix}", layer="proposals")
-            return path.read_bytes()
+            self._exports[(k, suffix)] = path.read_bytes()
+        return self._exports[(k, suffix)]
 
     def covered(self, k: int) -> float:
         """Residents covered with the first ``k`` sites added."""

@@ -57,6 +57,7 @@ for col, label, row in ((m1, "coverage_county", view.county), (m2, "coverage_sco
 m3.metric(t("uncovered"), f"{view.scope.residents - view.scope.covered_residents:,.0f}")
 m4.metric(t("service_count"), f"{len(view.services):,}")
 
+left, right = st.columns([3, 2])  # drawn first; the siting panel below fills in before the map
 with st.expander(t("siting"), expanded=kind != ALL_ESSENTIAL):
     s1, s2, s3 = st.columns([2, 2, 3])
     site_kind = kind
@@ -88,15 +89,16 @@ with st.expander(t("siting"), expanded=kind != ALL_ESSENTIAL):
     )
     d2.download_button(t("download_csv"), plan.export(k, ".csv"), "proposals.csv", disabled=not k)
 
-left, right = st.columns([3, 2])
 with left:
     fields = ["grid_code", "grid_name", "grid_worker", "residents", "uncovered_residents"]
     fields += ["coverage", "nearest_minutes_median"]
+    tip = {"coverage": t("coverage_pct")}
     villages = data.villages[data.villages.village_code.isin(view.grids.village_code)]
     m = service_map(
-        view.grids, villages, view.services, tooltip_fields={f: t(f) for f in fields},
+        view.grids, villages, view.services, tooltip_fields={f: t(f) for f in fields} | tip,
         legend_title=t("coverage"), no_data_label=t("no_residents"),
-        circle_radius_m=view.radius_m, gaps=view.gap_areas, proposals=sites,
+        circle_radius_m=view.radius_m, proposals=sites,
+        gaps=view.gap_areas if flt.town_code else None,  # county-wide they hide the colours
         proposal_label=t("proposal"), gap_label=t("uncovered"),
         tile_url=cfg.tile_url or None, tile_attribution=cfg.tile_attribution or None,
     )  # fmt: skip
@@ -107,7 +109,10 @@ with right:
         st.info(t("no_gaps"))
     else:
         gaps = view.gaps[["grid_name", "village_name", "uncovered_residents", "coverage"]]
-        st.dataframe(gaps.head(100).rename(columns=t), hide_index=True, height=300)
+        percent = {t("coverage"): st.column_config.NumberColumn(format="percent")}
+        st.dataframe(
+            gaps.head(100).rename(columns=t), hide_index=True, height=300, column_config=percent
+        )
     st.subheader(t("town_coverage"))
     towns = view.towns.set_index("town_name")["coverage"].rename(t("coverage"))
     st.bar_chart(towns, height=300, horizontal=True)
