@@ -22,7 +22,9 @@ from geo.siting import (
     SitingResult,
     candidates,
     coverage_matrix,
+    exact_lscp,
     exact_mclp,
+    greedy_lscp,
     greedy_mclp,
     straight_line_radius_m,
 )
@@ -275,31 +277,94 @@ def propose(
         layer = layer[layer["town_code"] == town_code]
         households = households[households["village_code"].str.startswith(town_code)]
     sites = candidates(layer, source=source)
-    mine = access.loc[households.index, service_type].to_numpy()
-    covered = mine <= wanted
-    open_rows = np.flatnonzero(~covered)
-    hxy = np.column_stack([households.geometry.x.to_numpy(), households.geometry.y.to_numpy()])
-    cxy = sites[["x", "y"]].to_numpy()
+    result = plan_sites(
+        households,
+        access,
+        sites,
+        service_type=service_type,
+        minutes=wanted,
+        k=k,
+        network=network,
+        exact=exact,
+    )
+    return Proposal(result, sites, result.total_weight)
+
+
+def plan_sites(
+    households: gpd.GeoDataFrame,
+    access: pd.DataFrame,
+    sites: gpd.GeoDataFrame,
+    *,
+    service_type: str,
+    minutes: float,
+    k: int | None = None,
+    target_share: float | None = None,
+    network: RoadNetwork | None = None,
+    exact: bool = False,
+) -> SitingResult:
+    """New sites of one service type from any candidate table, for a budget or a target share.
+
+    Shared by the page (:func:`propose`) and ``python -m geo site``; it also answers the
+    fewest sites for a share. Existing service points stay: households whose ``access`` minutes are
+    within ``minutes`` count as covered. The cover matrix of the other households follows
+    ``access``'s engine: straight line with its detour factor, or ``network``'s reach within
+    ``minutes``. Households without a location can be reached by no site.
+
+    Parameters
+    ----------
+    households
+        Household points in EPSG:4549 (metres) with ``residents`` (the weights; unreadable
+        values count as 0, as in :func:`geo.coverage.coverage`).
+    access
+        :func:`geo.coverage.service_access` for ``households`` with a ``service_type`` column.
+    sites
+        Candidate sites from :func:`geo.siting.candidates` (``x``/``y`` in metres).
+    service_type
+        The type being planned.
+    minutes
+        Target travel minutes.
+    k, target_share
+        Exactly one: a budget of new sites (MCLP) or the share of residents to reach (LSCP).
+    network
+        The road network ``access`` was computed on (``engine="network"``).
+    exact
+        Solve with CBC instead of greedy.
+
+    Returns
+    -------
+    geo.siting.SitingResult
+        Weights in residents; shares of all households' residents.
+    """
+    if (k is None) == (target_share is None):
+        raise ValueError(f"give exactly one of k or target_share, got {k!r} and {target_share!r}")
+    covered = access[service_type].to_numpy(dtype=np.float64, na_value=np.nan) <= minutes
+    geoms = households.geometry
+    hxy = np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()])
+    open_rows = np.flatnonzero(~covered & np.isfinite(hxy).all(axis=1))
+    cxy = sites[["x", "y"]].to_numpy(dtype=np.float64)
     mode = str(access.attrs.get("mode", "walk"))
     if access.attrs.get("engine", "line") == "network":
         if network is None:
             raise ValueError("the access table is from the road network: pass network=")
         speed = float(access.attrs.get("speed_kmh") or get_settings().travel_speeds_kmh[mode])
-        part = network.reach_matrix(hxy[open_rows], cxy, speed_kmh=speed, minutes=wanted)
+        part = network.reach_matrix(hxy[open_rows], cxy, speed_kmh=speed, minutes=minutes)
     else:
         radius = straight_line_radius_m(
-            minutes=wanted, mode=mode, detour_factor=access.attrs.get("detour_factor")
+            minutes=minutes, mode=mode, detour_factor=access.attrs.get("detour_factor")
         )
         part = coverage_matrix(hxy[open_rows], cxy, radius_m=radius)
-    rows = sp.coo_matrix(part)
+    hits = sp.coo_matrix(part)
     cover = sp.csr_matrix(
-        (rows.data, (open_rows[rows.row], rows.col)), shape=(len(households), len(sites))
+        (hits.data, (open_rows[hits.row], hits.col)), shape=(len(households), len(sites))
     )
-    weights = households["residents"].to_numpy(dtype=float)
-    solve = exact_mclp if exact else greedy_mclp
-    kwargs = {"time_limit_s": time_limit_s} if exact else {}
-    result = solve(weights, cover, k=k, covered_already=covered, **kwargs)
-    return Proposal(result, sites, float(weights.sum()))
+    residents = pd.to_numeric(households["residents"], errors="coerce").fillna(0.0)
+    weights = residents.to_numpy(dtype=np.float64)
+    if k is not None:
+        solve_k = exact_mclp if exact else greedy_mclp
+        return solve_k(weights, cover, k=k, covered_already=covered)
+    assert target_share is not None  # exactly one of the two, checked above
+    solve_share = exact_lscp if exact else greedy_lscp
+    return solve_share(weights, cover, target_share=target_share, covered_already=covered)
 
 
 class ServiceCircles:
