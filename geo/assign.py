@@ -278,9 +278,10 @@ def assign_events(
     slot = np.where(hit, pos, len(grids))  # one past the grids: unassigned
     out = pd.DataFrame(index=events.index)
     for col in ("grid_code", "village_code", "town_code"):
-        categories, codes = np.unique(grids[col].astype(str).to_numpy(), return_inverse=True)
-        value_codes = np.append(codes, len(categories))[slot]
-        out[col] = pd.Categorical.from_codes(value_codes, categories=pd.Index([*categories, ""]))
+        # "" stands for "no grid"; a grid with a blank code shares that category.
+        values = np.append(grids[col].fillna("").astype(str).to_numpy(), "")
+        categories, codes = np.unique(values, return_inverse=True)
+        out[col] = pd.Categorical.from_codes(codes[slot], categories=pd.Index(categories))
     problem = np.zeros(len(pos), dtype=np.int8)
     problem[~hit] = 1
     problem[~(np.isfinite(x) & np.isfinite(y))] = 2

@@ -160,6 +160,19 @@ def test_unassignable_rows_are_kept_and_flagged(lattice):
     assert list(out.village_code.astype(str)) == [VILLAGE, "", "", "", "", "", VILLAGE]
 
 
+def test_grids_with_blank_village_or_town_codes(lattice):
+    """A grid layer with missing codes still assigns (blank codes read as "")."""
+    grids = lattice.copy()
+    grids.loc[grids.index[:3], "village_code"] = None
+    grids.loc[grids.index[:3], "town_code"] = ""
+    events = points([p for p, _ in KNOWN])
+    out = assign_events(events, grids)
+    assert list(out.grid_code.astype(str)) == [c for _, c in KNOWN]
+    blank = out.grid_code.astype(str).isin(grids.grid_code.iloc[:3])
+    assert (out.village_code.astype(str)[blank] == "").all()
+    assert (out.village_code.astype(str)[~blank] == VILLAGE).all()
+
+
 def test_output_keeps_index_and_order(lattice):
     index = pd.Index(["t9", "a1", "m5", "b0", "z"], name="ticket_id")
     events = points([(250, 250), (50, 50), None, (150, 150), (-40, 0)], index=index)
