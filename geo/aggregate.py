@@ -149,10 +149,10 @@ def counts(
     if level not in LEVEL_KEYS:
         raise ValueError(f"level must be one of {list(LEVEL_KEYS)}, got {level!r}")
     key = LEVEL_KEYS[level]
-    keys = issues[key]
-    assigned = issues[(keys.notna() & (keys != "")).to_numpy()]
     if not by and isinstance(issues[key].dtype, pd.CategoricalDtype):
         return _counts_by_codes(issues, units, key)
+    keys = issues[key]
+    assigned = issues[(keys.notna() & (keys != "")).to_numpy()]
     flags = pd.DataFrame(
         {key: assigned[key].to_numpy(), "open": (assigned["status"] != CLOSED).to_numpy()}
     )

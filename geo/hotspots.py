@@ -366,7 +366,9 @@ def grid_counts(
         order of ``grids``.
     """
     cols = [by] if isinstance(by, str) else list(by or ())
-    selected = issues if flt is None else issues[filter_mask(issues, flt)]
+    # Only the columns counted: selecting rows of the whole layer would copy its geometry.
+    needed = issues[list(dict.fromkeys(["grid_code", "status", *cols]))]
+    selected = needed if flt is None else needed[filter_mask(issues, flt)]
     table = counts(selected, grids, level="grid", by=cols)
     if not cols:
         return table
