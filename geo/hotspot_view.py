@@ -181,7 +181,7 @@ def county_hotspots(
     )
     # Words only for the significant grids (a few dozen): the rest need none.
     sig = (table["hotspot_class"] != "not_significant").to_numpy()
-    selected = issues[filter_mask(issues, stats_flt)]
+    selected = issues[["grid_code", "category"]][filter_mask(issues, stats_flt)]
     selected = selected[selected["grid_code"].isin(table.loc[sig, "grid_code"]).to_numpy()]
     table["top_categories"] = ""
     table.loc[sig, "top_categories"] = _top_categories(selected, table[sig])
@@ -236,7 +236,9 @@ def weekly_series(data: County, grid_code: str, flt: IssueFilter, *, weeks: int 
         end - pd.Timedelta(weeks=weeks) + pd.Timedelta(days=1), end, flt.categories, flt.sources
     )
     issues = data.issues
-    mine = issues[filter_mask(issues, scope) & (issues["grid_code"] == grid_code).to_numpy()]
+    mine = issues[["received_at"]][
+        filter_mask(issues, scope) & (issues["grid_code"] == grid_code).to_numpy()
+    ]
     edges = pd.date_range(end=end + pd.Timedelta(days=1), periods=weeks + 1, freq="7D")
     counts, _ = np.histogram(
         mine["received_at"].to_numpy(dtype="datetime64[ns]"),
