@@ -316,7 +316,8 @@ def plan_sites(
         Household points in EPSG:4549 (metres) with ``residents`` (the weights; unreadable
         values count as 0, as in :func:`geo.coverage.coverage`).
     access
-        :func:`geo.coverage.service_access` for ``households`` with a ``service_type`` column.
+        :func:`geo.coverage.service_access` with a ``service_type`` column, indexed like
+        ``households`` or a superset of them (a town's households against the county's table).
     sites
         Candidate sites from :func:`geo.siting.candidates` (``x``/``y`` in metres).
     service_type
@@ -337,7 +338,11 @@ def plan_sites(
     """
     if (k is None) == (target_share is None):
         raise ValueError(f"give exactly one of k or target_share, got {k!r} and {target_share!r}")
-    covered = access[service_type].to_numpy(dtype=np.float64, na_value=np.nan) <= minutes
+    minutes_to = access[service_type]
+    if not minutes_to.index.equals(households.index):
+        # a town's households against the county's access table: take their rows
+        minutes_to = minutes_to.reindex(households.index)
+    covered = minutes_to.to_numpy(dtype=np.float64, na_value=np.nan) <= minutes
     geoms = households.geometry
     hxy = np.column_stack([geoms.x.to_numpy(), geoms.y.to_numpy()])
     open_rows = np.flatnonzero(~covered & np.isfinite(hxy).all(axis=1))
