@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -54,6 +56,9 @@ _CELL_M = 500.0
 _FIRST_K = 6
 _MORE_K = 16
 _EPS_M = 1e-6
+_MAX_THREADS = 4  # service types computed side by side (see _each)
+_T = TypeVar("_T")
+_R = TypeVar("_R")
 
 
 class CoverageInputError(GridGovError, ValueError):
@@ -538,6 +543,19 @@ def _sq_dist(x: FloatArray, y: FloatArray, sx: FloatArray, sy: FloatArray) -> Fl
 # --------------------------------------------------------------------------- access table
 
 
+def _each(work: Callable[[_T], _R], items: Sequence[_T]) -> list[_R]:
+    """``[work(item) for item in items]`` on a few threads, in order.
+
+    The work per type is array work (sorting, k-d tree queries, ufuncs on 350k values) that
+    releases the GIL, so the types run side by side on the machine's cores.
+    """
+    workers = min(len(items), os.cpu_count() or 1, _MAX_THREADS)
+    if workers <= 1:
+        return [work(item) for item in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(work, items))
+
+
 def service_access(
     households: gpd.GeoDataFrame,
     services: gpd.GeoDataFrame,
@@ -608,10 +626,12 @@ def service_access(
             return _line_minutes(cells, service_xy[rows], rows, speed, detour)[0]
 
     kinds = services["service_type"].astype(str).to_numpy()
-    columns: dict[str, FloatArray] = {}
-    for stype in resolved:
+
+    def minutes_of(stype: ServiceType) -> FloatArray:
         rows = np.flatnonzero(kinds == stype.name)
-        columns[stype.name] = minutes_to(rows[np.isfinite(service_xy[rows]).all(axis=1)])
+        return minutes_to(rows[np.isfinite(service_xy[rows]).all(axis=1)])
+
+    columns = dict(zip([t.name for t in resolved], _each(minutes_of, resolved), strict=True))
     out = pd.DataFrame(columns, index=households.index)
     out.attrs.update(
         {
@@ -871,29 +891,28 @@ def coverage(
     weights = units.residents if everyone else units.residents[keep]
     groups = _Groups.of(codes, weights, len(units.names))
     share_denominator = np.where(groups.totals > 0, groups.totals, np.nan)
-    tables = []
-    for name, (mins, covered) in _covered_matrix(access, resolved, targets).items():
+
+    def table(item: tuple[str, tuple[FloatArray, BoolArray]]) -> pd.DataFrame:
+        name, (mins, covered) = item
         covered_res = groups.weighted_sum(covered if everyone else covered[keep])
         share = covered_res / share_denominator
-        tables.append(
-            pd.DataFrame(
-                {
-                    units.key: units.names,
-                    "service_type": name,
-                    "target_minutes": targets.get(name, np.nan),
-                    "households": groups.counts,
-                    "residents": groups.totals,
-                    "covered_residents": covered_res,
-                    "uncovered_residents": groups.totals - covered_res,
-                    "coverage": share,
-                    "nearest_minutes_median": groups.weighted_median(
-                        mins if everyone else mins[keep]
-                    ),
-                    "meets_target": np.nan_to_num(share, nan=-1.0) >= goal,
-                }
-            )
+        return pd.DataFrame(
+            {
+                units.key: units.names,
+                "service_type": name,
+                "target_minutes": targets.get(name, np.nan),
+                "households": groups.counts,
+                "residents": groups.totals,
+                "covered_residents": covered_res,
+                "uncovered_residents": groups.totals - covered_res,
+                "coverage": share,
+                "nearest_minutes_median": groups.weighted_median(mins if everyone else mins[keep]),
+                "meets_target": np.nan_to_num(share, nan=-1.0) >= goal,
+            }
         )
-    out = pd.concat(tables, ignore_index=True)
+
+    items = list(_covered_matrix(access, resolved, targets).items())
+    out = pd.concat(_each(table, items), ignore_index=True)
     out.attrs["coverage_target"] = goal
     return out
 
