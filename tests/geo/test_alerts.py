@@ -13,7 +13,6 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo import demo
 from geo.alerts import (
     ALERT_COLUMNS,
     BURST,
@@ -537,12 +536,6 @@ def test_duplicate_ticket_ids_and_missing_crs():
 
 
 # --------------------------------------------------------------------------- the demo county
-
-
-@pytest.fixture(scope="module")
-def demo_layers() -> dict[str, pd.DataFrame]:
-    """The demo county for seed 0 (about 10 s, once for this module; assignment done)."""
-    return demo.generate(seed=0)
 
 
 def test_demo_finds_the_planted_burst_and_repeat_caller(demo_layers):

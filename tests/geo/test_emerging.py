@@ -3,7 +3,7 @@
 Space-time z-scores are checked against a loop of esda.G_Local over the bins (to 1e-9), the
 Mann-Kendall test against a plain double loop written here and scipy's kendalltau, every
 category (hot and cold) against constructed series, and the planted patterns of the demo
-county (geo.demo.generate(seed=0), built once for this module) against what was planted.
+county (geo.demo.generate(seed=0), built once per test session) against what was planted.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import shapely
 from libpysal.weights import WSP
 from scipy import sparse, stats
 
-from geo import demo
 from geo.aggregate import IssueFilter
 from geo.emerging import (
     CATEGORIES,
@@ -463,11 +462,6 @@ def test_emerging_with_permutations_keeps_strong_blocks(plan):
 
 
 # --------------------------------------------------------------------------- demo county
-
-
-@pytest.fixture(scope="module")
-def demo_layers() -> dict[str, pd.DataFrame]:
-    return demo.generate(seed=0)
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 Small lattices of 100 m squares (EPSG:4549) with answers worked by hand; esda/libpysal as the
 reference for z-scores, local I and quadrants (to 1e-9) on lattices and on the demo county
-(geo.demo.generate(seed=0), built once for this module).
+(geo.demo.generate(seed=0), built once per test session).
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import shapely
 from libpysal.weights import Queen, lat2W
 from scipy import stats
 
-from geo import demo
 from geo.aggregate import CLOSED, IssueFilter, counts
 from geo.errors import GridValidationError
 from geo.hotspots import (
@@ -476,11 +475,6 @@ def test_benjamini_hochberg_by_hand_and_against_scipy():
 
 
 # --------------------------------------------------------------------------- demo county
-
-
-@pytest.fixture(scope="module")
-def demo_layers() -> dict[str, pd.DataFrame]:
-    return demo.generate(seed=0)
 
 
 @pytest.fixture(scope="module")
