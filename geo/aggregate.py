@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geo.settings import get_settings
+from geo.workcal import add_workdays
 
 CLOSED = "已办结"
 LEVEL_KEYS = {"grid": "grid_code", "village": "village_code", "town": "town_code"}
@@ -60,15 +61,19 @@ def due_at(
 ) -> pd.Series:
     """Deadline of each ticket: ``sla_days[request_type]`` working days after receipt.
 
-    Working days are Monday to Friday (public holidays are not modelled); the deadline is
-    the end of that working day. Unknown request types get the longest limit.
+    Working days follow the Chinese working calendar (:mod:`geo.workcal`: public holidays
+    off, adjusted working weekends on, from ``chinesecalendar``); the day of receipt does
+    not count, a ticket received on a day off counts from the next working day, and the
+    deadline is the end (23:59:59) of the last working day. Outside the years the calendar
+    package covers, working days are Monday to Friday (see :func:`geo.workcal.covered`).
+    Unknown request types get the longest limit; a missing ``received_at`` gives ``NaT``.
+    This is the one deadline function of GridGov: :func:`with_deadlines`, :func:`kpis`,
+    :func:`overdue_mask` and :mod:`geo.loop` use it.
     """
     sla = dict(sla_days or get_settings().sla_working_days)
     days = request_type.map(sla).fillna(max(sla.values())).to_numpy(dtype=np.int64)
     start = received_at.to_numpy().astype("datetime64[D]")
-    valid = ~np.isnat(start)
-    due = np.full(len(start), np.datetime64("NaT"), dtype="datetime64[D]")
-    due[valid] = np.busday_offset(start[valid], days[valid], roll="forward")
+    due = add_workdays(start, days, roll="forward")
     out = pd.to_datetime(due) + pd.Timedelta(hours=23, minutes=59, seconds=59)
     return pd.Series(out, index=received_at.index)
 
@@ -83,8 +88,16 @@ def with_deadlines(issues: pd.DataFrame, sla_days: Mapping[str, int] | None = No
 def overdue_mask(
     issues: pd.DataFrame, as_of: pd.Timestamp, sla_days: Mapping[str, int] | None = None
 ) -> np.ndarray:
-    """Tickets still open after their deadline at ``as_of``."""
-    due = due_at(issues["received_at"], issues["request_type"], sla_days)
+    """Tickets still open after their deadline at ``as_of`` (a ``due_at`` column is reused).
+
+    Pass ``sla_days`` only with issues that have no ``due_at`` column, or the limits it
+    names are ignored in favour of the deadlines already there.
+    """
+    due = (
+        issues["due_at"]
+        if "due_at" in issues and sla_days is None
+        else due_at(issues["received_at"], issues["request_type"], sla_days)
+    )
     open_ = (issues["status"] != CLOSED).to_numpy()
     return open_ & (due < as_of).to_numpy()
 
