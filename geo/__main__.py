@@ -1,5 +1,5 @@
 """Command line: ``python -m geo demo | check-grids | assign | hotspots | alerts | coverage |
-site | import`` (中文 / English)."""
+site | import | grids | report`` (中文 / English)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from geo import cli_grids, cli_report
 from geo.errors import GridGovError, InputFileError
 from geo.settings import get_settings
 
@@ -122,6 +123,9 @@ def _parser() -> argparse.ArgumentParser:
         help="GeoPackage 路径或 PostGIS URL / .gpkg path or postgresql:// URL",
     )
     _reading_args(i)
+
+    cli_grids.add_parser(sub)
+    cli_report.add_parser(sub)
     return p
 
 
@@ -639,6 +643,8 @@ _COMMANDS = {
     "coverage": _coverage,
     "site": _site,
     "import": _import,
+    "grids": cli_grids.run,
+    "report": cli_report.run,
 }
 
 if __name__ == "__main__":
