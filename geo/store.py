@@ -20,7 +20,7 @@ import sqlite3
 import struct
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager, suppress
+from contextlib import AbstractContextManager, closing, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -60,8 +60,12 @@ class Store(Protocol):
         """Replace the given layers, all or none."""
         ...
 
-    def version(self) -> str:
-        """A cheap key that changes whenever the store's content changes (for caching)."""
+    def version(self, layers: Sequence[str] | None = None) -> str:
+        """A cheap key that changes whenever the store's content changes (for caching).
+
+        With ``layers``, a key that changes when one of those layers changes: writing other
+        tables (a planner's draft, say) leaves it as it is.
+        """
         ...
 
     def transaction(self, *, readonly: bool = False) -> AbstractContextManager[Transaction]:
@@ -187,11 +191,23 @@ class GeoPackageStore:
             _check_values(name, frame)
         write_geopackage(self.path, layers, keep_existing=True)
 
-    def version(self) -> str:
+    def version(self, layers: Sequence[str] | None = None) -> str:
         if not self.path.exists():
             return "absent"
         stat = self.path.stat()
-        return f"{stat.st_mtime_ns}-{stat.st_size}"
+        whole = f"{stat.st_mtime_ns}-{stat.st_size}"
+        if layers is None:
+            return whole
+        # gpkg_contents.last_change (milliseconds) is kept by GDAL, QGIS and our transactions;
+        # write() swaps in a new file, hence the inode.
+        try:
+            with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
+                rows = conn.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall()
+        except sqlite3.Error:  # a file being swapped or recovered: the whole-file key
+            return whole
+        wanted = {name.lower() for name in layers}
+        changes = sorted(f"{t.lower()}={c}" for t, c in rows if str(t).lower() in wanted)
+        return f"{stat.st_ino}:" + ";".join(changes)
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
@@ -506,14 +522,16 @@ class PostGISStore:
                         )
                     )
 
-    def version(self) -> str:
+    def version(self, layers: Sequence[str] | None = None) -> str:
         from sqlalchemy import text
 
         with self.engine.connect() as conn:
             rows = conn.execute(
                 text(f'SELECT layer, version FROM "{self.schema}"._gridgov_versions ORDER BY layer')
             )
-            return ";".join(f"{a}={b}" for a, b in rows) or "empty"
+            wanted = None if layers is None else set(layers)
+            key = ";".join(f"{a}={b}" for a, b in rows if wanted is None or a in wanted)
+            return key or "empty"
 
 
 def _with_driver(url: str) -> str:

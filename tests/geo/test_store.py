@@ -119,6 +119,24 @@ def test_version_changes_after_each_write(store, grids, meta):
     assert store.version() == store.version()  # reading changes nothing
 
 
+def test_layer_version_ignores_other_tables(store, grids, meta):
+    """The county cache keys on its layers' version: a draft table's write must not move it."""
+    store.write({"grids": grids, "meta": meta})
+    before = store.version(["grids"])
+    whole = store.version()
+    with store.transaction() as tx:  # like a planner saving a draft
+        tx.append("meta", meta.iloc[:1])
+    assert store.version() != whole
+    assert store.version(["grids"]) == before
+    with store.transaction() as tx:
+        tx.update(
+            "grids",
+            pd.DataFrame({"grid_code": [grids.grid_code.iloc[0]], "households": [999]}),
+            key="grid_code",
+        )
+    assert store.version(["grids"]) != before
+
+
 def test_writing_one_layer_keeps_the_others(store, grids, meta):
     store.write({"grids": grids, "meta": meta})
     store.write({"meta": meta.iloc[:1]})
