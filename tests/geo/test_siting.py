@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.siting: coverage, greedy and exact MCLP/LSCP, candidates, export."""
+"""Known-answer tests for geo.siting: coverage, greedy (with swaps) and exact MCLP/LSCP,
+candidates, export."""
 
 from __future__ import annotations
 
@@ -50,6 +51,14 @@ CLUSTERS = matrix([[0, 3], [0, 2], [1]], 4)
 # cA + cB together cover everything (16). Columns: cA=0, cB=1, cG=2.
 TRAP_W = np.array([5.0, 5.0, 3.0, 3.0])
 TRAP = matrix([[0, 2], [1, 2], [0], [1]], 3)
+
+# Two traps side by side, the second heavier: demand rows 0-3 are the first trap (cA1=0,
+# cB1=1, cG1=2), rows 4-7 the second (cA2=3, cB2=4, cG2=5) with weights 6, 6, 4, 4.
+# Greedy with k = 4 takes cG2 (12), cG1 (10), cA2 (+4), cB2 (+4): 30 of 36. Swaps: cG2 → cA1
+# (+3: cG2's rows are covered by cA2 and cB2 by then), then cG1 → cB1 (+3): all 36 covered,
+# which is the optimum (every row covered).
+TWIN_W = np.array([5.0, 5.0, 3.0, 3.0, 6.0, 6.0, 4.0, 4.0])
+TWIN = matrix([[0, 2], [1, 2], [0], [1], [3, 5], [4, 5], [3], [4]], 6)
 
 
 def points(xy: Sequence[tuple[float, float]], **columns: object) -> gpd.GeoDataFrame:
@@ -124,14 +133,124 @@ def test_greedy_equals_exact_when_greedy_is_optimal() -> None:
 
 
 def test_exact_beats_greedy_where_greedy_is_trapped() -> None:
-    greedy = greedy_mclp(TRAP_W, TRAP, k=2)
+    greedy = greedy_mclp(TRAP_W, TRAP, k=2, max_swaps=0)  # plain greedy, no swap step
     exact = exact_mclp(TRAP_W, TRAP, k=2)
     assert greedy.chosen.tolist() == [2, 0]
-    assert greedy.covered_after == 13.0
+    assert greedy.covered_after == 13.0 and greedy.swaps == 0
     assert sorted(exact.chosen.tolist()) == [0, 1]
     assert exact.covered_after == 16.0 and exact.proven_optimal
     # The exact set is reported in order of marginal gain, with its curve.
     np.testing.assert_allclose(exact.curve, [8.0, 16.0])
+
+
+def brute_force_best(weights: np.ndarray, dense: np.ndarray, k: int, already=None) -> float:
+    """Best covered weight over every set of k candidates (tiny instances only)."""
+    from itertools import combinations
+
+    base = np.zeros(len(weights), dtype=bool) if already is None else already
+    return max(
+        weights[base | dense[:, list(combo)].any(axis=1)].sum()
+        for combo in combinations(range(dense.shape[1]), k)
+    )
+
+
+def covered_by(weights: np.ndarray, cover: sp.csr_matrix, sites, already=None) -> float:
+    """Weight covered by ``sites`` (and ``already``), straight from the matrix."""
+    hit = np.asarray(cover[:, list(sites)].sum(axis=1)).reshape(-1) > 0
+    if already is not None:
+        hit |= already
+    return float(weights[hit].sum())
+
+
+def test_swap_step_frees_greedy_from_the_trap() -> None:
+    result = greedy_mclp(TRAP_W, TRAP, k=2)
+    assert result.method == "greedy" and result.swaps == 1  # cG out, cB in
+    assert result.chosen.tolist() == [0, 1]  # ordered by marginal gain: 8 each, lower first
+    np.testing.assert_allclose(result.curve, [8.0, 16.0])
+    assert result.covered_after == exact_mclp(TRAP_W, TRAP, k=2).covered_after == 16.0
+
+
+def test_swap_step_reaches_the_optimum_of_the_twin_traps() -> None:
+    plain = greedy_mclp(TWIN_W, TWIN, k=4, max_swaps=0)
+    assert plain.chosen.tolist() == [5, 2, 3, 4]
+    np.testing.assert_allclose(plain.curve, [12.0, 22.0, 26.0, 30.0])
+    one = greedy_mclp(TWIN_W, TWIN, k=4, max_swaps=1)  # the bound stops after cG2 → cA1
+    assert one.swaps == 1 and sorted(one.chosen.tolist()) == [0, 2, 3, 4]
+    assert one.covered_after == 33.0
+    result = greedy_mclp(TWIN_W, TWIN, k=4)
+    assert result.swaps == 2 and sorted(result.chosen.tolist()) == [0, 1, 3, 4]
+    assert result.covered_after == 36.0 == brute_force_best(TWIN_W, TWIN.toarray(), 4)
+    # The improved set in order of marginal gain: the heavier trap's pair first.
+    assert result.chosen.tolist() == [3, 4, 0, 1]
+    np.testing.assert_allclose(result.gains, [10.0, 10.0, 8.0, 8.0])
+
+
+def test_swap_step_keeps_existing_sites() -> None:
+    # An existing site serves rows 0 and 2 (all of cA1's demand, 8): cA1 is worth nothing.
+    # Greedy k = 3: cG2 (12), cB1 (8), cA2 (+4) → 24 new; one swap cG2 → cB2 (+4) covers all.
+    already = np.zeros(8, dtype=bool)
+    already[[0, 2]] = True
+    plain = greedy_mclp(TWIN_W, TWIN, k=3, covered_already=already, max_swaps=0)
+    assert plain.chosen.tolist() == [5, 1, 3] and plain.covered_after == 32.0
+    result = greedy_mclp(TWIN_W, TWIN, k=3, covered_already=already)
+    assert result.covered_before == 8.0 and result.swaps == 1
+    assert sorted(result.chosen.tolist()) == [1, 3, 4] and 0 not in result.chosen
+    assert result.covered_after == 36.0 == covered_by(TWIN_W, TWIN, result.chosen, already)
+    np.testing.assert_allclose(result.gains.sum(), 28.0)
+    exact = exact_mclp(TWIN_W, TWIN, k=3, covered_already=already)
+    assert exact.covered_after == result.covered_after
+
+
+def test_swap_step_is_never_worse_than_greedy_and_its_curve_is_true() -> None:
+    improved_somewhere = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        weights = rng.integers(1, 50, 50).astype(float)
+        dense = rng.random((50, 10)) < 0.15
+        already = rng.random(50) < 0.2
+        cover = sp.csr_matrix(dense)
+        k = int(rng.integers(1, 4))
+        plain = greedy_mclp(weights, cover, k=k, covered_already=already, max_swaps=0)
+        result = greedy_mclp(weights, cover, k=k, covered_already=already)
+        assert plain.covered_after <= result.covered_after
+        assert result.covered_after <= brute_force_best(weights, dense, k, already)
+        assert len(result.chosen) == len(plain.chosen)
+        assert len(set(result.chosen.tolist())) == len(result.chosen)
+        # Every prefix of the curve is what its sites really cover (a nested answer).
+        for j in range(1, len(result.chosen) + 1):
+            got = covered_by(weights, cover, result.chosen[:j], already)
+            assert result.curve[j - 1] == pytest.approx(got)
+        assert (np.diff(result.gains) <= 1e-9).all()  # gains never grow along the order
+        if result.swaps == 0:
+            np.testing.assert_array_equal(result.chosen, plain.chosen)
+            np.testing.assert_array_equal(result.curve, plain.curve)
+        improved_somewhere += result.covered_after > plain.covered_after
+    assert improved_somewhere > 0  # the random instances do exercise the swap step
+
+
+def test_swap_step_is_deterministic_and_breaks_ties_to_the_lower_index() -> None:
+    # Column 6 is a copy of cA1 (column 0), column 7 a copy of cB2 (column 4).
+    dense = np.hstack([TWIN.toarray(), TWIN.toarray()[:, [0, 4]]])
+    cover = sp.csr_matrix(dense)
+    runs = [greedy_mclp(TWIN_W, cover, k=4) for _ in range(3)]
+    for run in runs:
+        np.testing.assert_array_equal(run.chosen, runs[0].chosen)
+        np.testing.assert_array_equal(run.curve, runs[0].curve)
+        assert run.swaps == runs[0].swaps
+    assert sorted(runs[0].chosen.tolist()) == [0, 1, 3, 4] and runs[0].covered_after == 36.0
+    # Same answer from a column-ordered CSC input and a dense array.
+    for same in (cover.tocsc(), dense):
+        np.testing.assert_array_equal(greedy_mclp(TWIN_W, same, k=4).chosen, runs[0].chosen)
+
+
+def test_swap_step_bounds_and_input_errors() -> None:
+    # k at least the number of candidates leaves nothing to swap in.
+    everything = greedy_mclp(TWIN_W, TWIN, k=6)
+    assert everything.covered_after == 36.0 and everything.swaps == 0
+    assert greedy_mclp(TWIN_W, TWIN, k=0).chosen.tolist() == []
+    for bad in (-1, 1.5, True, None):
+        with pytest.raises(SitingInputError, match="max_swaps must be a whole number of swaps"):
+            greedy_mclp(TWIN_W, TWIN, k=2, max_swaps=bad)
 
 
 def test_existing_coverage_gives_no_gain() -> None:
