@@ -11,10 +11,10 @@ Subcommands (each takes ``--store PATH.gpkg|postgresql://…``, default the app'
 
 A VERSION is a number or ``latest``; a DRAFT is a draft id (``320924101001-3f2a9c1b``), the
 code of a village or town (its open draft) or the name given at import; ``draft:`` in front
-makes a draft of either side of ``diff`` and of ``export``. The work is done by
-:mod:`geo.versions` and :mod:`geo.plan_check`; the functions here only gather what they need
-from the store (:func:`store_check`, :func:`draft_layer`, :func:`layer_diff`) and read and write
-files (:func:`write_grids`, :func:`read_grid_file`).
+makes a draft of either side of ``diff`` and of ``export``. The work is done where the
+网格规划 page has it done too: versions, drafts and diffs by :mod:`geo.versions`, the check in
+the store's context by :mod:`geo.plan_view`, files by :mod:`geo.grid_files`; what is here
+parses arguments, finds drafts and prints.
 """
 
 from __future__ import annotations
@@ -23,23 +23,19 @@ import argparse
 import getpass
 import json
 import sys
-import tempfile
-import zipfile
-from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
-import shapely
 
 from geo.errors import InputFileError
-from geo.plan_check import DraftReport, check_draft
+from geo.grid_files import FORMATS, ScopeImport, read_grid_file, take_scope, write_grids
+from geo.plan_check import DraftReport
+from geo.plan_view import PlanScope, check, load_scope
 from geo.settings import get_settings
-from geo.store import Store, Transaction, open_store
+from geo.store import Store, open_store
 from geo.versions import (
-    GRID_KEYS,
     OPEN,
     PUBLISHED,
     Draft,
@@ -49,17 +45,7 @@ from geo.versions import (
     VersionError,
 )
 
-#: Export formats and the file endings they write.
-FORMATS: dict[str, tuple[str, ...]] = {
-    "gpkg": (".gpkg",),
-    "geojson": (".geojson", ".json"),
-    "shp": (".zip",),
-}
-#: Vertices of an imported layer this close (m) to a vertex of the published layer are put
-#: back on it: a GeoJSON (WGS84) or Shapefile round trip moves them by far less.
-SNAP_M = 0.001
 _LATEST = ("latest", "current", "最新")
-_SHP_FIELD_CHARS = 10
 _MAX_ROWS = 60  # rows of a printed diff before "… and N more"
 
 
@@ -213,6 +199,15 @@ def find_draft(vg: VersionedGrids, ref: str) -> Draft:
     )
 
 
+def _grids_of(vg: VersionedGrids, ref: str) -> tuple[gpd.GeoDataFrame, str, Draft | None]:
+    """The grids ``ref`` names (a version's, or a draft's own), how to call them, the draft."""
+    number = _version_number(vg, ref)
+    if number is not None:
+        return vg.read_version(number), f"版本/version {number}", None
+    draft = find_draft(vg, ref)
+    return draft.grids, f"草案/draft {draft.draft_id}", draft
+
+
 def _version_number(vg: VersionedGrids, ref: str) -> int | None:
     """The version number ``ref`` names, or None when it names a draft (a number that is no
     version, such as a village code, names that village's open draft)."""
@@ -229,265 +224,17 @@ def _version_number(vg: VersionedGrids, ref: str) -> int | None:
     raise VersionError(f"no grid version {text}; the versions are {sorted(known)}")
 
 
-def draft_layer(vg: VersionedGrids, draft: Draft) -> gpd.GeoDataFrame:
-    """The whole layer publishing ``draft`` would give: the current version with the draft's
-    village (or town) replaced by the draft's grids, sorted by grid code."""
-    head = vg.read_version(vg.current_version())
-    col = f"{draft.scope}_code"
-    keep = head[head[col].astype(str) != draft.scope_code]
-    grids = draft.grids.reindex(columns=head.columns)
-    out = pd.concat([keep, grids], ignore_index=True).sort_values("grid_code", kind="stable")
-    return gpd.GeoDataFrame(out.reset_index(drop=True), geometry="geometry", crs=head.crs)
-
-
-class _LayerDiff(VersionedGrids):
-    """``VersionedGrids.diff`` on layers that are not (yet) versions, e.g. a draft's.
-
-    The layers stand in for the negative version numbers they are given under; everything
-    else (comparison, area flows, households placed in each layer) is ``diff`` itself.
-    """
-
-    def __init__(self, vg: VersionedGrids, layers: dict[int, gpd.GeoDataFrame]) -> None:
-        super().__init__(vg.store)
-        self._layers = layers
-
-    def _read_version(
-        self, tx: Transaction, version: int, *, where: Mapping[str, object] | None = None
-    ) -> gpd.GeoDataFrame:
-        if where is None and version in self._layers:
-            return self._layers[version].copy()
-        return super()._read_version(tx, version, where=where)
-
-
-def layer_diff(
-    vg: VersionedGrids, a: int | gpd.GeoDataFrame, b: int | gpd.GeoDataFrame
-) -> VersionDiff:
-    """:meth:`VersionedGrids.diff` where either side may be a whole layer instead of a version
-    (e.g. :func:`draft_layer`); such a side is numbered -1 (``a``) or -2 (``b``) in the result."""
-    layers: dict[int, gpd.GeoDataFrame] = {}
-    sides: list[int] = []
-    for number, side in ((-1, a), (-2, b)):
-        if isinstance(side, gpd.GeoDataFrame):
-            layers[number] = side
-            sides.append(number)
-        else:
-            sides.append(int(side))
-    if not layers:
-        return vg.diff(sides[0], sides[1])
-    return _LayerDiff(vg, layers).diff(sides[0], sides[1])
-
-
-def store_check(
-    store: Store, grids: gpd.GeoDataFrame, *, as_of: pd.Timestamp | None = None
-) -> DraftReport:
-    """:func:`geo.plan_check.check_draft` of ``grids`` with the store's villages and the
-    households and issues around them.
-
-    ``as_of`` (end of the 12-month workload window) defaults to the store's "now": the end of
-    a synthetic demo's history, else the current time (Beijing), as the dashboard does.
-    """
-    villages, households, issues = _companions(store, grids)
-    return check_draft(
-        grids,
-        villages=villages,
-        households=households,
-        issues=issues,
-        as_of=as_of if as_of is not None else store_as_of(store),
-    )
-
-
-def store_as_of(store: Store) -> pd.Timestamp:
-    """The store's "now": the ``as_of`` of synthetic demo data, else the current time (UTC+8)."""
-    if "meta" in store.layers():
-        meta = store.read("meta")
-        values = dict(zip(meta["key"].astype(str), meta["value"].astype(str), strict=True))
-        if values.get("synthetic") == "true" and "as_of" in values:
-            return pd.Timestamp(values["as_of"])
-    return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None)
-
-
-def _companions(
-    store: Store, grids: gpd.GeoDataFrame
-) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
-    """Villages (all), households and issues (those in the grids' bounding box) for a check."""
-    present = set(store.layers())
-    if "villages" in present:
-        villages = store.read("villages")
-        assert isinstance(villages, gpd.GeoDataFrame)
-        if villages.crs != grids.crs:
-            villages = villages.to_crs(grids.crs)
-    else:
+def scope_for(store: Store, code: str) -> PlanScope:
+    """:func:`geo.plan_view.load_scope` of ``code`` (``""``: the county), saying so on stderr
+    when the store has no villages layer (grids are then not checked against villages)."""
+    scope = load_scope(store, code)
+    if scope.county_villages.empty:
         print(
             "提醒 / note: 存储中没有村(居)图层，跳过村界检查 / the store has no villages layer: "
             "grids are not checked against village boundaries",
             file=sys.stderr,
         )
-        villages = gpd.GeoDataFrame({"village_code": []}, geometry=[], crs=grids.crs)
-    if not len(grids):
-        return villages, None, None
-    x0, y0, x1, y1 = (float(v) for v in grids.total_bounds)
-    points: dict[str, gpd.GeoDataFrame | None] = {}
-    with store.transaction(readonly=True) as tx:
-        for table, wanted in (
-            ("households", ["residents", "grid_code"]),
-            ("issues", ["received_at", "grid_code"]),
-        ):
-            points[table] = None
-            if table not in present:
-                continue
-            have = tx.columns(table)
-            if "geometry" not in have or (table == "issues" and "received_at" not in have):
-                continue
-            cols = [c for c in wanted if c in have] + ["geometry"]
-            frame = tx.read(table, columns=cols, bbox=(x0, y0, x1, y1), bbox_crs=grids.crs)
-            assert isinstance(frame, gpd.GeoDataFrame)
-            points[table] = frame
-    return villages, points["households"], points["issues"]
-
-
-# --------------------------------------------------------------------------- files
-
-
-def shapefile_fields(columns: Sequence[str]) -> dict[str, str]:
-    """Column → Shapefile field name (at most 10 characters, all different).
-
-    Columns GridGov knows (:data:`geo.io.ALIASES`) keep their first 10 characters, which
-    :func:`geo.io.read_layer` maps back; the rest get them too when free, else 8 and a number.
-    """
-    from geo.io import ALIASES
-
-    names = [c for c in columns if c != "geometry"]
-    out: dict[str, str] = {c: c for c in names if len(c) <= _SHP_FIELD_CHARS}
-    taken = set(out.values())
-    for first in (True, False):
-        for c in names:
-            if c in out or (c in ALIASES) != first:
-                continue
-            short = c[:_SHP_FIELD_CHARS]
-            k = 0
-            while short in taken:
-                k += 1
-                short = f"{c[: _SHP_FIELD_CHARS - 2]}_{k}"
-            out[c] = short
-            taken.add(short)
-    return {c: out[c] for c in names}
-
-
-def write_grids(grids: gpd.GeoDataFrame, out: str | Path, *, fmt: str | None = None) -> Path:
-    """Write a grid layer as GeoPackage (layer ``grids``), GeoJSON (WGS84) or a zipped
-    Shapefile (fields ≤ 10 characters, UTF-8 ``.cpg``, ``fields.csv`` naming them in full).
-
-    ``fmt`` defaults to the format of the file ending; a file already there is replaced.
-    """
-    from geo.io import write_output
-
-    path = Path(out)
-    suffix = path.suffix.lower()
-    if fmt is None:
-        fmt = next((f for f, endings in FORMATS.items() if suffix in endings), None)
-        if fmt is None:
-            raise InputFileError(
-                str(out),
-                f"unknown export type {suffix!r} / 不支持的导出格式",
-                "end --out with .gpkg, .geojson or .zip (Shapefile), or give --format",
-            )
-    if fmt not in FORMATS:
-        raise ValueError(f"--format must be one of {list(FORMATS)}, got {fmt!r}")
-    if suffix not in FORMATS[fmt]:
-        raise InputFileError(
-            str(out),
-            f"--format {fmt} writes {' or '.join(FORMATS[fmt])} files / 文件扩展名与格式不符",
-            f"name the file {path.stem}{FORMATS[fmt][0]}"
-            + (" (a Shapefile is several files: GridGov zips them)" if fmt == "shp" else ""),
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    if fmt != "shp":
-        return write_output(grids, path, layer="grids")
-    import pyogrio
-
-    fields = shapefile_fields(list(grids.columns))
-    frame = grids.rename(columns=fields)
-    with tempfile.TemporaryDirectory() as tmp:
-        shp = Path(tmp) / f"{path.stem}.shp"
-        pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8")
-        legend = pd.DataFrame({"field": list(fields.values()), "column": list(fields)})
-        legend.to_csv(Path(tmp) / "fields.csv", index=False, encoding="utf-8-sig")
-        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            for part in sorted(Path(tmp).iterdir()):
-                zf.write(part, arcname=part.name)
-    return path
-
-
-def read_grid_file(
-    spec: str | Path,
-    layer_columns: Sequence[str],
-    *,
-    columns: str = "",
-    crs: str | None = None,
-) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Read an edited grid layer (any :func:`geo.io.read_layer` format) in the grids layer's
-    columns; Shapefile field names written by :func:`write_grids` get their full names back.
-
-    Returns the grids (EPSG:4549) and the file's columns that the grids layer does not have
-    (left out).
-    """
-    from geo.io import read_layer
-
-    frame = read_layer(spec, "grids", columns=columns, crs=crs).drop(columns="source_row")
-    inverse = {
-        short: full
-        for full, short in shapefile_fields(list(layer_columns)).items()
-        if short != full
-    }
-    frame = frame.rename(
-        columns={
-            c: inverse[c] for c in frame.columns if c in inverse and inverse[c] not in frame.columns
-        }
-    )
-    extra = [c for c in frame.columns if c not in layer_columns and c != "geometry"]
-    return frame.drop(columns=extra), extra
-
-
-def snap_to_layer(
-    grids: gpd.GeoDataFrame, published: gpd.GeoDataFrame, *, tolerance_m: float = SNAP_M
-) -> tuple[gpd.GeoDataFrame, np.ndarray]:
-    """Put back on the published layer's vertices those within ``tolerance_m`` of one, and give
-    grids whose shape did not change the published geometry itself (ring order included).
-
-    A layer exported as GeoJSON (WGS84) or Shapefile (rings turned clockwise) and read back
-    differs from the published one by far less than a millimetre; without this every grid
-    would look redrawn. Both layers in the same metric CRS. Returns the grids and which of
-    them have a published grid of the same code and shape.
-    """
-    out = grids.copy()
-    geoms = out.geometry.to_numpy()
-    base_xy = np.unique(shapely.get_coordinates(published.geometry.to_numpy()), axis=0)
-    coords = shapely.get_coordinates(geoms)
-    if len(base_xy) and len(coords):
-        tree = shapely.STRtree(np.asarray(shapely.points(base_xy)))
-        near, hit = tree.query_nearest(
-            shapely.points(coords), max_distance=tolerance_m, all_matches=False
-        )
-        coords[near] = base_xy[hit]
-        geoms = shapely.set_coordinates(geoms.copy(), coords)
-    same = np.zeros(len(out), dtype=bool)
-    known = published.drop_duplicates("grid_code").set_index("grid_code").geometry
-    codes = out["grid_code"].astype(str).to_numpy()
-    for i, code in enumerate(codes):
-        if code in known.index and geoms[i] is not None:
-            old = known[code]
-            if shapely.equals_exact(_shape(geoms[i]), _shape(old), 0):
-                geoms[i] = old
-                same[i] = True
-    out[out.geometry.name] = gpd.GeoSeries(geoms, index=out.index, crs=out.crs)
-    return out, same
-
-
-def _shape(geom: shapely.Geometry) -> shapely.Geometry:
-    """The geometry normalised, a Polygon as a one-part MultiPolygon (Shapefiles drop that)."""
-    multi = shapely.multipolygons([geom]) if shapely.get_type_id(geom) == 3 else geom
-    return cast("shapely.Geometry", shapely.normalize(multi))
+    return scope
 
 
 # --------------------------------------------------------------------------- subcommands
@@ -528,22 +275,16 @@ def _diff(args: argparse.Namespace) -> int:
 
     store = open_grid_store(args.store)
     vg = VersionedGrids(store)
-    sides: list[int | gpd.GeoDataFrame] = []
+    sides: list[gpd.GeoDataFrame] = []
     labels: list[str] = []
     for ref in (args.a, args.b):
-        number = _version_number(vg, ref)
-        if number is not None:
-            sides.append(number)
-            labels.append(f"版本/version {number}")
-        else:
-            draft = find_draft(vg, ref)
-            sides.append(draft_layer(vg, draft))
-            labels.append(f"草案/draft {draft.draft_id}")
-    diff = layer_diff(vg, sides[0], sides[1])
+        grids, label, draft = _grids_of(vg, ref)
+        sides.append(vg.draft_layer(draft) if draft is not None else grids)  # a whole layer
+        labels.append(label)
+    diff = vg.diff(sides[0], sides[1])
     _print_diff(diff, labels[0], labels[1])
     if args.out:
-        layers = [vg.read_version(s) if isinstance(s, int) else s for s in sides]
-        path = write_output(_diff_frame(diff, layers[0], layers[1]), args.out, layer="diff")
+        path = write_output(_diff_frame(diff, sides[0], sides[1]), args.out, layer="diff")
         print(f"{len(diff.grids)} 行 / rows → {path}")
     return 0
 
@@ -551,13 +292,8 @@ def _diff(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
     vg = VersionedGrids(store)
-    number = _version_number(vg, args.draft)
-    if number is not None:
-        grids, what = vg.read_version(number), f"version {number}"
-    else:
-        draft = find_draft(vg, args.draft)
-        grids, what = draft.grids, f"draft {draft.draft_id}"
-    report = store_check(store, grids)
+    grids, what, draft = _grids_of(vg, args.draft)
+    report = check(grids, scope_for(store, draft.scope_code if draft is not None else ""))
     if args.json:
         print(
             json.dumps(
@@ -587,21 +323,15 @@ def _publish(args: argparse.Namespace) -> int:
     draft = find_draft(vg, args.draft)
     if draft.status == PUBLISHED:
         raise VersionError(f"draft {draft.draft_id} is already published; see grids versions")
-    scope = f"{draft.scope}_code"
-    villages, households, issues = _companions(store, draft.grids)
-    as_of = store_as_of(store)
+    scope = scope_for(store, draft.scope_code)
     reports: list[DraftReport] = []
 
-    def check(candidate: gpd.GeoDataFrame) -> DraftReport:
-        mine = candidate[candidate[scope].astype(str) == draft.scope_code]
-        report = check_draft(
-            mine, villages=villages, households=households, issues=issues, as_of=as_of
-        )
-        reports.append(report)
-        return report
+    def checked(candidate: gpd.GeoDataFrame) -> DraftReport:
+        reports.append(check(candidate, scope))
+        return reports[-1]
 
     try:
-        result = vg.publish(draft, author=_who(args.by), reason=args.reason, check=check)
+        result = vg.publish(draft, author=_who(args.by), reason=args.reason, check=checked)
     except PublishBlockedError as exc:
         report = exc.report
         assert isinstance(report, DraftReport)
@@ -630,12 +360,7 @@ def _publish(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
     vg = VersionedGrids(store)
-    number = _version_number(vg, args.version)
-    if number is not None:
-        grids, what = vg.read_version(number), f"版本/version {number}"
-    else:
-        draft = find_draft(vg, args.version)
-        grids, what = draft.grids, f"草案/draft {draft.draft_id}"
+    grids, what, _ = _grids_of(vg, args.version)
     path = write_grids(grids, args.out, fmt=args.format)
     print(f"{what}: {len(grids):,} 个网格 / grids → {path}")
     return 0
@@ -649,15 +374,7 @@ def _import(args: argparse.Namespace) -> int:
         raise ValueError("--draft needs a name, e.g. --draft 北片按道路重划")
     head_number = vg.current_version()
     head = vg.read_version(head_number)
-    grids, extra = read_grid_file(args.file, list(head.columns), columns=args.columns, crs=args.crs)
-    missing = [c for c in GRID_KEYS if c not in grids.columns]
-    if missing:
-        raise InputFileError(
-            args.file,
-            f"no column {', '.join(missing)} / 缺少列",
-            f"every grid needs {list(GRID_KEYS)}; map yours with --columns, e.g. "
-            f"{missing[0]}=<your column>",
-        )
+    grids, extra = read_grid_file(args.file, head, columns=args.columns, crs=args.crs)
     if extra:
         print(
             f"提醒 / note: 网格图层没有这些列，未导入 / columns the grids layer does not have, "
@@ -665,17 +382,8 @@ def _import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     scope, code = _import_scope(args, grids, head)
-    mine = grids[grids[f"{scope}_code"].astype(str) == code]
-    others = grids.drop(mine.index)
-    if len(others):
-        _note_left_out(others, head, scope, code)
-    if not len(mine):
-        raise InputFileError(
-            args.file,
-            f"no grid of {scope} {code} in the file / 文件中没有该村(居)的网格",
-            f"its {scope}_code values are {sorted(set(grids[f'{scope}_code'].astype(str)))[:10]}",
-        )
-    mine, unchanged = snap_to_layer(mine, head)
+    got = take_scope(grids, head, column=f"{scope}_code", code=code, name=args.file)
+    _note_left_out(got, scope, code)
     author = _who(args.by)
     key = name.removeprefix("draft:")
     known = vg.drafts()
@@ -688,13 +396,15 @@ def _import(args: argparse.Namespace) -> int:
             )
     else:
         draft = vg.open_draft(code, author)
-    saved = vg.save_draft(draft, mine, author=author, reason=name, expected_revision=draft.revision)
+    saved = vg.save_draft(
+        draft, got.grids, author=author, reason=name, expected_revision=draft.revision
+    )
     print(
         f"{args.file} → 草案 / draft {saved.draft_id} “{name}” ({saved.scope} {saved.scope_code}, "
-        f"修订 / revision {saved.revision}, {len(mine)} 个网格 / grids, {int(unchanged.sum())} 个"
-        "形状未变 / unchanged in shape)"
+        f"修订 / revision {saved.revision}, {len(got.grids)} 个网格 / grids, "
+        f"{int(got.unchanged.sum())} 个形状未变 / unchanged in shape)"
     )
-    diff = layer_diff(vg, head_number, draft_layer(vg, saved))
+    diff = vg.diff(head_number, vg.draft_layer(saved))
     _print_diff(diff, f"版本/version {head_number}", f"草案/draft {saved.draft_id}")
     print(f"下一步 / next: python -m geo grids check {saved.draft_id}")
     return 0
@@ -746,15 +456,17 @@ def _import_scope(
     )
 
 
-def _note_left_out(others: gpd.GeoDataFrame, head: gpd.GeoDataFrame, scope: str, code: str) -> None:
+def _note_left_out(got: ScopeImport, scope: str, code: str) -> None:
     """Say which grids of other villages the file holds, and warn when they were edited."""
-    snapped, unchanged = snap_to_layer(others, head)
+    if not got.left_out:
+        return
+    n = len(got.left_out)
     print(
-        f"提醒 / note: 只导入 {scope} {code} 的网格；文件中其他 {len(others):,} 个网格未导入 / "
-        f"only {scope} {code} is imported; {len(others):,} other grids in the file are left out",
+        f"提醒 / note: 只导入 {scope} {code} 的网格；文件中其他 {n:,} 个网格未导入 / "
+        f"only {scope} {code} is imported; {n:,} other grids in the file are left out",
         file=sys.stderr,
     )
-    edited = snapped.loc[~unchanged, "grid_code"].astype(str).tolist()
+    edited = got.edited_left_out
     if edited:
         print(
             f"警告 / warning: 其中 {len(edited)} 个与已发布版本不同，这些修改未导入 / "
@@ -836,17 +548,9 @@ def _print_problems(report: DraftReport, *, errors_only: bool = False, file: Any
 
 
 __all__ = [
-    "FORMATS",
     "add_parser",
-    "draft_layer",
     "find_draft",
-    "layer_diff",
     "open_grid_store",
-    "read_grid_file",
     "run",
-    "shapefile_fields",
-    "snap_to_layer",
-    "store_as_of",
-    "store_check",
-    "write_grids",
+    "scope_for",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,10 +74,24 @@ class County:
 
     @property
     def as_of(self) -> pd.Timestamp:
-        """The reference time for deadlines and "last N days" windows."""
-        if self.synthetic and "as_of" in self.meta:
-            return pd.Timestamp(self.meta["as_of"])
-        return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None)
+        """The reference time for deadlines and "last N days" windows (:func:`as_of`)."""
+        return as_of(self.meta)
+
+
+def read_meta(store: Store) -> dict[str, str]:
+    """The store's ``meta`` table as ``{key: value}`` (empty when it has none)."""
+    if "meta" not in store.layers():
+        return {}
+    table = store.read("meta")
+    return dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+
+
+def as_of(meta: Mapping[str, str]) -> pd.Timestamp:
+    """ "Now" for a county: the end of a synthetic demo's history (its ``as_of``), else the
+    current time in Beijing (naive, like the issue timestamps)."""
+    if meta.get("synthetic", "false") == "true" and "as_of" in meta:
+        return pd.Timestamp(meta["as_of"])
+    return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None)
 
 
 def load_county(store: Store, settings: Settings | None = None) -> County:
@@ -97,10 +111,7 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
     for col in CATEGORICAL:
         if col in issues.columns:
             issues[col] = issues[col].fillna("").astype("category")
-    meta = {}
-    if "meta" in layers:
-        table = store.read("meta")
-        meta = dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+    meta = read_meta(store)
     return County(
         towns=geo("towns"),
         villages=geo("villages"),

@@ -195,7 +195,10 @@ def split_grid(
         raise EditError(
             code,
             f"画线没有穿过网格 {code} / the line does not cross grid {code}",
-            "draw the line from outside the grid, across it, to outside it again",
+            (
+                "从网格外画起，穿过网格，到网格外结束 / draw the line from outside the grid, "
+                "across it, to outside it again"
+            ),
         )
     small = shapely.area(faces) <= cfg.boundary_tolerance_m2
     if small.any():
@@ -203,13 +206,16 @@ def split_grid(
             code,
             f"切出的一块只有 {shapely.area(faces[small]).min():.2f} m² / the line runs along "
             f"the edge of grid {code} and would cut off a sliver",
-            "draw the line through the grid, not along its boundary",
+            "画线要穿过网格，不要沿边界画 / draw the line through the grid, not along its boundary",
         )
     if abs(shapely.area(faces).sum() - crossed.area) > cfg.boundary_tolerance_m2:
         raise EditError(
             code,
             f"切分后面积不守恒 / the pieces do not add up to grid {code}",
-            "check the grid with check_draft (invalid geometry?) and draw the line again",
+            (
+                "先检查该网格（几何是否无效），再重新画线 / check the grid with check_draft "
+                "(invalid geometry?) and draw the line again"
+            ),
         )
     pieces = _order_pieces(faces)
     geoms = lay.geoms.copy()
@@ -289,14 +295,17 @@ def merge_grids(
         raise EditError(
             "(codes)",
             f"合并至少需要两个网格，收到 {wanted} / merging needs at least two grid codes",
-            "pass two or more codes, e.g. merge_grids(grids, ['…001', '…002'])",
+            (
+                "选择两个或更多网格 / pass two or more codes, e.g. merge_grids(grids, ['…001', "
+                "'…002'])"
+            ),
         )
     keep = wanted[0] if keep_code is None else str(keep_code)
     if keep not in wanted:
         raise EditError(
             keep,
             f"保留编码 {keep} 不在待合并网格中 / keep_code {keep!r} is not one of {wanted}",
-            "choose keep_code among the merged grids",
+            "从待合并网格中选保留的编码 / choose keep_code among the merged grids",
         )
     positions = [lay.find(c) for c in wanted]
     by_village: dict[str, list[str]] = {}
@@ -307,8 +316,10 @@ def merge_grids(
         raise EditError(
             ", ".join(wanted),
             f"网格不属于同一村(居) / the grids are in different villages ({listing})",
-            "merge grids of one village only; move a grid first (move_to_village) if the "
-            "village boundary has changed",
+            (
+                "只合并同一村(居)的网格；村界变了就先移交网格 / merge grids of one village only; "
+                "move a grid first (move_to_village) if the village boundary has changed"
+            ),
         )
     village = lay.villages[positions[0]]
     parts = np.array([lay.usable(p) for p in positions], dtype=object)
@@ -323,13 +334,13 @@ def merge_grids(
         raise EditError(
             ", ".join(wanted),
             "合并结果不是一个整体 / the merged grid would fall apart",
-            "merge grids that share edges",
+            "合并有公共边的网格 / merge grids that share edges",
         )
     if abs(shapely.area(merged) - shapely.area(parts).sum()) > cfg.boundary_tolerance_m2:
         raise EditError(
             ", ".join(wanted),
             "待合并网格相互重叠 / the grids overlap, their union is smaller than their sum",
-            "fix the overlap first (check_draft lists it)",
+            "先消除重叠（检查报告中列出） / fix the overlap first (check_draft lists it)",
         )
     keep_pos = positions[wanted.index(keep)]
     geoms = lay.geoms.copy()
@@ -414,15 +425,21 @@ def redraw_boundary(
             code,
             f"所画范围不在网格 {code} 所属村(居) {village} 内 / the drawn polygon lies outside "
             f"village {village} of grid {code}",
-            "draw inside the village; to move land between villages, change the villages "
-            "layer first, then use move_to_village",
+            (
+                "在本村(居)内画；要在村之间调整土地，先改村界再移交网格 / draw inside the "
+                "village; to move land between villages, change the villages layer first, then "
+                "use move_to_village"
+            ),
         )
     outside_m2 = max(drawn.area - clipped.area, 0.0)
     if shapely.difference(clipped, target).area <= tol:
         raise EditError(
             code,
             f"所画范围已属于网格 {code} / the drawn polygon is already part of grid {code}",
-            "draw over the neighbouring grid(s) whose area the grid should take",
+            (
+                "画在要划出面积的相邻网格上 / draw over the neighbouring grid(s) whose area the "
+                "grid should take"
+            ),
         )
 
     # Nodes where the drawn outline leaves the village: insert them into the village's edge
@@ -449,7 +466,10 @@ def redraw_boundary(
                 lay.codes[p],
                 f"所画范围覆盖了整个网格 {lay.codes[p]} / the drawn polygon takes all of grid "
                 f"{lay.codes[p]}",
-                f"merge the grids instead: merge_grids(grids, ['{code}', '{lay.codes[p]}'])",
+                (
+                    f"改为合并这两个网格 / merge the grids instead: merge_grids(grids, ['{code}', "
+                    f"'{lay.codes[p]}'])"
+                ),
             )
         shape = mine[0] if len(mine) == 1 else shapely.coverage_union_all(mine)
         was = shapely.get_num_geometries(lay.geoms[p])
@@ -460,13 +480,16 @@ def redraw_boundary(
                     code,
                     f"所画范围与网格 {code} 不相连 / the drawn polygon does not touch grid {code}"
                     f", which would fall into {now} parts",
-                    "draw the polygon so that it shares an edge with the grid",
+                    "画面时与该网格共边 / draw the polygon so that it shares an edge with the grid",
                 )
             raise EditError(
                 lay.codes[p],
                 f"网格 {lay.codes[p]} 会被切成 {now} 块 / grid {lay.codes[p]} would be cut "
                 f"into {now} parts",
-                f"draw the polygon so that {lay.codes[p]} stays in one piece, or split it first",
+                (
+                    f"画面时让网格 {lay.codes[p]} 保持完整，或先拆分它 / draw the polygon so that "
+                    f"{lay.codes[p]} stays in one piece, or split it first"
+                ),
             )
         new_local[i] = shape
     after_area = shapely.area(new_local)
@@ -555,14 +578,14 @@ def move_to_village(
         raise EditError(
             "(villages)",
             "村(居)图层缺少 village_code 列 / villages has no village_code column",
-            "pass the villages layer with a village_code column",
+            "提供含村(居)编码列的村(居)图层 / pass the villages layer with a village_code column",
         )
     if villages.crs is not None and grids.crs is not None and villages.crs != grids.crs:
         raise EditError(
             "(villages)",
             f"村(居)图层坐标系 {villages.crs.to_string()} 与网格 {grids.crs.to_string()} 不同 / "
             "villages and grids are in different CRS",
-            f"reproject first: villages.to_crs({grids.crs.to_string()!r})",
+            f"先统一坐标系 / reproject first: villages.to_crs({grids.crs.to_string()!r})",
         )
     vcodes = villages["village_code"].astype(str).to_numpy()
     hit = np.flatnonzero(vcodes == target_village)
@@ -571,7 +594,7 @@ def move_to_village(
         raise EditError(
             target_village,
             f"未知村(居)编码 {target_village} / unknown village_code {target_village!r}",
-            "pick a village_code of the villages layer"
+            "选择村(居)图层中的编码 / pick a village_code of the villages layer"
             + (f" (did you mean {', '.join(close)}?)" if close else ""),
         )
     if lay.villages[pos] == target_village:
@@ -579,7 +602,10 @@ def move_to_village(
             code,
             f"网格 {code} 已属于村(居) {target_village} / grid {code} is already in village "
             f"{target_village}",
-            "choose another village, or use renumber to change its code",
+            (
+                "选择其他村(居)，或用重新编号改编码 / choose another village, or use renumber to "
+                "change its code"
+            ),
         )
     vrow = villages.iloc[int(hit[0])]
     vgeom = vrow.geometry
@@ -590,8 +616,10 @@ def move_to_village(
             f"网格 {code} 有 {outside:,.0f} m²（{outside / geom.area:.0%}）不在村(居) "
             f"{target_village} 内 / grid {code} is not within village {target_village} "
             f"({outside:,.0f} m² lies outside it)",
-            "redraw the village boundary first, or split the grid along it (split_grid) "
-            "and move only the part inside",
+            (
+                "先调整村界，或沿村界拆分网格只移交村内部分 / redraw the village boundary first, "
+                "or split the grid along it (split_grid) and move only the part inside"
+            ),
         )
     old_village = lay.villages[pos]
     lay.require_coverage(lay.ring([pos]), old_village, before=True)
@@ -650,14 +678,14 @@ def renumber(grids: gpd.GeoDataFrame, village_code: str) -> EditResult:
         raise EditError(
             village,
             f"没有网格属于村(居) {village} / no grid has village_code {village!r}",
-            "pick a village_code used in the grid layer"
+            "选择网格图层中的村(居)编码 / pick a village_code used in the grid layer"
             + (f" (did you mean {', '.join(close)}?)" if close else ""),
         )
     if len(members) >= 10**SEQ_DIGITS:
         raise EditError(
             village,
             f"村(居) {village} 网格数超过 999 / more than 999 grids in village {village}",
-            "split the village first",
+            "先拆分该村(居) / split the village first",
         )
     order = np.asarray(members)[_reading_order(lay.geoms[members])]
     mapping = {lay.codes[p]: f"{village}{k + 1:0{SEQ_DIGITS}d}" for k, p in enumerate(order)}
@@ -668,7 +696,10 @@ def renumber(grids: gpd.GeoDataFrame, village_code: str) -> EditResult:
             village,
             f"新编码 {', '.join(clash)} 已被其他村(居)的网格使用 / new codes already used by "
             "grids of another village",
-            "fix those grids' codes first (check_draft lists malformed codes)",
+            (
+                "先更正这些网格的编码（检查报告中列出） / fix those grids' codes first "
+                "(check_draft lists malformed codes)"
+            ),
         )
     out = grids.copy()
     for p in members:
@@ -697,7 +728,7 @@ def rename(grids: gpd.GeoDataFrame, grid_code: str, name: str) -> EditResult:
         raise EditError(
             code,
             f"网格名称不能为空 / the new name of grid {code} is empty",
-            "give a name such as '明湖社区第1网格'",
+            "填写名称，如“明湖社区第1网格” / give a name such as '明湖社区第1网格'",
         )
     out = grids.copy()
     old = str(grids["grid_name"].iloc[pos]) if "grid_name" in grids.columns else ""
@@ -728,13 +759,16 @@ class _Layer:
                 "(grids)",
                 f"网格图层缺少列 {', '.join(missing)} / the grid layer has no "
                 f"{', '.join(missing)} column",
-                "load the grids with grid_code and village_code (geo.io maps other names)",
+                (
+                    "载入含网格编码和村(居)编码的图层 / load the grids with grid_code and "
+                    "village_code (geo.io maps other names)"
+                ),
             )
         if grids.crs is not None and not grids.crs.is_projected:
             raise EditError(
                 "(grids)",
                 f"网格坐标系不是米制 / grids are in {grids.crs.to_string()}, not metres",
-                "reproject first: grids.to_crs('EPSG:4549')",
+                "先转换到米制坐标系 EPSG:4549 / reproject first: grids.to_crs('EPSG:4549')",
             )
         self.grids = grids
         self.codes = grids["grid_code"].fillna("").astype(str).to_numpy()
@@ -757,13 +791,16 @@ class _Layer:
             raise EditError(
                 str(code),
                 f"{len(hits)} 个网格使用编码 {code} / {len(hits)} grids share grid_code {code}",
-                "give each grid its own code first (check_draft lists duplicates)",
+                (
+                    "先让每个网格编码不同（检查报告中列出重复） / give each grid its own code "
+                    "first (check_draft lists duplicates)"
+                ),
             )
         close = difflib.get_close_matches(str(code), list(self.codes), n=3)
         raise EditError(
             str(code),
             f"未知网格编码 {code} / unknown grid_code {code!r}",
-            "pick a grid_code of the layer"
+            "选择图层中的网格编码 / pick a grid_code of the layer"
             + (f" (did you mean {', '.join(close)}?)" if close else ""),
         )
 
@@ -778,14 +815,17 @@ class _Layer:
             raise EditError(
                 self.codes[pos],
                 f"网格 {self.codes[pos]} 没有面几何 / grid {self.codes[pos]} has no polygon",
-                "draw its boundary first (or delete the row)",
+                "先画出网格边界（或删除该行） / draw its boundary first (or delete the row)",
             )
         if not shapely.is_valid(geom):
             raise EditError(
                 self.codes[pos],
                 f"网格 {self.codes[pos]} 几何无效 / grid {self.codes[pos]} has an invalid "
                 f"geometry: {shapely.is_valid_reason(geom)}",
-                "fix it first (shapely.make_valid, or QGIS Fix Geometries)",
+                (
+                    "先修复几何（QGIS：修复几何） / fix it first (shapely.make_valid, or QGIS Fix "
+                    "Geometries)"
+                ),
             )
         return geom
 
@@ -805,7 +845,10 @@ class _Layer:
                 village,
                 f"村(居) {village} 的网格在编辑前边界不严密（{names}） / the grids of village "
                 f"{village} do not tile it exactly before this edit ({names})",
-                "run check_draft and fix the overlaps and unmatched edges first",
+                (
+                    "先检查并消除重叠和不重合的边 / run check_draft and fix the overlaps and "
+                    "unmatched edges first"
+                ),
             )
 
     def check_after(self, out: gpd.GeoDataFrame, village: str, code: str) -> None:
@@ -819,8 +862,11 @@ class _Layer:
                 code,
                 f"编辑后边界无法严密拼接（{names}） / the edit would leave unmatched edges "
                 f"({names})",
-                "draw the line or polygon again a little differently (away from existing "
-                "corners); report it if it keeps happening",
+                (
+                    "换个位置重新画（避开已有拐点）；反复出现请报告 / draw the line or polygon "
+                    "again a little differently (away from existing corners); report it if it "
+                    "keeps happening"
+                ),
             )
 
 
@@ -845,10 +891,17 @@ def _check_line(line: Any, code: str) -> BaseGeometry:
         raise EditError(
             code,
             f"切分线应为线要素，收到 {type(line).__name__} / the cut must be a LineString",
-            "draw a line (LineString in the grids' CRS, EPSG:4549 metres)",
+            (
+                "画一条线（网格坐标系 EPSG:4549，米） / draw a line (LineString in the grids' "
+                "CRS, EPSG:4549 metres)"
+            ),
         )
     if line.is_empty or line.length == 0:
-        raise EditError(code, "切分线为空 / the cut line is empty", "draw a line across the grid")
+        raise EditError(
+            code,
+            "切分线为空 / the cut line is empty",
+            "画一条穿过网格的线 / draw a line across the grid",
+        )
     _refuse_degrees(line, code)
     return line
 
@@ -860,8 +913,10 @@ def _refuse_degrees(shape: BaseGeometry, code: str) -> None:
         raise EditError(
             code,
             "所画图形像是经纬度 / the drawing looks like longitude/latitude degrees",
-            "draw in the grids' CRS (EPSG:4549 metres), e.g. "
-            "gpd.GeoSeries([shape], crs=4326).to_crs(4549)[0]",
+            (
+                "在网格坐标系（EPSG:4549，米）中画 / draw in the grids' CRS (EPSG:4549 metres), "
+                "e.g. gpd.GeoSeries([shape], crs=4326).to_crs(4549)[0]"
+            ),
         )
 
 
@@ -870,14 +925,17 @@ def _check_polygon(polygon: Any, code: str) -> BaseGeometry:
         raise EditError(
             code,
             f"所画范围应为面要素，收到 {type(polygon).__name__} / the drawn area must be a Polygon",
-            "draw a polygon (in the grids' CRS, EPSG:4549 metres)",
+            (
+                "画一个面（网格坐标系 EPSG:4549，米） / draw a polygon (in the grids' CRS, "
+                "EPSG:4549 metres)"
+            ),
         )
     if polygon.is_empty or not polygon.is_valid:
         why = "empty" if polygon.is_empty else shapely.is_valid_reason(polygon)
         raise EditError(
             code,
             f"所画范围无效 / the drawn polygon is not a valid area ({why})",
-            "draw it again without self-crossing edges",
+            "重新画，边不要自相交 / draw it again without self-crossing edges",
         )
     _refuse_degrees(polygon, code)
     return polygon
@@ -1010,7 +1068,10 @@ def _require_edge_connected(parts: np.ndarray, codes: list[str]) -> None:
     raise EditError(
         f"{a}, {b}",
         f"网格 {a} 与 {b} 没有公共边，{why} / grids {a} and {b} do not share an edge",
-        "merge only grids that share a boundary line; include the grids in between",
+        (
+            "只合并有公共边的网格，把中间的网格一并选上 / merge only grids that share a boundary "
+            "line; include the grids in between"
+        ),
     )
 
 
@@ -1172,20 +1233,26 @@ def _new_codes(lay: _Layer, village: str, n: int, wanted: Sequence[str] | None) 
                 "(new_codes)",
                 f"需要 {n} 个新编码，收到 {len(codes)} 个 / {n} new code(s) needed, got "
                 f"{len(codes)}",
-                f"pass exactly {n} code(s), or leave new_codes out to number them automatically",
+                (
+                    f"给出 {n} 个编码，或不指定以自动编号 / pass exactly {n} code(s), or leave "
+                    "new_codes out to number them automatically"
+                ),
             )
         for c in codes:
             if not _CODE.match(c) or not c.startswith(village) or c.endswith("0" * SEQ_DIGITS):
                 raise EditError(
                     c,
                     f"新编码 {c} 格式不对 / new code {c!r} is not {village} + a 3-digit number",
-                    f"use 15 digits starting with the village code, e.g. {village}0xx",
+                    (
+                        f"用村(居)编码开头的15位数字，如 {village}0xx / use 15 digits starting "
+                        f"with the village code, e.g. {village}0xx"
+                    ),
                 )
             if c in used or codes.count(c) > 1:
                 raise EditError(
                     c,
                     f"编码 {c} 已被使用 / grid_code {c} is already in use",
-                    "choose an unused code, or leave new_codes out",
+                    "选择未使用的编码，或不指定 / choose an unused code, or leave new_codes out",
                 )
         return codes
     seqs = [
@@ -1199,6 +1266,6 @@ def _new_codes(lay: _Layer, village: str, n: int, wanted: Sequence[str] | None) 
             village,
             f"村(居) {village} 的网格序号已用到 {start - 1} / village {village} has no free "
             "grid sequence numbers left",
-            f"renumber the village first: renumber(grids, '{village}')",
+            f"先给该村(居)重新编号 / renumber the village first: renumber(grids, '{village}')",
         )
     return [f"{village}{s:0{SEQ_DIGITS}d}" for s in range(start, start + n)]

@@ -36,7 +36,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.errors import GridGovError, Problem
 from geo.settings import Settings, get_settings
-from geo.validate import ERROR, WARNING, validate_grids
+from geo.validate import ERROR, WARNING, GridReport, validate_grids
 
 #: A grid above this many times its village's median households (or workload) is flagged.
 #: Proposed setting: ``Settings.balance_high_ratio``.
@@ -88,43 +88,32 @@ class DraftInputError(GridGovError, ValueError):
 
 
 @dataclass
-class DraftReport:
-    """The outcome of :func:`check_draft`.
+class DraftReport(GridReport):
+    """The outcome of :func:`check_draft`: a :class:`geo.validate.GridReport` (``problems``,
+    ``errors``, ``warnings``, ``n_grids``) with what a redrawn layer is judged by.
 
     Attributes
     ----------
     problems
         Every problem, errors first, then by village and grid.
-    metrics
-        :func:`grid_metrics` of the draft (one row per grid, in the draft's order).
     n_grids
         Number of grids in the draft.
+    metrics
+        :func:`grid_metrics` of the draft (one row per grid, in the draft's order).
     as_of
         End of the workload window (None without issues).
     villages_of
         Village code of each problem's feature (grid code or ``gap@x,y``), when known.
     """
 
-    problems: list[Problem] = field(default_factory=list)
     metrics: pd.DataFrame = field(default_factory=pd.DataFrame)
-    n_grids: int = 0
     as_of: pd.Timestamp | None = None
     villages_of: dict[str, str] = field(default_factory=dict)
 
     @property
-    def errors(self) -> list[Problem]:
-        """Problems that block publishing."""
-        return [p for p in self.problems if p.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        """Problems worth a look that do not block publishing."""
-        return [p for p in self.problems if p.severity == WARNING]
-
-    @property
     def publishable(self) -> bool:
         """True when the draft has no errors (warnings allowed)."""
-        return not self.errors
+        return self.ok
 
     def to_frame(self) -> pd.DataFrame:
         """One row per problem: grid_code, village_code, severity, code, message, hint.
@@ -244,7 +233,7 @@ def check_draft(
     problems.sort(
         key=lambda p: (order[p.severity], villages_of.get(p.feature, ""), p.feature, p.code)
     )
-    return DraftReport(problems, metrics, len(grids), end, villages_of)
+    return DraftReport(problems, len(grids), metrics, end, villages_of)
 
 
 def grid_metrics(
@@ -523,16 +512,18 @@ def _unmatched_edges(
 
 
 def _balance(metrics: pd.DataFrame, labels: np.ndarray) -> list[Problem]:
-    size = metrics.groupby("village_code")["grid_code"].transform("size").to_numpy()
+    by_village = metrics.groupby("village_code")
+    size = by_village["grid_code"].transform("size").to_numpy()
     out: list[Problem] = []
     for col, (zh, en, fmt, hi, lo) in _BALANCE.items():
         ratio = metrics[f"{col.removesuffix('_km2')}_vs_median"].to_numpy(dtype=float)
-        value = metrics[col].to_numpy(dtype=float) * (1e6 if col == "area_km2" else 1)
+        scale = 1e6 if col == "area_km2" else 1  # km² in the table, m² in the message
+        value = metrics[col].to_numpy(dtype=float) * scale
+        medians = by_village[col].transform("median").to_numpy(dtype=float) * scale
         with np.errstate(invalid="ignore"):
             flag = (size >= BALANCE_MIN_GRIDS) & ((ratio > hi) | (ratio < lo))
         for i in np.flatnonzero(flag):
-            r = ratio[i]
-            median = value[i] / r if r else np.nan
+            r, median = ratio[i], medians[i]
             high = r > hi
             rule = f"{hi:g}× / {lo:g}×"
             out.append(

@@ -124,7 +124,7 @@ def validate_grids(
             ERROR,
             i,
             "网格没有几何 / the grid has no geometry",
-            "draw its boundary or delete the row",
+            "画出网格边界，或删除该行 / draw its boundary or delete the row",
         )
     for i in np.flatnonzero(~empty & ~np.isin(types, [3, 6])):
         add(
@@ -133,7 +133,8 @@ def validate_grids(
             i,
             f"几何类型为 {geoms[i].geom_type} 而非面 / geometry is a {geoms[i].geom_type}, "
             "not a polygon",
-            "grids must be polygons; convert lines to polygons in QGIS (Polygonize)",
+            "网格必须是面：在 QGIS 中把线转为面（多边形化） / grids must be polygons; convert "
+            "lines to polygons in QGIS (Polygonize)",
         )
     valid = shapely.is_valid(geoms)
     for i in np.flatnonzero(~empty & ~valid):
@@ -142,7 +143,8 @@ def validate_grids(
             ERROR,
             i,
             f"几何无效 / invalid geometry: {shapely.is_valid_reason(geoms[i])}",
-            "fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or shapely.make_valid)",
+            "修复几何（QGIS：矢量 ▸ 几何工具 ▸ 修复几何） / fix it (QGIS: Vector ▸ Geometry "
+            "Tools ▸ Fix Geometries, or shapely.make_valid)",
         )
     usable = ~empty & valid & np.isin(types, [3, 6])
 
@@ -155,7 +157,8 @@ def validate_grids(
                 ERROR,
                 i,
                 "缺少网格编码 / grid_code is empty",
-                "give every grid a unique hierarchical code (county+town+village+sequence)",
+                "给每个网格唯一的层级编码（县+镇+村+序号） / give every grid a unique "
+                "hierarchical code (county+town+village+sequence)",
             )
         dup = raw.duplicated(keep=False) & raw.notna()
         for code, idx in grids[dup].groupby("grid_code").groups.items():
@@ -165,7 +168,7 @@ def validate_grids(
                 str(code),
                 f"网格编码重复 {len(idx)} 次 / grid_code used by {len(idx)} grids (rows "
                 f"{', '.join(str(grids.index.get_loc(j) + 1) for j in idx)})",
-                "give each grid its own code",
+                "每个网格使用不同的编码 / give each grid its own code",
             )
     for col, label in (("village_code", "村(居)编码"), ("town_code", "镇(区)编码")):
         if col not in grids.columns:
@@ -174,7 +177,8 @@ def validate_grids(
                 ERROR,
                 "(layer)",
                 f"缺少列 {col} / no {col} column",
-                f"add {label} to every grid, or map it with --columns {col}=<column>",
+                f"给每个网格填写{label}，或用 --columns {col}=<列名> 指定 / add {col} to every "
+                f"grid, or map it with --columns {col}=<column>",
             )
             continue
         for i in np.flatnonzero(grids[col].isna().to_numpy() | (grids[col].astype(str) == "")):
@@ -183,7 +187,8 @@ def validate_grids(
                 ERROR,
                 i,
                 f"缺少{label} / {col} is empty",
-                "every grid belongs to exactly one village/community and town",
+                "每个网格属于且只属于一个村(居)和镇(区) / every grid belongs to exactly one "
+                "village/community and town",
             )
     if {"grid_code", "village_code", "town_code"} <= set(grids.columns):
         g, v, t = (
@@ -201,7 +206,8 @@ def validate_grids(
                 row,
                 f"编码不成层级 / grid_code {g.iloc[row]} does not start with village_code "
                 f"{v.iloc[row]}, or village_code not with town_code {t.iloc[row]}",
-                "use county(6)+town(3)+village(3)+sequence(3) codes",
+                "编码为县6位+镇3位+村3位+序号3位 / use county(6)+town(3)+village(3)+"
+                "sequence(3) codes",
             )
     if "grid_worker" not in grids.columns:
         add(
@@ -209,7 +215,8 @@ def validate_grids(
             ERROR,
             "(layer)",
             "缺少网格员列 / no grid_worker column",
-            "every grid has a responsible grid worker; add the column",
+            "每个网格都要有责任网格员：添加该列 / every grid has a responsible grid worker; "
+            "add the column",
         )
     else:
         for i in np.flatnonzero(
@@ -221,7 +228,7 @@ def validate_grids(
                 ERROR,
                 i,
                 "未配备网格员 / no grid worker",
-                "assign a responsible grid worker",
+                "配备责任网格员 / assign a responsible grid worker",
             )
 
     # Topology: overlaps and gaps.
@@ -243,7 +250,8 @@ def validate_grids(
                 ERROR,
                 me,
                 f"与网格 {codes[other]} 重叠 {ar:,.0f} m² / overlaps grid {codes[other]}",
-                "move the shared boundary so each place belongs to one grid",
+                "调整公共边界，使每处只属于一个网格 / move the shared boundary so each place "
+                "belongs to one grid",
             )
     gap_parts: list[BaseGeometry] = []
     if outline is not None:
@@ -265,7 +273,7 @@ def validate_grids(
             f"gap@{c.x:.0f},{c.y:.0f}",
             f"网格间空隙 {gap.area:,.0f} m²，邻近网格 {names} / gap not covered by any grid "
             f"(near {names})",
-            "extend a neighbouring grid to cover it",
+            "扩大相邻网格以覆盖空隙 / extend a neighbouring grid to cover it",
         )
 
     # A grid must lie in one village.
@@ -302,7 +310,8 @@ def validate_grids(
                     row,
                     f"{int(hh[row])} 户，超出{kind}网格标准 {rule.min_households}–"
                     f"{rule.max_households} 户 / households outside the {kind} standard",
-                    "split a large grid or merge a small one with a neighbour",
+                    "拆分过大的网格，或把过小的网格与邻格合并 / split a large grid or "
+                    "merge a small one with a neighbour",
                 )
             if bad_res[row]:
                 add(
@@ -311,7 +320,7 @@ def validate_grids(
                     row,
                     f"{int(res[row])} 人，超过 {rule.max_residents} 人 / "
                     "more residents than allowed",
-                    "split the grid",
+                    "拆分该网格 / split the grid",
                 )
     order = {ERROR: 0, WARNING: 1}
     problems.sort(key=lambda p: (order[p.severity], p.feature, p.code))
@@ -410,7 +419,8 @@ def _check_villages(
                 ERROR,
                 g,
                 f"跨越 {n} 个村(居) / spans {n} villages ({shares})",
-                "cut the grid along the village boundary, or move the boundary",
+                "沿村界切分网格，或调整村界 / cut the grid along the village boundary, or "
+                "move the boundary",
             )
         elif declared[g] and inside[0] != declared[g]:
             add(
@@ -419,7 +429,7 @@ def _check_villages(
                 g,
                 f"位于村(居) {inside[0]}，但登记为 {declared[g]} / lies in village {inside[0]} "
                 f"but says {declared[g]}",
-                "correct village_code or the boundary",
+                "更正村(居)编码或边界 / correct village_code or the boundary",
             )
 
 

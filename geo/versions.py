@@ -36,6 +36,7 @@ import hashlib
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +56,7 @@ GRID_KEYS = ("grid_code", "village_code", "town_code")
 OPEN, CONFLICTED, PUBLISHED = "open", "conflicted", "published"
 
 _LOCK = "grid_versions"
+_SCOPE_ZH = {"village": "村(居)", "town": "镇"}
 _SHARE_TOLERANCE = 1e-9  # relative area below which an overlap is a shared edge
 
 
@@ -146,7 +148,8 @@ class Draft:
 
 @dataclass(frozen=True)
 class VersionDiff:
-    """What changed from version ``a`` to version ``b``.
+    """What changed from ``a`` to ``b`` (each a version number, or None for a layer that
+    is not a version).
 
     Attributes
     ----------
@@ -161,8 +164,8 @@ class VersionDiff:
         empty = in no grid), ``to_grid`` (in ``b``), ``area_m2``, ``households``.
     """
 
-    a: int
-    b: int
+    a: int | None
+    b: int | None
     grids: pd.DataFrame
     flows: pd.DataFrame
 
@@ -305,7 +308,7 @@ def _overlaps(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
 
     Returns ``old_grid_code``, ``new_grid_code`` (empty code = no grid) and ``area_m2``.
     """
-    og, ng = old.geometry.to_numpy(), new.geometry.to_numpy()
+    og, ng = _valid(old.geometry.to_numpy()), _valid(new.geometry.to_numpy())
     oi, ni = shapely.STRtree(ng).query(og, predicate="intersects") if len(ng) else ([], [])
     oi, ni = np.asarray(oi, dtype=np.int64), np.asarray(ni, dtype=np.int64)
     area = shapely.area(shapely.intersection(og[oi], ng[ni])) if len(oi) else np.zeros(0)
@@ -331,6 +334,16 @@ def _overlaps(old: gpd.GeoDataFrame, new: gpd.GeoDataFrame) -> pd.DataFrame:
         gap = gap[gap > 1e-6 * total.clip(lower=1.0)]
         rest.append(pd.DataFrame({side: gap.index, other: "", "area_m2": gap.to_numpy()}))
     return pd.concat([pairs, *rest], ignore_index=True)
+
+
+def _valid(geoms: np.ndarray) -> np.ndarray:
+    """Invalid polygons made valid for measuring overlaps (a draft may hold broken ones)."""
+    bad = ~shapely.is_valid(geoms) & ~shapely.is_missing(geoms)
+    if not bad.any():
+        return geoms
+    out = geoms.copy()
+    out[bad] = shapely.make_valid(geoms[bad])
+    return out
 
 
 def _bounds(*frames: gpd.GeoDataFrame) -> tuple[float, float, float, float] | None:
@@ -512,7 +525,7 @@ class VersionedGrids:
                         1,
                         now,
                         "system",
-                        "grids found when versioning began",
+                        "启用版本管理时的网格 / grids found when versioning began",
                         "initial",
                         first,
                         0,
@@ -521,7 +534,7 @@ class VersionedGrids:
                 )
                 tx.append(
                     "change_log",
-                    self._log_row(now, "system", "init", version=1, detail=f"{len(first)} grids"),
+                    self._log_row(now, "system", "init", version=1, detail=_n_grids(len(first))),
                 )
         self._ready_done = True
 
@@ -742,16 +755,23 @@ class VersionedGrids:
             raise VersionError(f"grid {grid_code!r} is in no published version")
         return pd.DataFrame(records)
 
-    def diff(self, a: int, b: int) -> VersionDiff:
-        """Compare two versions: grids added, removed, changed, and where area and households went.
+    def diff(self, a: int | gpd.GeoDataFrame, b: int | gpd.GeoDataFrame) -> VersionDiff:
+        """Compare two grid layers: grids added, removed, changed, and where area and
+        households went.
+
+        Parameters
+        ----------
+        a, b
+            The older and the newer side: each a version number or a grid layer not (yet)
+            published, e.g. a draft's grids or :meth:`draft_layer`. A layer needs
+            ``grid_code`` and a CRS; it is reprojected to the versions' CRS.
 
         Households are the points of the ``households`` layer as it is now, placed in the
-        grids of each version.
+        grids of each side. To compare one village, give both sides as that village's grids.
         """
         self._ready()
         with self.store.transaction(readonly=True) as tx:
-            old = _as_multi(self._read_version(tx, a))
-            new = _as_multi(self._read_version(tx, b))
+            old, new = self._diff_sides(tx, a, b)
             table = _compare(old, new)
             moving = table[table.status.isin(["added", "removed"]) | table.geometry_changed]
             codes = set(moving.grid_code)
@@ -791,7 +811,24 @@ class VersionedGrids:
         table["area_b_m2"] = table.grid_code.map(area_b)
         for side, count in counts.items():
             table[f"households_{side}"] = np.nan if count is None else table.grid_code.map(count)
-        return VersionDiff(a=int(a), b=int(b), grids=table, flows=flows)
+        return VersionDiff(a=_number(a), b=_number(b), grids=table, flows=flows)
+
+    def _diff_sides(
+        self, tx: Transaction, a: int | gpd.GeoDataFrame, b: int | gpd.GeoDataFrame
+    ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+        """Both sides of a diff as layers in one CRS (that of the versions, if one is)."""
+        read = [
+            None if isinstance(s, gpd.GeoDataFrame) else self._read_version(tx, int(s))
+            for s in (a, b)
+        ]
+        crs = next((f.crs for f in read if f is not None), None)
+        if crs is None and isinstance(a, gpd.GeoDataFrame):
+            crs = a.crs
+        old, new = (
+            f if f is not None else _diff_layer(cast(gpd.GeoDataFrame, s), crs)
+            for f, s in zip(read, (a, b), strict=True)
+        )
+        return _as_multi(old), _as_multi(new)
 
     @staticmethod
     def _household_counts(
@@ -855,7 +892,8 @@ class VersionedGrids:
                         version=head,
                         draft_id=draft_id,
                         scope_code=code,
-                        detail=f"{scope} draft based on version {head}",
+                        detail=f"{_SCOPE_ZH[scope]}草案，基于第 {head} 版 / {scope} draft "
+                        f"based on version {head}",
                     ),
                 )
                 row = new_row.iloc[0]
@@ -930,8 +968,10 @@ class VersionedGrids:
                         scope_code=draft.scope_code,
                         revision=1,
                         reason=reason,
-                        detail=f"lost against {draft.draft_id} revision {int(row['revision'])} "
-                        f"(expected {int(expected_revision)}); edits kept here",
+                        detail=f"保存冲突：{draft.draft_id} 已是第 {int(row['revision'])} 版"
+                        f"（应为第 {int(expected_revision)} 版），修改另存于此 / lost against "
+                        f"{draft.draft_id} revision {int(row['revision'])} (expected "
+                        f"{int(expected_revision)}); edits kept here",
                     ),
                 )
             else:
@@ -960,27 +1000,19 @@ class VersionedGrids:
                         scope_code=draft.scope_code,
                         revision=revision,
                         reason=reason,
-                        detail=f"{len(edits)} grids",
+                        detail=_n_grids(len(edits)),
                     ),
                 )
                 return self._draft(tx, self._draft_row(tx, draft.draft_id))
-        what = (
-            f"published it as version {int(row['published_version'])}"
-            if row["status"] == PUBLISHED
-            else f"saved revision {int(row['revision'])}"
-        )
-        raise ConflictError(
+        raise _conflict(
             f"draft {draft.draft_id} ({draft.scope} {draft.scope_code}) changed since revision "
-            f"{int(expected_revision)}: {row['author']} {what} at {_local(row['updated_at'])}. "
-            f"Your edits were not merged; they are kept as draft {kept} (status conflicted): "
-            f"read them with read_draft({kept!r}), compare with the current draft and save again",
-            draft_id=draft.draft_id,
-            scope_code=draft.scope_code,
-            expected_revision=int(expected_revision),
-            current_revision=int(row["revision"]),
-            saved_by=str(row["author"]),
-            saved_at=pd.Timestamp(row["updated_at"]),
-            kept_draft_id=kept,
+            f"{int(expected_revision)}: {_last_save(row)}. Your edits were not merged; they are "
+            f"kept as draft {kept} (status conflicted): read them with read_draft({kept!r}), "
+            "compare with the current draft and save again",
+            draft,
+            int(expected_revision),
+            row,
+            kept=kept,
         )
 
     @staticmethod
@@ -1004,8 +1036,8 @@ class VersionedGrids:
                     "missing_column",
                     "error",
                     col,
-                    f"no column {col!r}",
-                    f"add {col!r} to every grid",
+                    f"缺少列 {col} / no column {col!r}",
+                    f"给每个网格填写 {col} / add {col!r} to every grid",
                 )
             )
         if grids.crs is None:
@@ -1014,8 +1046,8 @@ class VersionedGrids:
                     "no_crs",
                     "error",
                     "layer",
-                    "the grids have no CRS",
-                    "set it, e.g. grids.set_crs('EPSG:4549')",
+                    "网格没有坐标系 / the grids have no CRS",
+                    "设置坐标系，如 EPSG:4549 / set it, e.g. grids.set_crs('EPSG:4549')",
                 )
             )
         if problems:
@@ -1031,8 +1063,8 @@ class VersionedGrids:
                         "missing_code",
                         "error",
                         label,
-                        "no grid_code",
-                        "give every grid its 15-digit code",
+                        "缺少网格编码 / no grid_code",
+                        "给每个网格 15 位编码 / give every grid its 15-digit code",
                     )
                 )
             if str(out[scope_col].iloc[i]) != draft.scope_code:
@@ -1041,8 +1073,10 @@ class VersionedGrids:
                         "outside_scope",
                         "error",
                         label,
+                        f"{scope_col} 为 {out[scope_col].iloc[i]}，不是 {draft.scope_code} / "
                         f"{scope_col} is {out[scope_col].iloc[i]!r}, not {draft.scope_code!r}",
-                        f"a draft of {draft.scope} {draft.scope_code} holds only its own grids",
+                        f"{draft.scope_code} 的草案只能含本{_SCOPE_ZH[draft.scope]}的网格 / a "
+                        f"draft of {draft.scope} {draft.scope_code} holds only its own grids",
                     )
                 )
             geom = out.geometry.iloc[i]
@@ -1052,8 +1086,8 @@ class VersionedGrids:
                         "bad_geometry",
                         "error",
                         label,
-                        "geometry is not a non-empty polygon",
-                        "draw the grid as a polygon",
+                        "几何不是非空的面 / geometry is not a non-empty polygon",
+                        "把网格画成面 / draw the grid as a polygon",
                     )
                 )
         for code in pd.Series(codes)[pd.Series(codes).duplicated() & (pd.Series(codes) != "")]:
@@ -1062,8 +1096,8 @@ class VersionedGrids:
                     "duplicate_code",
                     "error",
                     code,
-                    "grid_code used twice",
-                    "give each grid its own code",
+                    "网格编码重复 / grid_code used twice",
+                    "每个网格使用不同的编码 / give each grid its own code",
                 )
             )
         if problems:
@@ -1074,6 +1108,14 @@ class VersionedGrids:
 
     def _head(self, tx: Transaction) -> int:
         return int(tx.read("grid_versions", columns=["version"])["version"].max())
+
+    def draft_layer(self, draft: Draft) -> gpd.GeoDataFrame:
+        """The whole grid layer publishing ``draft`` would give now: the current version with
+        the draft's village (or town) replaced by the draft's grids, in grid-code order."""
+        self._ready()
+        with self.store.transaction(readonly=True) as tx:
+            head = self._read_version(tx, self._head(tx))
+            return _replace_scope(head, draft, tx.columns("grids"))
 
     def publish(
         self,
@@ -1151,15 +1193,10 @@ class VersionedGrids:
             draft_row = None
             if isinstance(what, Draft):
                 draft_row = self._check_draft(tx, what, old, head, head_row)
-                scope_col = f"{what.scope}_code"
-                saved = self._draft(tx, draft_row).grids
-                new = pd.concat(
-                    [old[_text(old[scope_col]) != what.scope_code], _conform(saved, layer_columns)]
-                )
+                saved = self._draft(tx, draft_row)
+                new = _replace_scope(old, saved, layer_columns)
             else:
-                new = _conform(self._layer(what, old.crs), layer_columns)
-            new = _as_multi(gpd.GeoDataFrame(new, geometry="geometry", crs=old.crs))
-            new = new.sort_values("grid_code", kind="stable").reset_index(drop=True)
+                new = _in_order(_conform(self._layer(what, old.crs), layer_columns))
             duplicated = new.grid_code[new.grid_code.duplicated()].unique().tolist()
             if duplicated:
                 raise VersionError(
@@ -1200,11 +1237,6 @@ class VersionedGrids:
                     result.households_moved,
                 ),
             )
-            detail = (
-                f"{len(result.added)} added, {len(result.removed)} removed, "
-                f"{len(result.changed)} changed; {result.issues_moved} issues and "
-                f"{result.households_moved} households moved"
-            )
             action = "rollback" if source.startswith("rollback") else "publish"
             tx.append(
                 "change_log",
@@ -1217,7 +1249,7 @@ class VersionedGrids:
                     scope_code=what.scope_code if isinstance(what, Draft) else "",
                     revision=what.revision if isinstance(what, Draft) else 0,
                     reason=reason,
-                    detail=f"{source}: {detail}",
+                    detail=_publish_note(source, result),
                 ),
             )
             if isinstance(what, Draft):
@@ -1254,21 +1286,13 @@ class VersionedGrids:
         """The stored draft row, once sure that publishing it overwrites nobody's work."""
         row = self._draft_row(tx, draft.draft_id)
         if row["status"] == PUBLISHED or int(row["revision"]) != draft.revision:
-            what = (
-                f"published it as version {int(row['published_version'])}"
-                if row["status"] == PUBLISHED
-                else f"saved revision {int(row['revision'])}"
-            )
-            raise ConflictError(
+            raise _conflict(
                 f"draft {draft.draft_id} is not the one you read (revision {draft.revision}): "
-                f"{row['author']} {what} at {_local(row['updated_at'])}; read it again "
-                f"(read_draft({draft.draft_id!r})) and check it before publishing",
-                draft_id=draft.draft_id,
-                scope_code=draft.scope_code,
-                expected_revision=draft.revision,
-                current_revision=int(row["revision"]),
-                saved_by=str(row["author"]),
-                saved_at=pd.Timestamp(row["updated_at"]),
+                f"{_last_save(row)}; read it again (read_draft({draft.draft_id!r})) and check "
+                "it before publishing",
+                draft,
+                draft.revision,
+                row,
             )
         if int(row["revision"]) == 0:
             raise VersionError(f"draft {draft.draft_id} has no saved edits; save it first")
@@ -1284,17 +1308,15 @@ class VersionedGrids:
         for v in range(base + 1, head + 1):
             if _content_hash(_as_multi(self._read_version(tx, v, where=scope))) != base_hash:
                 meta = tx.read("grid_versions", where={"version": v}).iloc[0]
-                raise ConflictError(
+                raise _conflict(
                     f"{draft.scope} {draft.scope_code} changed after this draft's base version "
                     f"{base}: {meta['published_by']} published version {v} at "
                     f"{_local(meta['published_at'])} ({meta['reason']}). Your draft is kept; "
                     f"open a new draft, redo the edits on version {head} and publish that",
-                    draft_id=draft.draft_id,
-                    scope_code=draft.scope_code,
-                    expected_revision=draft.revision,
-                    current_revision=int(row["revision"]),
-                    saved_by=str(meta["published_by"]),
-                    saved_at=pd.Timestamp(meta["published_at"]),
+                    draft,
+                    draft.revision,
+                    row,
+                    by=(meta["published_by"], meta["published_at"]),
                 )
         return row
 
@@ -1390,6 +1412,96 @@ class VersionedGrids:
         flows.insert(0, "old_version", np.int64(head))
         flows.insert(0, "version", np.int64(version))
         return flows
+
+
+def _replace_scope(
+    layer: gpd.GeoDataFrame, draft: Draft, layer_columns: Sequence[str]
+) -> gpd.GeoDataFrame:
+    """``layer`` with the grids of the draft's village (or town) replaced by the draft's."""
+    kept = layer[_text(layer[f"{draft.scope}_code"]) != draft.scope_code]
+    new = pd.concat([_conform(kept, layer_columns), _conform(draft.grids, layer_columns)])
+    return _in_order(gpd.GeoDataFrame(new, geometry="geometry", crs=layer.crs))
+
+
+def _in_order(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Every grid a MultiPolygon, in grid-code order (how versions are stored)."""
+    return _as_multi(grids).sort_values("grid_code", kind="stable").reset_index(drop=True)
+
+
+def _diff_layer(layer: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
+    """A layer given to :meth:`VersionedGrids.diff`, checked and in ``crs``."""
+    if "grid_code" not in layer.columns:
+        raise VersionError("the layer to compare has no grid_code column; add it to every grid")
+    if layer.crs is None:
+        raise VersionError("the layer to compare has no CRS; set it, e.g. set_crs('EPSG:4549')")
+    codes = pd.Series(_text(layer["grid_code"]))
+    twice = sorted(set(codes[codes.duplicated()]))
+    if twice:
+        raise VersionError(
+            f"网格编码重复 {twice[:10]} / the layer to compare has grid code(s) {twice[:10]} "
+            "twice; give each grid its own code"
+        )
+    out = layer.to_crs(crs) if crs is not None and layer.crs != crs else layer
+    return out.rename_geometry("geometry") if out.geometry.name != "geometry" else out
+
+
+def _last_save(row: pd.Series) -> str:
+    """Who last wrote a ``drafts`` row and what they did, e.g. ``王规划 saved revision 2 at …``."""
+    what = (
+        f"published it as version {int(row['published_version'])}"
+        if row["status"] == PUBLISHED
+        else f"saved revision {int(row['revision'])}"
+    )
+    return f"{row['author']} {what} at {_local(row['updated_at'])}"
+
+
+def _conflict(
+    message: str,
+    draft: Draft,
+    expected: int,
+    row: pd.Series,
+    *,
+    by: tuple[object, object] | None = None,
+    kept: str | None = None,
+) -> ConflictError:
+    """The :class:`ConflictError` of ``draft`` against its stored ``row``; the change came
+    from ``by`` (who, when: default the row's last save)."""
+    who, when = by if by is not None else (row["author"], row["updated_at"])
+    return ConflictError(
+        message,
+        draft_id=draft.draft_id,
+        scope_code=draft.scope_code,
+        expected_revision=int(expected),
+        current_revision=int(row["revision"]),
+        saved_by=str(who),
+        saved_at=pd.Timestamp(when),  # type: ignore[arg-type]
+        kept_draft_id=kept,
+    )
+
+
+def _n_grids(n: int) -> str:
+    return f"{n} 个网格 / {n} grids"
+
+
+def _publish_note(source: str, result: PublishResult) -> str:
+    """The change-log line of a publish (``source``: ``draft X``, ``layer``, ``rollback to N``)."""
+    kind, _, what = source.partition(" ")
+    zh = {
+        "draft": f"草案 {what}",
+        "layer": "整个图层",
+        "rollback": f"回退到第 {what.removeprefix('to ')} 版",
+    }
+    added, removed, changed = len(result.added), len(result.removed), len(result.changed)
+    return (
+        f"{zh.get(kind, source)}：新增 {added}、撤销 {removed}、调整 {changed} 个网格，"
+        f"{result.issues_moved} 件诉求、{result.households_moved} 户住户改换网格 / {source}: "
+        f"{added} added, {removed} removed, {changed} changed; {result.issues_moved} issues "
+        f"and {result.households_moved} households moved"
+    )
+
+
+def _number(side: int | gpd.GeoDataFrame) -> int | None:
+    return None if isinstance(side, gpd.GeoDataFrame) else int(side)
 
 
 def _conform(grids: pd.DataFrame, layer_columns: Sequence[str]) -> gpd.GeoDataFrame:

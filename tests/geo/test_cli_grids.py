@@ -22,7 +22,6 @@ from geopandas.testing import assert_geodataframe_equal
 
 from geo.__main__ import main
 from geo.assign import assign_events
-from geo.cli_grids import shapefile_fields
 from geo.demo import DEMO_FILENAME
 from geo.store import GeoPackageStore, PostGISStore, Store
 from geo.versions import VersionedGrids
@@ -223,16 +222,6 @@ def test_shapefile_export_opens_in_qgis(capsys, store_path, tmp_path):
     assert back.crs.to_epsg() == 4549
 
 
-def test_shapefile_fields_are_short_unique_and_known_names_keep_their_cut():
-    fields = shapefile_fields(["grid_worker_phone", "grid_worker", "village_code", "x", "geometry"])
-    assert fields == {
-        "grid_worker_phone": "grid_wor_1",  # grid_worker, a known column, keeps "grid_worke"
-        "grid_worker": "grid_worke",
-        "village_code": "village_co",
-        "x": "x",
-    }
-
-
 def test_export_refuses_a_mismatched_file_name(capsys, store_path, tmp_path):
     code, _, err = cli(
         capsys,
@@ -294,7 +283,8 @@ def test_import_check_publish_diff_versions(capsys, store_path, tmp_path):
 
     code, text, _ = cli(capsys, "versions", "--store", str(store_path))
     assert code == 0
-    assert "*        1" in text and "system — grids found when versioning began [initial]" in text
+    assert "*        1" in text
+    assert "system — 启用版本管理时的网格 / grids found when versioning began [initial]" in text
     assert f"{did}  village 320924101001  open  修订/revision 1  基于/on v1  王规划" in text
     assert "“按道路重划”" in text
 
@@ -389,7 +379,8 @@ def test_bad_files_get_a_clear_answer(capsys, store_path, tmp_path):
         capsys, "import", str(no_village), "--draft", "x", "--store", str(store_path)
     )
     assert code == 2
-    assert "no_village.gpkg: no column village_code" in err and "--columns" in err
+    assert "no_village.gpkg: 缺少列 village_code / no column village_code" in err
+    assert "--columns village_code=" in err
 
     both = write(initial(), tmp_path / "both.gpkg")
     code, _, err = cli(capsys, "import", str(both), "--draft", "x", "--store", str(store_path))

@@ -260,6 +260,17 @@ def test_household_balance(households, ratio):
     assert report.publishable
 
 
+def test_balance_of_an_empty_grid_names_the_village_median():
+    # 0 households: the ratio is 0, and the median must not be derived as 0 ÷ 0
+    grids = with_value(draft(), code(0, 0), households=0)
+    report = check_draft(grids, villages=villages())
+    (p,) = [p for p in report.problems if p.code == "balance_households"]
+    assert p.feature == code(0, 0)
+    assert "户数 0，为本村(居)中位数 100 的 0.00 倍" in p.message
+    assert "households 0 is 0.00× the village median 100" in p.message
+    assert "nan" not in p.message
+
+
 def test_workload_balance_counts_the_last_12_months_by_location():
     counts = {g: 10 for g in draft()["grid_code"]}
     counts[code(1, 0)] = 25

@@ -134,7 +134,8 @@ def reference(
                             labels[me],
                             f"与网格 {labels[other]} 重叠 {area:,.0f} m² / overlaps grid "
                             f"{labels[other]}",
-                            "move the shared boundary so each place belongs to one grid",
+                            "调整公共边界，使每处只属于一个网格 / move the shared boundary so "
+                            "each place belongs to one grid",
                         )
                     )
     union = shapely.union_all([g for g, ok in zip(geoms, usable, strict=True) if ok])
@@ -157,7 +158,7 @@ def reference(
                 f"gap@{c.x:.0f},{c.y:.0f}",
                 f"网格间空隙 {gap.area:,.0f} m²，邻近网格 {names} / gap not covered by any grid "
                 f"(near {names})",
-                "extend a neighbouring grid to cover it",
+                "扩大相邻网格以覆盖空隙 / extend a neighbouring grid to cover it",
             )
         )
     vcodes = villages["village_code"].astype(str).tolist()
@@ -179,7 +180,8 @@ def reference(
                     ERROR,
                     labels[i],
                     f"跨越 {len(shares)} 个村(居) / spans {len(shares)} villages ({text})",
-                    "cut the grid along the village boundary, or move the boundary",
+                    "沿村界切分网格，或调整村界 / cut the grid along the village boundary, or "
+                    "move the boundary",
                 )
             )
         elif shares and shares[0][0] != said:
@@ -190,7 +192,7 @@ def reference(
                     labels[i],
                     f"位于村(居) {shares[0][0]}，但登记为 {said} / lies in village "
                     f"{shares[0][0]} but says {said}",
-                    "correct village_code or the boundary",
+                    "更正村(居)编码或边界 / correct village_code or the boundary",
                 )
             )
     kinds = dict(zip(vcodes, villages["kind"].astype(str), strict=True))
@@ -209,7 +211,8 @@ def reference(
                     labels[i],
                     f"{int(hh)} 户，超出{kind}网格标准 {rule.min_households}–"
                     f"{rule.max_households} 户 / households outside the {kind} standard",
-                    "split a large grid or merge a small one with a neighbour",
+                    "拆分过大的网格，或把过小的网格与邻格合并 / split a large grid or "
+                    "merge a small one with a neighbour",
                 )
             )
         if res > rule.max_residents:
@@ -219,7 +222,7 @@ def reference(
                     WARNING,
                     labels[i],
                     f"{int(res)} 人，超过 {rule.max_residents} 人 / more residents than allowed",
-                    "split the grid",
+                    "拆分该网格 / split the grid",
                 )
             )
     return Counter(_same_order(p) for p in found)

@@ -280,6 +280,19 @@ def test_publish_diff_rollback_round_trip(store):
     assert log["reason"].tolist()[2:] == ["按道路重划", "镇党委会议通过", "方案暂缓"]
     assert log["at"].is_monotonic_increasing
     assert vg.drafts(VILLAGE_A)["status"].tolist() == ["published"]
+    # The notes people read in the planner's history: Chinese / English.
+    assert log["detail"].tolist() == [
+        "12 个网格 / 12 grids",
+        "村(居)草案，基于第 1 版 / village draft based on version 1",
+        "3 个网格 / 3 grids",
+        f"草案 {draft.draft_id}：新增 0、撤销 3、调整 3 个网格，"
+        f"{result.issues_moved} 件诉求、{result.households_moved} 户住户改换网格 / draft "
+        f"{draft.draft_id}: 0 added, 3 removed, 3 changed; {result.issues_moved} issues and "
+        f"{result.households_moved} households moved",
+        f"回退到第 1 版：新增 3、撤销 0、调整 3 个网格，{back.issues_moved} 件诉求、"
+        f"{back.households_moved} 户住户改换网格 / rollback to 1: 3 added, 0 removed, 3 changed; "
+        f"{back.issues_moved} issues and {back.households_moved} households moved",
+    ]
 
 
 def test_publish_moves_every_issue_to_its_new_grid(store):
@@ -549,6 +562,42 @@ def test_earlier_versions_stay_readable(store):
     assert life["published_by"].tolist()[2] == "李科长"
     with pytest.raises(VersionError, match="is in no published version"):
         vg.history("nope")
+
+
+def test_diff_takes_layers_that_are_not_versions(store):
+    vg = VersionedGrids(store)
+    draft = vg.save_draft(
+        vg.open_draft(VILLAGE_A, "王规划"),
+        split_village_a(),
+        author="王规划",
+        reason="r",
+        expected_revision=0,
+    )
+    layer = vg.draft_layer(draft)  # what publishing the draft would give
+    v2 = pd.concat([initial_grids().query("village_code == @VILLAGE_B"), split_village_a()])
+    assert_same_grids(layer, v2)
+    before = vg.diff(1, layer)
+    assert (before.a, before.b) == (1, None)
+    vg.publish(draft, author="王规划", reason="r")
+    after = vg.diff(1, 2)
+    pd.testing.assert_frame_equal(before.grids, after.grids)
+    pd.testing.assert_frame_equal(before.flows, after.flows)
+
+    # One village on both sides: its rows, as in the whole-layer diff.
+    old_a = vg.read_version(1).query("village_code == @VILLAGE_A")
+    mine = vg.diff(old_a, split_village_a().to_crs(4326))  # any CRS: reprojected
+    assert (mine.a, mine.b) == (None, None)
+    rows = after.grids[after.grids.grid_code.str.startswith(VILLAGE_A)].reset_index(drop=True)
+    cols = ["grid_code", "status", "changed_columns", "households_a", "households_b"]
+    pd.testing.assert_frame_equal(mine.grids[cols], rows[cols], check_dtype=False)
+    assert mine.grids["area_b_m2"].to_numpy() == pytest.approx(rows["area_b_m2"], nan_ok=True)
+    assert mine.flows["households"].sum() == after.flows["households"].sum()
+
+    with pytest.raises(VersionError, match="the layer to compare has no grid_code column"):
+        vg.diff(1, split_village_a().drop(columns="grid_code"))
+    twice = pd.concat([split_village_a(), split_village_a().iloc[:1]])
+    with pytest.raises(VersionError, match=r"grid code\(s\) \['320924101001001'\] twice"):
+        vg.diff(twice, 1)
 
 
 def test_check_can_block_a_publish(store):
