@@ -12,6 +12,7 @@ import streamlit as st
 from geo.aggregate import IssueFilter
 from geo.county import County, default_store, load_county
 from geo.i18n import LANGUAGES, translator
+from geo.settings import LAYERS
 from geo.store import Store
 
 
@@ -71,7 +72,7 @@ def _county(location: str, version: str, _store: Store) -> County:
 def county() -> County:
     """The county in the store, loaded once per store version (shared, do not mutate)."""
     store = _store()
-    return _county(store.location, store.version(), store)
+    return _county(store.location, store.version(LAYERS), store)
 
 
 def synthetic_banner(data: County) -> None:
