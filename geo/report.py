@@ -469,9 +469,13 @@ def column_label(column: str, lang: str = "zh") -> str:
 
 
 def display_table(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
-    """A copy for people: stages, states, reasons, platforms and flags in words, headers
-    labelled (:func:`column_label`). Numbers stay numbers (rates are shares in [0, 1])."""
+    """A copy for people: stages, states, reasons, platforms and flags in words, times as
+    ``YYYY-MM-DD HH:MM:SS`` text (blank when not reached yet), headers labelled
+    (:func:`column_label`). Numbers stay numbers (rates are shares in [0, 1])."""
     out = _words(frame, lang)
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
     return out.rename(columns={c: column_label(c, lang) for c in out.columns})
 
 

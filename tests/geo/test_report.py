@@ -24,6 +24,7 @@ from geo.report import (
     ReportInputError,
     build_report,
     cjk_font,
+    display_table,
     excel_bytes,
     parse_formats,
     parse_month,
@@ -424,3 +425,15 @@ def test_rates_are_shares(report):
     for column in RATE_COLUMNS:
         value = report.summary[column]
         assert math.isnan(value) or 0.0 <= value <= 1.0
+
+
+def test_display_table_shows_times_as_text_and_blank_when_not_reached():
+    frame = pd.DataFrame(
+        {
+            "ticket_id": ["T1", "T2"],
+            "closed_at": pd.to_datetime(["2026-10-03 09:30:00", None]),
+        }
+    )
+    shown = display_table(frame, "zh")
+    assert shown.iloc[:, 1].tolist() == ["2026-10-03 09:30:00", ""]
+    assert frame["closed_at"].isna().tolist() == [False, True]  # the input is left as it was
