@@ -396,10 +396,11 @@ def _same_grids(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
 def pick_language(text: str, lang: str) -> str:
     """One language of a ``中文 / English`` message (the whole text when it has only one).
 
-    The split is the first `` / `` with Chinese before it and a Latin letter right after it;
-    failing that, the first after which no Chinese follows. So a `` / `` inside the Chinese
-    part (``规则 4× / 0.25×``) stays, and an English part naming a Chinese word
-    (``households outside the 城镇 standard``) still counts as English.
+    The split is the first `` / `` with Chinese before it and a Latin word right after it
+    (or a number and then a Latin word, ``0 households…``); failing that, the first after
+    which no Chinese follows. So a `` / `` inside the Chinese part (``规则 4× / 0.25×``)
+    stays, and an English part naming a Chinese word (``households outside the 城镇
+    standard``) still counts as English.
     """
     text = str(text)
     cuts = [
@@ -407,7 +408,7 @@ def pick_language(text: str, lang: str) -> str:
         for m in re.finditer(r" / ", text)
         if _CJK.search(text[: m.start()])
     ]
-    for head, tail in [c for c in cuts if re.match(r"[A-Za-z]", c[1])] + [
+    for head, tail in [c for c in cuts if re.match(r"[A-Za-z]|[\d.,]+ [A-Za-z]", c[1])] + [
         c for c in cuts if not _CJK.search(c[1])
     ]:
         return head.strip() if lang == "zh" else tail.strip()

@@ -304,14 +304,18 @@ def validate_grids(
         for row in np.flatnonzero(bad_hh | bad_res).tolist():
             rule, kind = (rules[1], "城镇") if urban[row] else (rules[0], "农村")
             if bad_hh[row]:
+                few = hh[row] < rule.min_households
                 add(
                     "size_households",
                     WARNING,
                     row,
-                    f"{int(hh[row])} 户，超出{kind}网格标准 {rule.min_households}–"
-                    f"{rule.max_households} 户 / households outside the {kind} standard",
-                    "拆分过大的网格，或把过小的网格与邻格合并 / split a large grid or "
-                    "merge a small one with a neighbour",
+                    f"{int(hh[row])} 户，{'少于' if few else '多于'}{kind}网格标准 "
+                    f"{rule.min_households}–{rule.max_households} 户 / {int(hh[row])} "
+                    f"households, {'fewer' if few else 'more'} than the {kind} standard of "
+                    f"{rule.min_households}–{rule.max_households}",
+                    "与邻格合并，或从邻格划入区域 / merge it with a neighbour or take area from one"
+                    if few
+                    else "拆分该网格，或把部分区域划给邻格 / split it or give area to a neighbour",
                 )
             if bad_res[row]:
                 add(

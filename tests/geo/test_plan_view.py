@@ -222,9 +222,9 @@ def test_metrics_table_names_grids_outside_the_standard(store, layers):
     )
     metrics = pv.metrics_table(pv.check(grids, empty), grids, "zh")
     assert (metrics.households == 0).all()
-    assert metrics.standard.str.contains("超出农村网格标准 40–250 户").all()
+    assert metrics.standard.str.contains("0 户，少于农村网格标准 40–250 户").all()
     english = pv.metrics_table(pv.check(grids, empty), grids, "en")
-    assert english.standard.str.contains("households outside the 农村 standard").all()
+    assert english.standard.str.contains("0 households, fewer than the 农村 standard").all()
 
 
 def test_map_layer_colours_grids_by_their_check(store, layers):
@@ -261,9 +261,9 @@ def test_beijing_time_reads_stored_utc():
             "area is 5.00× (rule 4× / 0.25×)",
         ),
         (
-            "0 户，超出城镇网格标准 40–400 户 / households outside the 城镇 standard",
-            "0 户，超出城镇网格标准 40–400 户",
-            "households outside the 城镇 standard",
+            "0 户，少于城镇网格标准 40–400 户 / 0 households, fewer than the 城镇 standard",
+            "0 户，少于城镇网格标准 40–400 户",
+            "0 households, fewer than the 城镇 standard",
         ),
         ("21 个网格 / 21 grids", "21 个网格", "21 grids"),
         ("only English here", "only English here", "only English here"),

@@ -204,15 +204,19 @@ def reference(
         rule, kind = (cfg.urban_rule, "城镇") if urban else (cfg.rural_rule, "农村")
         hh, res = float(grids["households"].iloc[i]), float(grids["residents"].iloc[i])
         if not rule.min_households <= hh <= rule.max_households:
+            few = hh < rule.min_households
+            span = f"{rule.min_households}–{rule.max_households}"
             found.append(
                 Problem(
                     "size_households",
                     WARNING,
                     labels[i],
-                    f"{int(hh)} 户，超出{kind}网格标准 {rule.min_households}–"
-                    f"{rule.max_households} 户 / households outside the {kind} standard",
-                    "拆分过大的网格，或把过小的网格与邻格合并 / split a large grid or "
-                    "merge a small one with a neighbour",
+                    f"{int(hh)} 户，{'少于' if few else '多于'}{kind}网格标准 {span} 户 / "
+                    f"{int(hh)} households, {'fewer' if few else 'more'} than the {kind} "
+                    f"standard of {span}",
+                    "与邻格合并，或从邻格划入区域 / merge it with a neighbour or take area from one"
+                    if few
+                    else "拆分该网格，或把部分区域划给邻格 / split it or give area to a neighbour",
                 )
             )
         if res > rule.max_residents:
