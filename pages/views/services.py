@@ -71,7 +71,7 @@ with st.expander(t("siting"), expanded=kind != ALL_ESSENTIAL):
     exact = st.toggle(t("solve_exact"), key="svc_exact", help=t("exact_note"))
     with st.spinner("…"):
         plan = circles.propose(
-            site_kind, minutes, mode, engine, k=k if exact else K_MAX, source=source,
+            site_kind, minutes, mode, engine, k=k, source=source,
             town_code=flt.town_code, exact=exact,
         )  # fmt: skip
     b1, b2, b3 = st.columns(3)
