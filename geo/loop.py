@@ -493,6 +493,19 @@ class MonthlyReview:
     backlog: pd.DataFrame
 
 
+def month_alerts(issues: pd.DataFrame, as_of: pd.Timestamp | str) -> pd.DataFrame:
+    """The warnings :func:`monthly_review` reads its repeated cases from: those of the month
+    of ``as_of`` up to ``as_of`` (``issues`` a GeoDataFrame in metres, as
+    :func:`geo.alerts.detect_alerts` needs). Give it the whole county's tickets for a town's
+    review, so a repeat that crosses the town's border is still seen."""
+    from geo.alerts import AlertSettings, detect_alerts
+
+    stamp = pd.Timestamp(as_of)
+    month_start = stamp.normalize().replace(day=1)
+    lookback = (stamp - month_start) / pd.Timedelta(days=1) + 1e-6  # start included
+    return detect_alerts(issues, as_of=stamp, settings=AlertSettings(lookback_days=lookback))
+
+
 def monthly_review(
     issues: pd.DataFrame,
     as_of: pd.Timestamp | str,
@@ -513,10 +526,7 @@ def monthly_review(
     month_start = stamp.normalize().replace(day=1)
     loop = _Loop.build(issues, stamp, sla_days)
     if alerts is None:
-        from geo.alerts import AlertSettings, detect_alerts
-
-        lookback = (stamp - month_start) / pd.Timedelta(days=1) + 1e-6  # start included
-        alerts = detect_alerts(issues, as_of=stamp, settings=AlertSettings(lookback_days=lookback))
+        alerts = month_alerts(issues, stamp)
     repeat_of: dict[str, list[str]] = {}
     t0 = np.datetime64(month_start, "ns")
     recent = alerts[

@@ -51,6 +51,7 @@ from geo.loop import (
     kpi_tables,
     lifecycle,
     loop_kpis,
+    month_alerts,
     monthly_review,
     weekly_summary,
 )
@@ -380,8 +381,9 @@ def build_report(
         A town code (``320924104``) or name (``四明镇``); None for the whole county.
     alerts
         Alerts already detected (:func:`geo.alerts.detect_alerts` at the report's
-        ``as_of`` with a lookback reaching the month's start); detected on the scope's
-        tickets when omitted.
+        ``as_of`` with a lookback reaching the month's start); when omitted, detected on
+        the whole county's tickets (:func:`geo.loop.month_alerts`), so a town's report sees a
+        repeat complaint that crosses its border.
 
     Raises
     ------
@@ -419,6 +421,8 @@ def build_report(
         levels = ("county", "town", *levels[1:])
     kpis = named_kpis(county, month_issues, as_of, levels=levels)
     summary = kpis.pop("county").drop(columns="county_code").iloc[0]
+    if alerts is None and town_code is not None:
+        alerts = month_alerts(issues, as_of)  # county-wide: repeats across the town border
     review = monthly_review(scope, as_of, alerts=alerts)
     backlog = with_names(review.backlog, county)
     if town_code is not None:

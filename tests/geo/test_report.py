@@ -3,6 +3,7 @@ renders with its Chinese font embedded, callers are masked, bad input gets a cle
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -437,3 +438,19 @@ def test_display_table_shows_times_as_text_and_blank_when_not_reached():
     shown = display_table(frame, "zh")
     assert shown.iloc[:, 1].tolist() == ["2026-10-03 09:30:00", ""]
     assert frame["closed_at"].isna().tolist() == [False, True]  # the input is left as it was
+
+
+def test_town_report_sees_a_repeat_caller_across_the_town_border(county):
+    """The caller of T04-T06 (合德镇) calls again from 临海镇: 临海镇's report flags it."""
+    issues = county.issues.copy()
+    again = (issues["ticket_id"] == "T10").to_numpy()
+    issues.loc[again, ["caller_phone", "caller_name"]] = [PHONE, NAME]
+    issues.loc[again, ["category", "request_type"]] = ["噪音扰民", "投诉"]
+    moved = dataclasses.replace(county, issues=issues)
+    town = build_report(moved, month="2026-10", town="临海镇")
+    repeated = town.cases.loc[town.cases["repeated"].astype(bool), "ticket_id"]
+    assert set(repeated) == {"T10"}
+    whole = build_report(moved, month="2026-10")
+    assert {"T04", "T05", "T06", "T10"} <= set(
+        whole.cases.loc[whole.cases["repeated"].astype(bool), "ticket_id"]
+    )
