@@ -518,10 +518,8 @@ def excel_bytes(report: MonthlyReport, *, lang: str = "zh") -> bytes:
     from openpyxl import Workbook
 
     t = translator(lang)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _sheet_title(t("rpt_sheet_summary"))
-    _summary_sheet(sheet, report, lang)
+    book = Workbook(write_only=True)  # streamed: rows go out as they are appended
+    _summary_sheet(book.create_sheet(_sheet_title(t("rpt_sheet_summary"))), report, lang)
     for key, frame in _report_tables(report).items():
         _table_sheet(book.create_sheet(_sheet_title(t(f"rpt_sheet_{key}"))), frame, lang)
     buffer = io.BytesIO()
@@ -547,45 +545,49 @@ def _report_tables(report: MonthlyReport) -> dict[str, pd.DataFrame]:
     return tables
 
 
+def _styled(sheet: Any, value: object, **style: object) -> Any:
+    """A cell of a write-only sheet with its style (``font``, ``fill``, ``number_format``…)."""
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(sheet, value)
+    for name, setting in style.items():
+        setattr(cell, name, setting)
+    return cell
+
+
 def _summary_sheet(sheet: Any, report: MonthlyReport, lang: str) -> None:
     from openpyxl.styles import Font, PatternFill
 
     t = translator(lang)
-    sheet["A1"] = report_title(report, lang)
-    sheet["A1"].font = Font(size=14, bold=True)
-    line = 2
+    sheet.column_dimensions["A"].width = 34
+    sheet.column_dimensions["B"].width = 30
+    sheet.freeze_panes = "A2"
+    sheet.append([_styled(sheet, report_title(report, lang), font=Font(size=14, bold=True))])
     for label, value in _meta_lines(report, lang):
-        sheet.cell(line, 1, label)
-        sheet.cell(line, 2, value)
-        line += 1
+        sheet.append([label, value])
     if report.synthetic:
-        sheet.cell(line, 1, t("rpt_synthetic")).font = Font(color="C00000", bold=True)
-        line += 1
+        red = Font(color="C00000", bold=True)
+        sheet.append([_styled(sheet, t("rpt_synthetic"), font=red)])
     for note in (t("rpt_masked"), t("rpt_scope_note")):
-        sheet.cell(line, 1, note)
-        line += 1
-    header = PatternFill("solid", fgColor="DDEBF7")
+        sheet.append([note])
+    bold, header = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     sections = (
         ("rpt_kpi_head", [(k, report.summary[k]) for k in KPI_LABELS]),
         ("rpt_backlog_head", [(k, report.scope_row.get(k, 0)) for k in _BACKLOG_SUMMARY]),
     )
     for head, values in sections:
-        line += 1
-        sheet.cell(line, 1, t(head)).font = Font(bold=True)
-        line += 1
-        for col, text in enumerate((t("rpt_kpi"), t("rpt_value")), start=1):
-            cell = sheet.cell(line, col, text)
-            cell.font, cell.fill = Font(bold=True), header
+        sheet.append([])
+        sheet.append([_styled(sheet, t(head), font=bold)])
+        sheet.append(
+            [_styled(sheet, t(k), font=bold, fill=header) for k in ("rpt_kpi", "rpt_value")]
+        )
         for key, value in values:
-            line += 1
-            sheet.cell(line, 1, column_label(key, lang))
             if key not in RATE_COLUMNS and key != "median_close_days":
                 value = int(value)  # a count (the summary row is all floats)
-            cell = sheet.cell(line, 2, _cell_value(value))
-            cell.number_format = _number_format(key, pd.Series([value]))
-    sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 30
-    sheet.freeze_panes = "A2"
+            fmt = _number_format(key, pd.Series([value]))
+            sheet.append(
+                [column_label(key, lang), _styled(sheet, _cell_value(value), number_format=fmt)]
+            )
 
 
 def _table_sheet(sheet: Any, frame: pd.DataFrame, lang: str) -> None:
@@ -594,24 +596,25 @@ def _table_sheet(sheet: Any, frame: pd.DataFrame, lang: str) -> None:
 
     shown = _words(frame, lang)
     formats = [_number_format(c, frame[c]) for c in frame.columns]
-    sheet.append([column_label(c, lang) for c in frame.columns])
-    for row in shown.itertuples(index=False, name=None):
-        sheet.append([_cell_value(v) for v in row])
-    fill = PatternFill("solid", fgColor="DDEBF7")
-    for cell in sheet[1]:
-        cell.font, cell.fill = Font(bold=True), fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for j, (col, fmt) in enumerate(zip(frame.columns, formats, strict=True), start=1):
-        letter = get_column_letter(j)
-        if fmt != "General":
-            for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
-                cell.number_format = fmt
+    for j, col in enumerate(frame.columns, start=1):
         sample = [_text_width(v) for v in shown[col].head(300)]
         width = max([min(_text_width(column_label(col, lang)), 20), *sample, 4])
-        sheet.column_dimensions[letter].width = min(width + 2, 44)
+        sheet.column_dimensions[get_column_letter(j)].width = min(width + 2, 44)
     sheet.freeze_panes = "A2"
     if len(frame):
-        sheet.auto_filter.ref = sheet.dimensions
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
+    head = {
+        "font": Font(bold=True),
+        "fill": PatternFill("solid", fgColor="DDEBF7"),
+        "alignment": Alignment(wrap_text=True, vertical="center"),
+    }
+    sheet.append([_styled(sheet, column_label(c, lang), **head) for c in frame.columns])
+    formatted = [(j, fmt) for j, fmt in enumerate(formats) if fmt != "General"]
+    for row in shown.itertuples(index=False, name=None):
+        values = [_cell_value(v) for v in row]
+        for j, fmt in formatted:
+            values[j] = _styled(sheet, values[j], number_format=fmt)
+        sheet.append(values)
 
 
 # --------------------------------------------------------------------------- PDF
