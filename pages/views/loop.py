@@ -67,8 +67,8 @@ level = st.radio(
 )
 kpis = _kpis(key, flt, level, data)
 tiles = [c for c in KPI_LABELS if c not in ("closed_on_time", "calendar_fallback")]
-for chunk in (tiles[:6], tiles[6:]):
-    for col, name in zip(st.columns(6), chunk, strict=False):
+for row in range(0, len(tiles), 4):  # four a row: the longest labels fit on a laptop
+    for col, name in zip(st.columns(4), tiles[row : row + 4], strict=False):
         col.metric(column_label(name, lang()), format_kpi(name, kpis["county"].iloc[0][name]))
 st.caption(t("loop_scope_note").format(as_of=f"{data.as_of:%Y-%m-%d %H:%M}"))
 show(kpis[level])
