@@ -43,15 +43,6 @@ from geo.settings import get_settings
 from geo.store import open_store
 
 LEVELS = ("town", "village", "grid", "category", "platform")
-RATES = (
-    "on_time_rate",
-    "first_time_rate",
-    "grid_share",
-    "net_share",
-    "callback_rate",
-    "satisfaction_rate",
-    "median_close_days",
-)
 
 
 def peer_tables(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:

@@ -34,6 +34,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 from scipy.stats import poisson
 
+from geo.clock import naive_beijing, naive_beijing_times
 from geo.errors import GridGovError
 from geo.privacy import mask_name, mask_phone
 
@@ -342,17 +343,6 @@ def _reporters(phone: np.ndarray) -> np.ndarray:
     return codes
 
 
-def _as_of(value: object) -> pd.Timestamp | None:
-    """``value`` as a naive Beijing time, or None when it is not a time."""
-    try:
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        return None
-    if pd.isna(stamp):
-        return None
-    return stamp.tz_convert("Asia/Shanghai").tz_localize(None) if stamp.tzinfo else stamp
-
-
 def _seconds(stamp: pd.Timestamp) -> int:
     """Whole seconds since 1970 of a naive time (rounded down)."""
     return int(stamp.floor("s").to_datetime64().astype("datetime64[s]").astype(np.int64))
@@ -371,7 +361,7 @@ def _prepare(
 ) -> tuple[pd.Timestamp, _Tickets]:
     """Check everything, then read the columns the rules need."""
     problems = cfg.problems()
-    stamp = _as_of(as_of)
+    stamp = naive_beijing(as_of)
     if stamp is None:
         problems.append(f"as_of must be a time such as '2026-11-20 23:59:59', got {as_of!r}")
     if not isinstance(issues, pd.DataFrame):
@@ -411,10 +401,7 @@ def _prepare(
     if problems or stamp is None:
         raise AlertInputError(problems)
 
-    received = issues["received_at"]
-    if isinstance(received.dtype, pd.DatetimeTZDtype):
-        received = received.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-    seconds = received.to_numpy(dtype="datetime64[ns]").astype("datetime64[s]")
+    seconds = naive_beijing_times(issues["received_at"]).astype("datetime64[s]")
     as_of_s = _seconds(stamp)
     keep = ~np.isnat(seconds)
     keep[keep] = seconds[keep].astype(np.int64) <= as_of_s

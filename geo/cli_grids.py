@@ -29,6 +29,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geo.clock import beijing_stamp
 from geo.errors import InputFileError
 from geo.grid_files import FORMATS, ScopeImport, read_grid_file, take_scope, write_grids
 from geo.plan_check import DraftReport
@@ -252,7 +253,7 @@ def _versions(args: argparse.Namespace) -> int:
     for r in _records(table):
         mark = "*" if r["current"] else " "
         print(
-            f"{mark} {int(r['version']):>8}  {_local(r['published_at']):<25}  "
+            f"{mark} {int(r['version']):>8}  {beijing_stamp(r['published_at']):<25}  "
             f"{int(r['n_grids']):>10,}  {r['published_by']} — {r['reason']} [{r['source']}]"
         )
     drafts = vg.drafts()
@@ -265,7 +266,7 @@ def _versions(args: argparse.Namespace) -> int:
         print(
             f"  {r['draft_id']}  {r['scope']} {r['scope_code']}  {r['status']}  修订/revision "
             f"{int(r['revision'])}  基于/on v{int(r['base_version'])}  {r['author']} "
-            f"{_local(r['updated_at'])}  “{r['reason']}”"
+            f"{beijing_stamp(r['updated_at'])}  “{r['reason']}”"
         )
     return 0
 
@@ -420,15 +421,6 @@ def _who(by: str | None) -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return "命令行 / command line"
-
-
-def _local(ts: object) -> str:
-    stamp = pd.Timestamp(ts)  # type: ignore[arg-type]
-    if pd.isna(stamp):
-        return ""
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return stamp.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _import_scope(

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.aggregate import with_deadlines
+from geo.clock import now_beijing
 from geo.settings import METRIC_CRS, Settings, get_settings
 from geo.store import Store, open_store
 
@@ -91,7 +92,7 @@ def as_of(meta: Mapping[str, str]) -> pd.Timestamp:
     current time in Beijing (naive, like the issue timestamps)."""
     if meta.get("synthetic", "false") == "true" and "as_of" in meta:
         return pd.Timestamp(meta["as_of"])
-    return pd.Timestamp.now(tz="Asia/Shanghai").tz_localize(None)
+    return now_beijing()
 
 
 def load_county(store: Store, settings: Settings | None = None) -> County:

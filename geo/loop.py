@@ -59,6 +59,7 @@ import numpy as np
 import pandas as pd
 
 from geo.aggregate import CLOSED, due_at
+from geo.clock import naive_beijing, naive_beijing_times
 from geo.errors import GridGovError
 from geo.settings import get_settings
 from geo.workcal import add_workdays, coverage
@@ -213,7 +214,7 @@ def deadlines(issues: pd.DataFrame, *, sla_days: Mapping[str, int] | None = None
         outside the years ``chinesecalendar`` covers; see :mod:`geo.workcal`).
     """
     _check(issues, None, need=("received_at", "request_type"))
-    received = _naive(issues["received_at"])
+    received = naive_beijing_times(issues["received_at"])
     due = _due(issues, received, sla_days)
     remind, reprimand = _follow_ups(due)
     return pd.DataFrame(
@@ -635,9 +636,9 @@ class _Loop:
     ) -> _Loop:
         n = len(issues)
         t = np.datetime64(stamp, "ns")
-        received = _naive(issues["received_at"])
+        received = naive_beijing_times(issues["received_at"])
         due = _due(issues, received, sla_days)
-        closed_at = _naive(issues["closed_at"])
+        closed_at = naive_beijing_times(issues["closed_at"])
         in_scope = received <= t
         status = _classes(issues["status"], _STATUS)
         closed_flag = status == 1
@@ -653,7 +654,7 @@ class _Loop:
         rating = _classes(_column(issues, "satisfaction"), _RATING)
         rated = closed & (rating > 0)
         if "callback_at" in issues.columns:
-            rated &= _naive(issues["callback_at"]) <= t
+            rated &= naive_beijing_times(issues["callback_at"]) <= t
         happy = rated & (rating == 1)
         level = _classes(_column(issues, "resolution_level"), _LEVEL)
         net_level = closed & ((level == 1) | (level == 2))
@@ -935,15 +936,8 @@ def _by(issues: pd.DataFrame, column: str, t: np.datetime64, *, default: np.ndar
     """Reached by ``t`` by the time in ``column``; ``default`` where it is missing."""
     if column not in issues.columns:
         return default
-    when = _naive(issues[column])
+    when = naive_beijing_times(issues[column])
     return np.where(np.isnat(when), default, when <= t)
-
-
-def _naive(series: pd.Series | np.ndarray) -> np.ndarray:
-    """Times as naive Beijing ``datetime64[ns]`` (tz-aware values are converted)."""
-    if isinstance(series, pd.Series) and isinstance(series.dtype, pd.DatetimeTZDtype):
-        series = series.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-    return np.asarray(series, dtype="datetime64[ns]")
 
 
 def _due(
@@ -951,7 +945,7 @@ def _due(
 ) -> np.ndarray:
     """Deadlines: the ``due_at`` column when present (and no ``sla_days``), else computed."""
     if "due_at" in issues.columns and sla_days is None:
-        return _naive(issues["due_at"])
+        return naive_beijing_times(issues["due_at"])
     due = due_at(pd.Series(received, index=issues.index), issues["request_type"], sla_days)
     return due.to_numpy(dtype="datetime64[ns]")
 
@@ -996,16 +990,6 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _as_of(value: object) -> pd.Timestamp | None:
-    try:
-        stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError):
-        return None
-    if pd.isna(stamp):
-        return None
-    return stamp.tz_convert("Asia/Shanghai").tz_localize(None) if stamp.tzinfo else stamp
-
-
 def _check(
     issues: pd.DataFrame,
     as_of: object,
@@ -1034,7 +1018,7 @@ def _check(
             problems.append(f"level must be one of {list(KPI_LEVELS)}, got {level!r}")
         elif level not in ("county", "platform") and KPI_LEVELS[level] not in issues.columns:
             problems.append(f"level {level!r} needs the column {KPI_LEVELS[level]!r}")
-    stamp = _as_of(as_of) if as_of is not None else pd.Timestamp(0)
+    stamp = naive_beijing(as_of) if as_of is not None else pd.Timestamp(0)
     if stamp is None:
         problems.append(f"as_of must be a time such as '2026-11-20 23:59:59', got {as_of!r}")
     if problems or stamp is None:

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.clock import beijing_text
 from geo.county import as_of, read_meta
 from geo.edit import EditError, EditResult
 from geo.errors import GridValidationError, InputFileError
@@ -51,7 +52,6 @@ __all__ = [
     "PlanScope",
     "Workbench",
     "adopt_proposal",
-    "beijing_time",
     "check",
     "check_table",
     "draft_diff",
@@ -438,11 +438,6 @@ def explain(exc: Exception, lang: str) -> str:
     return f"{where}: {one(exc.problem)}{tail}"
 
 
-def beijing_time(stamp: object, fmt: str = "%m-%d %H:%M") -> str:
-    """A stored time (UTC when it carries no zone) as Beijing time."""
-    return str(_beijing(pd.Series([stamp]), fmt).iloc[0])
-
-
 def metrics_table(report: DraftReport, grids: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:
     """The metrics panel: one row per grid with what breaks the size standard (``standard``).
 
@@ -670,7 +665,7 @@ def version_choices(versions: VersionedGrids, lang: str) -> pd.DataFrame:
     cols = ["version", "published_at", "published_by", "reason", "n_grids"]
     cols += ["households_moved", "issues_moved"]
     out = table[cols].reset_index(drop=True)
-    out["published_at"] = _beijing(out["published_at"])
+    out["published_at"] = beijing_text(out["published_at"])
     system = out["published_by"] == "system"
     out.loc[system, "reason"] = out.loc[system, "reason"].map(lambda s: pick_language(s, lang))
     return out
@@ -683,11 +678,6 @@ def scope_log(
     ``author``, ``action``, ``revision``, ``reason``, ``detail`` (in ``lang``)."""
     log = versions.change_log(scope_code=scope_code).tail(rows).iloc[::-1]
     out = log[["at", "author", "action", "revision", "reason", "detail"]].reset_index(drop=True)
-    out["at"] = _beijing(out["at"])
+    out["at"] = beijing_text(out["at"])
     out["detail"] = out["detail"].map(lambda s: pick_language(s, lang))
     return out
-
-
-def _beijing(stamps: pd.Series, fmt: str = "%Y-%m-%d %H:%M") -> pd.Series:
-    when = pd.to_datetime(stamps, utc=True)
-    return when.dt.tz_convert("Asia/Shanghai").dt.strftime(fmt)

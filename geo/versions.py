@@ -44,6 +44,7 @@ import pandas as pd
 import shapely
 
 from geo.assign import PROBLEM_OUTSIDE, assign_events, grid_index
+from geo.clock import beijing_stamp
 from geo.errors import GridGovError, GridValidationError, Problem
 from geo.store import Store, Transaction
 
@@ -227,10 +228,7 @@ def _now() -> pd.Timestamp:
 
 def _local(ts: object) -> str:
     """A stored UTC time as Beijing time, for messages."""
-    stamp = pd.Timestamp(ts)  # type: ignore[arg-type]
-    if stamp.tzinfo is None:
-        stamp = stamp.tz_localize("UTC")
-    return stamp.tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M:%S (UTC+8)")
+    return f"{beijing_stamp(ts)} (UTC+8)"
 
 
 def _as_multi(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -19,6 +19,7 @@ import streamlit as st
 
 from geo import grid_files as gf
 from geo import plan_view as pv
+from geo.clock import beijing_stamp
 from geo.county import County
 from geo.draw import (
     AREAS,
@@ -104,7 +105,7 @@ def act(job: Callable[[], object]) -> Callable[[], None]:
         try:
             job()
         except ConflictError as exc:
-            when = pv.beijing_time(exc.saved_at)
+            when = beijing_stamp(exc.saved_at, "%m-%d %H:%M")
             text = t("plan_conflict").format(exc.saved_by, when, exc.kept_draft_id or "—")
             ss["plan_flash"] = ("error", text)
         except GridValidationError as exc:

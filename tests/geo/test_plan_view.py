@@ -244,13 +244,6 @@ def test_map_layer_colours_grids_by_their_check(store, layers):
     assert shown.grids.standard.iloc[1].startswith("999 户")
 
 
-def test_beijing_time_reads_stored_utc():
-    assert pv.beijing_time(pd.Timestamp("2026-11-20 16:30", tz="UTC")) == "11-21 00:30"
-    assert pv.beijing_time(pd.Timestamp("2026-11-20 16:30"), "%Y-%m-%d %H:%M") == (
-        "2026-11-21 00:30"
-    )
-
-
 @pytest.mark.parametrize(
     ("text", "zh", "en"),
     [
