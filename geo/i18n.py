@@ -144,7 +144,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "coverage_scope": ("本区域覆盖率", "Coverage here"),
     "uncovered": ("未覆盖居民", "Residents outside"),
     "service_count": ("设施数", "Service points"),
-    "target_85": ("目标 85%", "target 85 %"),
+    "target_gap": (
+        "{points:+.1f} 个百分点 / 目标 {target:.0%}",
+        "{points:+.1f} pts / target {target:.0%}",
+    ),
     "coverage": ("覆盖率", "Coverage"),
     "coverage_pct": ("覆盖率（%）", "Coverage (%)"),
     "covered_residents": ("覆盖居民", "Covered"),

@@ -52,7 +52,7 @@ st.title(f"{t('page_services')} · {scope} · {t(kind)}")
 
 m1, m2, m3, m4 = st.columns(4)
 for col, label, row in ((m1, "coverage_county", view.county), (m2, "coverage_scope", view.scope)):
-    gap = f"{row.coverage - view.target:+.1%} / {t('target_85')}"
+    gap = t("target_gap").format(points=100 * (row.coverage - view.target), target=view.target)
     col.metric(t(label), f"{row.coverage:.1%}", gap)
 m3.metric(t("uncovered"), f"{view.scope.residents - view.scope.covered_residents:,.0f}")
 m4.metric(t("service_count"), f"{len(view.services):,}")

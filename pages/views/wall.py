@@ -10,6 +10,7 @@ import streamlit as st
 from geo.alerts import detect_alerts
 from geo.county import County
 from geo.i18n import LANGUAGES
+from geo.settings import LAYERS
 from geo.wall import (
     PANEL_COLUMNS,
     PANELS,
@@ -110,7 +111,7 @@ def _panel(panel: str, view: WallView) -> str:
 def live() -> None:
     data = county()
     tick = st.session_state["wall_tick"] = st.session_state.get("wall_tick", -1) + 1
-    store = (data.store_location, data.store.version() if data.store else "")
+    store = (data.store_location, data.store.version(LAYERS) if data.store else "")
     view = _view(
         (*store, wall_as_of(data)), data, _alerts((*store, wall_as_of(data, minutes=10)), data)
     )
