@@ -18,8 +18,8 @@ if str(ROOT) not in sys.path:
 
 def demo_gpkg() -> Path:
     """Path of the seed-0 demo GeoPackage, generated on first use."""
-    from geo.demo import DEMO_FILENAME, build_demo
-    from geo.settings import get_settings
+    from geo.core.settings import get_settings
+    from geo.demo.build import DEMO_FILENAME, build_demo
 
     folder = Path(get_settings().data_dir)
     path = folder / DEMO_FILENAME

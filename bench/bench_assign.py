@@ -20,7 +20,7 @@ import numpy as np
 import pyogrio
 from _demo import demo_gpkg, median_time
 
-from geo.assign import assign_events, grid_index
+from geo.grids.assign import assign_events, grid_index
 
 T = TypeVar("T")
 

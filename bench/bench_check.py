@@ -1,8 +1,8 @@
 """check_draft on the 3,689 demo grids (with households and issues) vs a naive geopandas peer.
 
-Ours: :func:`geo.plan_check.check_draft` with the 348k household points and the 302k issues
-(workload = the last 365 days), printed with its parts: :func:`geo.validate.validate_grids`
-(which it reuses) and :func:`geo.plan_check.grid_metrics`. Also timed on an edited draft (a
+Ours: :func:`geo.planning.check.check_draft` with the 348k household points and the 302k issues
+(workload = the last 365 days), printed with its parts: :func:`geo.grids.validate.validate_grids`
+(which it reuses) and :func:`geo.planning.check.grid_metrics`. Also timed on an edited draft (a
 split, a merge and a redraw in one village), where points whose recorded grid no longer
 holds them are looked up spatially. Goal: at most 1 s.
 
@@ -29,8 +29,9 @@ import pyogrio
 import shapely
 from _demo import demo_gpkg, median_time
 
-from geo.edit import merge_grids, redraw_boundary, split_grid
-from geo.plan_check import (
+from geo.core.settings import get_settings
+from geo.grids.validate import validate_grids
+from geo.planning.check import (
     AREA_BALANCE_HIGH,
     AREA_BALANCE_LOW,
     BALANCE_HIGH,
@@ -41,8 +42,7 @@ from geo.plan_check import (
     check_draft,
     grid_metrics,
 )
-from geo.settings import get_settings
-from geo.validate import validate_grids
+from geo.planning.edit import merge_grids, redraw_boundary, split_grid
 
 RULES = ("overlap", "gap", "spans_villages", "not_contiguous", "malformed_code", "compactness")
 BALANCE = ("balance_households", "balance_workload", "balance_area")

@@ -27,8 +27,8 @@ import pandas as pd
 import pyogrio
 from _demo import demo_gpkg, median_time
 
-from geo.coverage import coverage, service_access
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.services.coverage import coverage, service_access
 
 QUAD_SEGS = 16  # shapely's default for buffer
 

@@ -30,11 +30,11 @@ import pandas as pd
 from _demo import demo_gpkg, median_time
 from scipy import sparse
 
-from geo.aggregate import IssueFilter
-from geo.county import County, load_county
-from geo.emerging import Freq, emerging_hotspots, space_time_cube, space_time_gi
-from geo.hotspots import GridWeights, gi_star, grid_counts, grid_weights
-from geo.store import open_store
+from geo.grids.aggregate import IssueFilter
+from geo.hotspots.emerging import Freq, emerging_hotspots, space_time_cube, space_time_gi
+from geo.hotspots.local import GridWeights, gi_star, grid_counts, grid_weights
+from geo.store.backends import open_store
+from geo.store.county import County, load_county
 
 T = TypeVar("T")
 

@@ -21,10 +21,10 @@ import numpy as np
 from _demo import ROOT, demo_gpkg, rerun_times
 from streamlit.testing.v1 import AppTest
 
-from geo.aggregate import IssueFilter
-from geo.county import load_county
-from geo.hotspots import grid_counts, grid_weights
-from geo.store import open_store
+from geo.grids.aggregate import IssueFilter
+from geo.hotspots.local import grid_counts, grid_weights
+from geo.store.backends import open_store
+from geo.store.county import load_county
 
 
 def main() -> None:

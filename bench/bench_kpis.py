@@ -1,13 +1,13 @@
 """Closed-loop KPIs of the demo county: GridGov's vectorised tables vs pandas groupby-apply.
 
-1. All KPIs (:func:`geo.loop.kpi_tables`) by town, village, grid, category and routing
+1. All KPIs (:func:`geo.loop.lifecycle.kpi_tables`) by town, village, grid, category and routing
    platform over the ~300,000 demo tickets, as the dashboard has them (categorical codes,
    ``due_at`` computed on load): goal ≤ 0.2 s. The peer, in the same run on the same
    tickets and deadlines: the straightforward pandas way, one ``groupby(...).apply`` per
    level with a function computing each rate and the median on the group's rows. Both
    tables are compared (largest difference printed).
 2. The same from scratch (no ``due_at`` column: deadlines on the Chinese working calendar
-   first), and the deadlines alone: :func:`geo.aggregate.due_at` over every ticket (one
+   first), and the deadlines alone: :func:`geo.grids.aggregate.due_at` over every ticket (one
    sorted array of working days from ``chinese_calendar``, looked up) vs a per-ticket
    loop of ``chinese_calendar.find_workday``, checked to agree. The loop takes minutes
    for 300,000 tickets (each call walks day by day and re-validates the date), so it runs
@@ -29,9 +29,9 @@ import numpy as np
 import pandas as pd
 from _demo import demo_gpkg, median_time
 
-from geo.aggregate import CLOSED, due_at
-from geo.county import load_county
-from geo.loop import (
+from geo.core.settings import get_settings
+from geo.grids.aggregate import CLOSED, due_at
+from geo.loop.lifecycle import (
     KPI_LEVELS,
     daily_clearance,
     kpi_tables,
@@ -39,8 +39,8 @@ from geo.loop import (
     platform_of,
     weekly_summary,
 )
-from geo.settings import get_settings
-from geo.store import open_store
+from geo.store.backends import open_store
+from geo.store.county import load_county
 
 LEVELS = ("town", "village", "grid", "category", "platform")
 
@@ -157,7 +157,7 @@ def main() -> None:
     )
 
     print("== the rhythm (GridGov only) ==")
-    from geo.alerts import detect_alerts
+    from geo.hotspots.alerts import detect_alerts
 
     alerts = detect_alerts(issues, as_of=as_of)
     t_day, day = median_time(lambda: daily_clearance(issues, as_of))

@@ -25,8 +25,8 @@ import pyogrio
 from _demo import demo_gpkg, median_time
 from scipy.sparse.csgraph import dijkstra
 
-from geo.network import RoadNetwork, read_roads
-from geo.settings import TRAVEL_SPEEDS_KMH
+from geo.core.settings import TRAVEL_SPEEDS_KMH
+from geo.services.network import RoadNetwork, read_roads
 
 GOAL_S = 2.0
 
@@ -34,8 +34,8 @@ GOAL_S = 2.0
 def _roads(path: str) -> gpd.GeoDataFrame:
     if "roads" in set(pyogrio.list_layers(path)[:, 0]):
         return read_roads(path)
-    from geo._roads import road_layers
-    from geo.demo import _outline
+    from geo.demo.build import _outline
+    from geo.demo.roads import road_layers
 
     print(f"{path} has no roads layer: generating the seed-0 roads in memory", file=sys.stderr)
     towns = pyogrio.read_dataframe(path, layer="towns")

@@ -22,11 +22,11 @@ import folium
 from _demo import ROOT, demo_gpkg, rerun_times
 from streamlit.testing.v1 import AppTest
 
-from geo.aggregate import IssueFilter
-from geo.county import load_county
-from geo.overview import overview
-from geo.settings import DISPLAY_CRS
-from geo.store import open_store
+from geo.core.settings import DISPLAY_CRS
+from geo.grids.aggregate import IssueFilter
+from geo.store.backends import open_store
+from geo.store.county import load_county
+from geo.views.overview import overview
 
 
 def _map_bytes(at: AppTest) -> int:

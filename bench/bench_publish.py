@@ -33,8 +33,8 @@ import pyogrio
 import shapely
 from _demo import demo_gpkg, median_time
 
-from geo.store import GeoPackageStore, PostGISStore, Store
-from geo.versions import VersionedGrids
+from geo.planning.versions import VersionedGrids
+from geo.store.backends import GeoPackageStore, PostGISStore, Store
 
 REPEATS = 3
 GOAL_S = 2.0

@@ -37,8 +37,9 @@ import pandas as pd
 import pyogrio
 from _demo import demo_gpkg, median_time
 
-from geo._partition import dissolve
-from geo.rebalance import (
+from geo.core.settings import get_settings
+from geo.grids.partition import dissolve
+from geo.planning.rebalance import (
     MAXP_CONSTRUCTIONS,
     MAXP_SA_ROUNDS,
     Method,
@@ -49,7 +50,6 @@ from geo.rebalance import (
     rebalance_town,
     village_atoms,
 )
-from geo.settings import get_settings
 
 SIMING = "320924104"
 

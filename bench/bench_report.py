@@ -1,11 +1,12 @@
 """The monthly report (月度报告) of the demo county: how long the page's download buttons take.
 
-1. :func:`geo.report.build_report` for the whole county and one month (KPI tables, daily
+1. :func:`geo.loop.report.build_report` for the whole county and one month (KPI tables, daily
    intake, 月过堂 with the repeat-complaint alerts detected on ~300,000 tickets, grid status).
-2. :func:`geo.report.excel_bytes` — the workbook (≈ 9,000 rows over 11 sheets), with the peer
+2. :func:`geo.loop.report.excel_bytes` — the workbook (≈ 9,000 rows over 11 sheets), with the peer
    measured in the same run: pandas ``DataFrame.to_excel`` (openpyxl engine) of the same
    tables, plain (no labels, formats, widths or frozen headers).
-3. :func:`geo.report.pdf_bytes` — the PDF (chart and maps drawn by matplotlib, tables by fpdf2).
+3. :func:`geo.loop.report.pdf_bytes` — the PDF (chart and maps drawn by matplotlib, tables by
+fpdf2).
    No peer: nothing else draws this document.
 Then the same for one town (四明镇, 181 grids).
 
@@ -21,9 +22,9 @@ import io
 import pandas as pd
 from _demo import demo_gpkg, median_time
 
-from geo.county import load_county
-from geo.report import _report_tables, build_report, excel_bytes, pdf_bytes
-from geo.store import open_store
+from geo.loop.report import _report_tables, build_report, excel_bytes, pdf_bytes
+from geo.store.backends import open_store
+from geo.store.county import load_county
 
 
 def plain_excel(tables: dict[str, pd.DataFrame]) -> bytes:

@@ -25,7 +25,7 @@ import pyogrio
 import shapely
 from _demo import demo_gpkg, median_time
 
-from geo.siting import (
+from geo.services.siting import (
     SitingResult,
     candidates,
     coverage_matrix,

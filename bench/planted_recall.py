@@ -17,12 +17,12 @@ import pandas as pd
 import pyogrio
 from _demo import demo_gpkg
 
-from geo.aggregate import IssueFilter
-from geo.alerts import detect_alerts
-from geo.county import load_county
-from geo.emerging import emerging_hotspots, space_time_cube
-from geo.hotspots import gi_star, grid_counts, grid_weights
-from geo.store import open_store
+from geo.grids.aggregate import IssueFilter
+from geo.hotspots.alerts import detect_alerts
+from geo.hotspots.emerging import emerging_hotspots, space_time_cube
+from geo.hotspots.local import gi_star, grid_counts, grid_weights
+from geo.store.backends import open_store
+from geo.store.county import load_county
 
 EXPECTED = {
     # hot in at least 90 % of the bins (a Mann-Kendall trend on the z-scores may make it

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import folium
 
-from geo.overview import Overview
+from geo.views.overview import Overview
 from layers.choropleth import OutlineSpec, grid_choropleth
 from layers.offline import base_map, display_bounds
 
@@ -24,7 +24,7 @@ def overview_map(
     Parameters
     ----------
     view
-        From :func:`geo.overview.overview` (grids in EPSG:4549).
+        From :func:`geo.views.overview.overview` (grids in EPSG:4549).
     metric
         ``count`` or ``rate_per_1000``.
     tr

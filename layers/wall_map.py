@@ -62,12 +62,12 @@ def wall_deck(
     Parameters
     ----------
     grids
-        :attr:`geo.wall.WallView.grids`: points (any CRS) with ``grid_name``, ``town_name``,
+        :attr:`geo.views.wall.WallView.grids`: points (any CRS) with ``grid_name``, ``town_name``,
         ``open``, ``overdue`` and ``overdue_share``. Column height is proportional to
         ``open`` (the busiest grid is ``max_height_m`` metres tall); colour follows
         ``overdue_share`` (:data:`SHARE_STOPS`). Grids with nothing open get no column.
     outlines
-        :func:`geo.wall.wall_outlines`: ``county`` and ``town`` boundaries and ``label``
+        :func:`geo.views.wall.wall_outlines`: ``county`` and ``town`` boundaries and ``label``
         points with the town names.
     tooltip
         Translator for the tooltip's words (keys ``open`` and ``kpi_overdue``).
@@ -150,9 +150,11 @@ def _check(
     need = ("grid_name", "town_name", "open", "overdue", "overdue_share")
     missing = [c for c in need if c not in grids.columns]
     if missing:
-        problems.append(f"grids lack the column(s) {missing} (use geo.wall.WallView.grids)")
+        problems.append(f"grids lack the column(s) {missing} (use geo.views.wall.WallView.grids)")
     if "kind" not in outlines.columns or "name" not in outlines.columns:
-        problems.append("outlines need 'kind' and 'name' columns (use geo.wall.wall_outlines)")
+        problems.append(
+            "outlines need 'kind' and 'name' columns (use geo.views.wall.wall_outlines)"
+        )
     if not (max_height_m > 0 and radius_m > 0):
         problems.append(f"max_height_m and radius_m must be > 0, got {max_height_m}, {radius_m}")
     if problems:

@@ -9,11 +9,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from geo.aggregate import IssueFilter
-from geo.county import County, default_store, load_county
-from geo.i18n import LANGUAGES, translator
-from geo.settings import LAYERS
-from geo.store import Store
+from geo.core.i18n import LANGUAGES, translator
+from geo.core.settings import LAYERS, get_settings
+from geo.grids.aggregate import IssueFilter
+from geo.store.backends import Store
+from geo.store.county import County, default_store, demo_store_path, load_county
 
 
 def lang() -> str:
@@ -58,7 +58,15 @@ def _store() -> Store:
             bars.append(st.progress(0.0, text=translator(lang())("building_demo")))
         bars[0].progress(min(fraction, 1.0), text=message)
 
-    store = default_store(progress=progress)
+    cfg = get_settings()
+    if not cfg.database_url and not demo_store_path(cfg).exists():
+        # Nothing configured and no demo yet: the first start builds the demo county. This
+        # is the one place outside the CLI that makes demo data; a configured store never
+        # gets it (an empty database is an error that names `python -m geo demo --store`).
+        from geo.demo import build_demo
+
+        build_demo(cfg.data_dir, progress=progress)
+    store = default_store(cfg)
     for bar in bars:
         bar.empty()
     return store

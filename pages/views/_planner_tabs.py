@@ -1,8 +1,9 @@
 """The 网格规划 page's panels: the edit tools, save/publish and the six tabs, one function each.
 
 Each function draws the widgets of one part of the page for a :class:`Planner` (what the page
-loaded for the village or town being planned); the work is done by geo.plan_view, geo.draw and
-geo.edit. Button callbacks read widget values from the session (a text typed just before a
+loaded for the village or town being planned); the work is done by geo.views.planner,
+geo.planning.draw and
+geo.planning.edit. Button callbacks read widget values from the session (a text typed just before a
 click is only there), run the job, and leave a message (``plan_flash``) for the rerun.
 """
 
@@ -17,11 +18,13 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo import grid_files as gf
-from geo import plan_view as pv
-from geo.clock import beijing_stamp
-from geo.county import County
-from geo.draw import (
+from geo.core.clock import beijing_stamp
+from geo.core.errors import GridGovError, GridValidationError
+from geo.core.i18n import TEXT
+from geo.core.settings import get_settings
+from geo.planning import grid_files as gf
+from geo.planning.check import DraftReport
+from geo.planning.draw import (
     AREAS,
     LINES,
     crossed_grids,
@@ -30,13 +33,11 @@ from geo.draw import (
     redraw_with,
     split_along,
 )
-from geo.edit import EditResult, merge_grids, move_to_village, rename, renumber
-from geo.errors import GridGovError, GridValidationError
-from geo.i18n import TEXT
-from geo.plan_check import DraftReport
-from geo.rebalance import Proposal
-from geo.settings import get_settings
-from geo.versions import ConflictError, PublishBlockedError, VersionedGrids
+from geo.planning.edit import EditResult, merge_grids, move_to_village, rename, renumber
+from geo.planning.rebalance import Proposal
+from geo.planning.versions import ConflictError, PublishBlockedError, VersionedGrids
+from geo.store.county import County
+from geo.views import planner as pv
 from pages.views._common import lang, tr
 
 ss = st.session_state

@@ -5,11 +5,13 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.aggregate import IssueFilter
-from geo.alerts import KIND_LABELS, detect_alerts
-from geo.county import County
-from geo.emerging import CATEGORY_LABELS_ZH, EmergingHotSpots
-from geo.hotspot_view import (
+from geo.core.settings import get_settings
+from geo.grids.aggregate import IssueFilter
+from geo.hotspots.alerts import KIND_LABELS, detect_alerts
+from geo.hotspots.emerging import CATEGORY_LABELS_ZH, EmergingHotSpots
+from geo.hotspots.local import GridWeights, grid_weights
+from geo.store.county import County
+from geo.views.hotspots import (
     CLASS_LABELS,
     county_hotspots,
     emerging_for,
@@ -18,9 +20,7 @@ from geo.hotspot_view import (
     scope_view,
     weekly_series,
 )
-from geo.hotspots import GridWeights, grid_weights
-from geo.overview import grid_detail
-from geo.settings import get_settings
+from geo.views.overview import grid_detail
 from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hotspot_map
 from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
 

@@ -5,10 +5,9 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from geo.aggregate import IssueFilter, filter_mask
-from geo.county import County
-from geo.loop import KPI_LABELS
-from geo.report import (
+from geo.grids.aggregate import IssueFilter, filter_mask
+from geo.loop.lifecycle import KPI_LABELS
+from geo.loop.report import (
     RATE_COLUMNS,
     build_report,
     column_label,
@@ -21,6 +20,7 @@ from geo.report import (
     rhythm_tables,
     scope_name,
 )
+from geo.store.county import County
 from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
 
 t = tr()

@@ -3,10 +3,10 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.aggregate import IssueFilter
-from geo.county import County
-from geo.overview import Overview, grid_detail, overview
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.grids.aggregate import IssueFilter
+from geo.store.county import County
+from geo.views.overview import Overview, grid_detail, overview
 from layers.overview_map import overview_map
 from pages.views._common import county, request_scope, sidebar_filters, synthetic_banner, tr
 

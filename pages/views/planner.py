@@ -3,16 +3,16 @@
 One screen holds the map with its drawing tools, the edits, the metrics, the check, the diff,
 rebalancing, files and publishing: this file picks the village (or town), loads it and draws
 the map; the panels and tabs are render functions in pages/views/_planner_tabs.py. What they
-compute comes from geo.plan_view, geo.draw and geo.edit.
+compute comes from geo.views.planner, geo.planning.draw and geo.planning.edit.
 """
 
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import plan_view as pv
-from geo.county import County
-from geo.settings import get_settings
-from geo.versions import VersionedGrids
+from geo.core.settings import get_settings
+from geo.planning.versions import VersionedGrids
+from geo.store.county import County
+from geo.views import planner as pv
 from layers.planner_map import DRAW_TEXT_PATHS, planner_map
 from pages.views import _planner_tabs as ui
 from pages.views._common import county, synthetic_banner, tr

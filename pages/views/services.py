@@ -3,10 +3,10 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.county import County
-from geo.coverage import ALL_ESSENTIAL
-from geo.service_view import ServiceCircles
-from geo.settings import get_settings
+from geo.core.settings import get_settings
+from geo.services.coverage import ALL_ESSENTIAL
+from geo.store.county import County
+from geo.views.services import ServiceCircles
 from layers.service_map import service_map
 from pages.views._common import county, sidebar_filters, synthetic_banner, tr
 

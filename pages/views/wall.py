@@ -7,11 +7,11 @@ only the fragment below (``st.fragment(run_every=…)``): no page reload.
 import pandas as pd
 import streamlit as st
 
-from geo.alerts import detect_alerts
-from geo.county import County
-from geo.i18n import LANGUAGES
-from geo.settings import LAYERS
-from geo.wall import (
+from geo.core.i18n import LANGUAGES
+from geo.core.settings import LAYERS
+from geo.hotspots.alerts import detect_alerts
+from geo.store.county import County
+from geo.views.wall import (
     PANEL_COLUMNS,
     PANELS,
     REFRESH_S,

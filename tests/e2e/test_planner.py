@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import shapely
 
-from geo.demo import DEMO_FILENAME
+from geo.demo.build import DEMO_FILENAME
 
 pytestmark = pytest.mark.e2e
 

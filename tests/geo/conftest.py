@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from geo import demo
+from geo.demo import build as demo
 
 
 @pytest.fixture(scope="session")

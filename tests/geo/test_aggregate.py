@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.aggregate: filters, 12345 deadlines, KPIs and counts per unit."""
+"""Known-answer tests for geo.grids.aggregate: filters, 12345 deadlines, KPIs and counts per
+unit."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.aggregate import (
+from geo.grids.aggregate import (
     CLOSED,
     IssueFilter,
     counts,

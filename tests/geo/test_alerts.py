@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.alerts: surges, repeat complaints, bursts, masking and order."""
+"""Known-answer tests for geo.hotspots.alerts: surges, repeat complaints, bursts, masking and
+order."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.alerts import (
+from geo.core.settings import METRIC_CRS
+from geo.hotspots.alerts import (
     ALERT_COLUMNS,
     BURST,
     REPEAT_CALLER,
@@ -24,7 +26,6 @@ from geo.alerts import (
     detect_alerts,
     normalise_phones,
 )
-from geo.settings import METRIC_CRS
 
 AS_OF = pd.Timestamp("2026-11-20 23:59:59")
 T0 = pd.Timestamp("2026-11-10 09:00")
@@ -554,7 +555,7 @@ def test_demo_finds_the_planted_burst_and_repeat_caller(demo_layers):
     ]
     issues = gpd.GeoDataFrame(raw[columns].copy(), geometry="geometry", crs=raw.crs)
     for col in ("category", "subcategory", "grid_code", "village_code", "town_code"):
-        issues[col] = issues[col].astype("category")  # as geo.county.load_county has them
+        issues[col] = issues[col].astype("category")  # as geo.store.county.load_county has them
     alerts = detect_alerts(issues, as_of=AS_OF)
     planted = demo_layers["planted"].set_index("pattern_id")
 

@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.assign: points to grids, ties on shared edges, nothing dropped."""
+"""Known-answer tests for geo.grids.assign: points to grids, ties on shared edges, nothing
+dropped."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.assign import (
+from geo.grids.assign import (
     PROBLEM_NO_COORDS,
     PROBLEM_OUTSIDE,
     GridIndex,

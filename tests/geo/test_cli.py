@@ -14,11 +14,11 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.__main__ import main
-from geo.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE
-from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
-from geo.io import SWAPPED
-from geo.settings import ROOT
+from geo.cli.main import main
+from geo.core.crs import wgs84_to_bd09, wgs84_to_gcj02
+from geo.core.settings import ROOT
+from geo.grids.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE
+from geo.store.readers import SWAPPED
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

@@ -18,8 +18,8 @@ import pyogrio
 import pytest
 import shapely
 
-from geo.__main__ import main
-from geo.settings import ROOT
+from geo.cli.main import main
+from geo.core.settings import ROOT
 from tests.geo.test_coverage import (
     COVERED_10,
     COVERED_15,

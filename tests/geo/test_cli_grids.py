@@ -20,11 +20,11 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.__main__ import main
-from geo.assign import assign_events
-from geo.demo import DEMO_FILENAME
-from geo.store import GeoPackageStore, PostGISStore, Store
-from geo.versions import VersionedGrids
+from geo.cli.main import main
+from geo.demo.build import DEMO_FILENAME
+from geo.grids.assign import assign_events
+from geo.planning.versions import VersionedGrids
+from geo.store.backends import GeoPackageStore, PostGISStore, Store
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

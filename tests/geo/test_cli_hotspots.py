@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.__main__ import main
+from geo.cli.main import main
 
 
 def _lattice(tmp_path):

@@ -10,8 +10,8 @@ import sys
 import pytest
 from openpyxl import load_workbook
 
-from geo.__main__ import main
-from geo.settings import ROOT
+from geo.cli.main import main
+from geo.core.settings import ROOT
 from tests.geo.test_report import write_tiny_store
 
 

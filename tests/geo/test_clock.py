@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo.clock import beijing_stamp, beijing_text, naive_beijing, naive_beijing_times
+from geo.core.clock import beijing_stamp, beijing_text, naive_beijing, naive_beijing_times
 
 
 def test_naive_beijing_converts_zoned_times_and_refuses_non_times():

@@ -10,10 +10,17 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.county import default_store, load_county
-from geo.demo import DEMO_FILENAME
-from geo.settings import Settings
-from geo.store import GeoPackageStore, PostGISStore, write_geopackage
+from geo.cli import main as cli_main
+from geo.core.settings import DEMO_FILENAME, Settings
+from geo.demo import build as demo_build
+from geo.store.backends import (
+    GeoPackageStore,
+    PostGISStore,
+    StoreError,
+    open_store,
+    write_geopackage,
+)
+from geo.store.county import default_store, load_county
 
 CRS = "EPSG:4549"
 
@@ -117,18 +124,35 @@ def test_missing_layers_are_named(tmp_path: Path) -> None:
         load_county(store)
 
 
+def test_a_missing_demo_file_is_an_error_that_names_the_command(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"does not exist: python -m geo demo --out"):
+        default_store(Settings(data_dir=tmp_path))
+    assert not (tmp_path / DEMO_FILENAME).exists()  # nothing was generated on the side
+
+
 @pytest.mark.postgis
-def test_empty_postgis_is_seeded_with_the_demo_once(data_dir: Path, postgis_url: str) -> None:
+def test_an_empty_postgis_is_never_seeded_behind_the_users_back(
+    data_dir: Path, postgis_url: str, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     schema = f"t_county_{uuid.uuid4().hex[:8]}"
     settings = Settings(data_dir=data_dir, database_url=postgis_url, db_schema=schema)
     try:
+        # A mistyped schema of a real deployment: an error naming the way out, no demo data.
+        with pytest.raises(StoreError, match=r"holds no grid layer.*python -m geo demo --store"):
+            default_store(settings)
+        assert "grids" not in open_store(postgis_url, schema=schema).layers()
+
+        # Seeding is explicit: `python -m geo demo --store URL` (a tiny county stands in).
+        monkeypatch.setattr(demo_build, "generate", lambda **_: _tiny_county())
+        assert cli_main(["demo", "--store", postgis_url, "--schema", schema]) == 0
         store = default_store(settings)
         assert isinstance(store, PostGISStore)
-        assert {"towns", "villages", "grids", "issues", "meta"} <= set(store.layers())
         version = store.version()
         _check_county(store)
-        again = default_store(settings)
-        assert again.version() == version  # not seeded a second time
+        # A second run refuses to write over a county.
+        assert cli_main(["demo", "--store", postgis_url, "--schema", schema]) == 2
+        assert "already holds grids" in capsys.readouterr().err
+        assert default_store(settings).version() == version
     finally:
         from sqlalchemy import create_engine, text
 

@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.coverage: minutes to the nearest service, coverage and gaps."""
+"""Known-answer tests for geo.services.coverage: minutes to the nearest service, coverage and
+gaps."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 import shapely
 from scipy.spatial import cKDTree
 
-from geo.coverage import (
+from geo.core.settings import ServiceType
+from geo.services.coverage import (
     ALL_ESSENTIAL,
     CoverageInputError,
     coverage,
@@ -19,7 +21,6 @@ from geo.coverage import (
     service_circles,
     travel_minutes,
 )
-from geo.settings import ServiceType
 
 METRIC = "EPSG:4549"
 # Lower-left household of the lattice: inside Sheyang in CGCS2000 / 3-degree GK CM 120E.
@@ -224,7 +225,7 @@ def test_service_access_with_the_network_engine_calls_once_per_type_with_service
 
 
 def test_real_road_network_fits_the_protocol():
-    network = pytest.importorskip("geo.network")
+    network = pytest.importorskip("geo.services.network")
     road = gpd.GeoDataFrame(
         geometry=[shapely.LineString([(X0, Y0), (X0 + 2000.0, Y0)])], crs=METRIC
     )

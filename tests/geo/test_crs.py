@@ -1,4 +1,4 @@
-"""Known-answer tests for geo.crs: GCJ-02 / BD-09 forward values, exact inverses, aliases."""
+"""Known-answer tests for geo.core.crs: GCJ-02 / BD-09 forward values, exact inverses, aliases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from geo.crs import (
+from geo.core.crs import (
     COORD_SYSTEMS,
     bd09_to_gcj02,
     bd09_to_wgs84,

@@ -1,4 +1,4 @@
-"""The Sheyang demo county keeps its promises (geo.demo.generate, seed 0, built once)."""
+"""The Sheyang demo county keeps its promises (geo.demo.build.generate, seed 0, built once)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import demo
-from geo._partition import node_coverage
-from geo.settings import METRIC_CRS, ROOT
-from geo.validate import validate_grids
+from geo.core.settings import METRIC_CRS, ROOT
+from geo.demo import build as demo
+from geo.grids.partition import node_coverage
+from geo.grids.validate import validate_grids
 
 SIMING = "320924104"  # 四明镇
 LAYERS = ["towns", "villages", "grids", "households", "service_points", "issues", "planted", "meta"]

@@ -1,4 +1,4 @@
-"""geo.draw: drawings in WGS84 GeoJSON become exact edits of grids in EPSG:4549."""
+"""geo.planning.draw: drawings in WGS84 GeoJSON become exact edits of grids in EPSG:4549."""
 
 from __future__ import annotations
 
@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.draw import crossed_grids, drawn_geometry, latest_drawing, redraw_with, split_along
-from geo.edit import EditError
+from geo.planning.draw import (
+    crossed_grids,
+    drawn_geometry,
+    latest_drawing,
+    redraw_with,
+    split_along,
+)
+from geo.planning.edit import EditError
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

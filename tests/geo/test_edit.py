@@ -1,4 +1,5 @@
-"""geo.edit: every edit keeps each village an exact coverage, and refuses clearly when it can't."""
+"""geo.planning.edit: every edit keeps each village an exact coverage, and refuses clearly when it
+can't."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from geo import demo
-from geo.edit import (
+from geo.core.errors import GridGovError
+from geo.demo import build as demo
+from geo.planning.edit import (
     Change,
     EditError,
     EditResult,
@@ -24,7 +26,6 @@ from geo.edit import (
     renumber,
     split_grid,
 )
-from geo.errors import GridGovError
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

@@ -1,9 +1,10 @@
-"""Known-answer tests for geo.emerging: time bins, space-time Gi*, Mann-Kendall, categories.
+"""Known-answer tests for geo.hotspots.emerging: time bins, space-time Gi*, Mann-Kendall,
+categories.
 
 Space-time z-scores are checked against a loop of esda.G_Local over the bins (to 1e-9), the
 Mann-Kendall test against a plain double loop written here and scipy's kendalltau, every
 category (hot and cold) against constructed series, and the planted patterns of the demo
-county (geo.demo.generate(seed=0), built once per test session) against what was planted.
+county (geo.demo.build.generate(seed=0), built once per test session) against what was planted.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import shapely
 from libpysal.weights import WSP
 from scipy import sparse, stats
 
-from geo.aggregate import IssueFilter
-from geo.emerging import (
+from geo.grids.aggregate import IssueFilter
+from geo.hotspots.emerging import (
     CATEGORIES,
     CATEGORY_LABELS_ZH,
     Freq,
@@ -35,7 +36,7 @@ from geo.emerging import (
     space_time_cube,
     space_time_gi,
 )
-from geo.hotspots import GridWeights, _draw_distinct, grid_weights
+from geo.hotspots.local import GridWeights, _draw_distinct, grid_weights
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

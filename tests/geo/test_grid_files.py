@@ -1,4 +1,4 @@
-"""geo.grid_files: a grid layer written for QGIS and read back, on six hand-made grids."""
+"""geo.planning.grid_files: a grid layer written for QGIS and read back, on six hand-made grids."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo import grid_files as gf
-from geo.errors import InputFileError
+from geo.core.errors import InputFileError
+from geo.planning import grid_files as gf
 from tests.geo.test_plan_view import TOWN, X0, Y0, A, B, county_layers
 
 

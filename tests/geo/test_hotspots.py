@@ -1,8 +1,9 @@
-"""Known-answer tests for geo.hotspots: weights, grid counts, Gi*, local Moran, permutations, FDR.
+"""Known-answer tests for geo.hotspots.local: weights, grid counts, Gi*, local Moran, permutations,
+FDR.
 
 Small lattices of 100 m squares (EPSG:4549) with answers worked by hand; esda/libpysal as the
 reference for z-scores, local I and quadrants (to 1e-9) on lattices and on the demo county
-(geo.demo.generate(seed=0), built once per test session).
+(geo.demo.build.generate(seed=0), built once per test session).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ import shapely
 from libpysal.weights import Queen, lat2W
 from scipy import stats
 
-from geo.aggregate import CLOSED, IssueFilter, counts
-from geo.errors import GridValidationError
-from geo.hotspots import (
+from geo.core.errors import GridValidationError
+from geo.grids.aggregate import CLOSED, IssueFilter, counts
+from geo.hotspots.local import (
     CLUSTER_LABELS_ZH,
     HOTSPOT_CLASSES,
     GridWeights,

@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.io: every supported format read back, with the errors users meet."""
+"""Known-answer tests for geo.store.readers: every supported format read back, with the errors
+users meet."""
 
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo import crs
-from geo.crs import bd09_to_wgs84, gcj02_to_wgs84
-from geo.errors import InputFileError
-from geo.io import (
+from geo.core import crs
+from geo.core.crs import bd09_to_wgs84, gcj02_to_wgs84
+from geo.core.errors import InputFileError
+from geo.store.readers import (
     NO_COORDS,
     SWAPPED,
     parse_columns,

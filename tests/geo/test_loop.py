@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.loop: deadlines, stages and states, KPIs, 日清—周结—月过堂."""
+"""Known-answer tests for geo.loop.lifecycle: deadlines, stages and states, KPIs,
+日清—周结—月过堂."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.aggregate import CLOSED, with_deadlines
-from geo.loop import (
+from geo.core.workcal import covered
+from geo.grids.aggregate import CLOSED, with_deadlines
+from geo.loop.lifecycle import (
     KPI_LABELS,
     PLATFORM_BY_CATEGORY,
     PLATFORMS,
@@ -26,7 +28,6 @@ from geo.loop import (
     platform_of,
     weekly_summary,
 )
-from geo.workcal import covered
 
 NAN = float("nan")
 END = pd.Timedelta(hours=23, minutes=59, seconds=59)
@@ -475,7 +476,7 @@ def test_platform_column_wins_over_the_mapping(tickets):
 
 
 def test_platform_mapping_covers_the_demo_categories():
-    from geo.demo import CATEGORIES
+    from geo.demo.build import CATEGORIES
 
     assert set(CATEGORIES) == set(PLATFORM_BY_CATEGORY)
     assert set(PLATFORM_BY_CATEGORY.values()) == set(PLATFORMS)
@@ -761,7 +762,7 @@ def test_monthly_review_finds_repeat_callers_itself():
 
 
 def test_monthly_review_without_geometry_needs_alerts(month_tickets):
-    from geo.alerts import AlertInputError
+    from geo.hotspots.alerts import AlertInputError
 
     with pytest.raises(AlertInputError, match="GeoDataFrame"):
         monthly_review(month_tickets, AS_OF)

@@ -1,4 +1,4 @@
-"""Known-answer tests for geo.network (road travel times) and the demo county's roads."""
+"""Known-answer tests for geo.services.network (road travel times) and the demo county's roads."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 import shapely
 from scipy.sparse import csr_matrix
 
-from geo import _roads, demo
-from geo.errors import InputFileError
-from geo.network import RoadNetwork, read_roads
-from geo.settings import METRIC_CRS
+from geo.core.errors import InputFileError
+from geo.core.settings import METRIC_CRS
+from geo.demo import build as demo
+from geo.demo import roads as _roads
+from geo.services.network import RoadNetwork, read_roads
 
 WALK = 4.5  # km/h: 75 m a minute
 PER_MIN = WALK * 1000 / 60
@@ -207,7 +208,7 @@ def test_reach_matrix_agrees_with_nearest_minutes(lattice, limit):
 
 
 def test_reach_matrix_in_small_batches_is_the_same(lattice, monkeypatch):
-    from geo import network
+    from geo.services import network
 
     rng = np.random.default_rng(4)
     origins, facilities = xy(*rng.uniform(0, 12_000, (500, 2))), xy(*rng.uniform(0, 12_000, (9, 2)))

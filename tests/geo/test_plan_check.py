@@ -1,4 +1,4 @@
-"""geo.plan_check: a draft with one known problem gets exactly that error or warning."""
+"""geo.planning.check: a draft with one known problem gets exactly that error or warning."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.edit import split_grid
-from geo.plan_check import (
+from geo.grids.validate import ERROR, WARNING
+from geo.planning.check import (
     BALANCE_HIGH,
     COMPACTNESS_MIN,
     WORKLOAD_WINDOW_DAYS,
@@ -21,7 +21,7 @@ from geo.plan_check import (
     check_draft,
     grid_metrics,
 )
-from geo.validate import ERROR, WARNING
+from geo.planning.edit import split_grid
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

@@ -1,8 +1,10 @@
-"""geo.plan_view: the planner's working copy, its panels, files and proposals, on a tiny county."""
+"""geo.views.planner: the planner's working copy, its panels, files and proposals, on a tiny
+county."""
 
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -12,13 +14,13 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import plan_view as pv
-from geo.assign import assign_events
-from geo.edit import merge_grids, rename
-from geo.errors import GridGovError, GridValidationError, InputFileError, Problem
-from geo.grid_files import FORMATS, export_bytes
-from geo.store import GeoPackageStore, write_geopackage
-from geo.versions import ConflictError, PublishBlockedError, VersionedGrids
+from geo.core.errors import GridGovError, GridValidationError, InputFileError, Problem
+from geo.grids.assign import assign_events
+from geo.planning.edit import merge_grids, rename
+from geo.planning.grid_files import FORMATS, export_bytes
+from geo.planning.versions import ConflictError, PublishBlockedError, VersionedGrids
+from geo.store.backends import GeoPackageStore, write_geopackage
+from geo.views import planner as pv
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0
@@ -285,10 +287,18 @@ def _text(node: ast.AST) -> str:
 
 
 @pytest.mark.parametrize(
-    "module", ["edit", "draw", "validate", "plan_check", "versions", "grid_files"]
+    "module",
+    [
+        "geo.planning.edit",
+        "geo.planning.draw",
+        "geo.grids.validate",
+        "geo.planning.check",
+        "geo.planning.versions",
+        "geo.planning.grid_files",
+    ],
 )
 def test_every_message_and_hint_reads_in_either_language(module):
-    source = (Path(pv.__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    source = Path(importlib.import_module(module).__file__).read_text(encoding="utf-8")
     said = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") in _SAID:

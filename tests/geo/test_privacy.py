@@ -1,4 +1,4 @@
-"""Known-answer tests for geo.privacy: callers' names and phone numbers masked."""
+"""Known-answer tests for geo.core.privacy: callers' names and phone numbers masked."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo.privacy import mask_callers, mask_name, mask_phone
+from geo.core.privacy import mask_callers, mask_name, mask_phone
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Known-answer tests for geo.rebalance on synthetic villages (EPSG:4549 metres)."""
+"""Known-answer tests for geo.planning.rebalance on synthetic villages (EPSG:4549 metres)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.rebalance import (
+from geo.core.settings import METRIC_CRS, GridSizeRule, get_settings
+from geo.planning.rebalance import (
     METRIC_NAMES,
     Proposal,
     RebalanceInputError,
@@ -22,7 +23,6 @@ from geo.rebalance import (
     rebalance_town,
     village_atoms,
 )
-from geo.settings import METRIC_CRS, GridSizeRule, get_settings
 
 RURAL = GridSizeRule(40, 250, 2500)
 URBAN = GridSizeRule(40, 400, 2500)

@@ -1,4 +1,5 @@
-"""The monthly report (geo.report) on a tiny county: workbook figures equal geo.loop's, the PDF
+"""The monthly report (geo.loop.report) on a tiny county: workbook figures equal
+geo.loop.lifecycle's, the PDF
 renders with its Chinese font embedded, callers are masked, bad input gets a clear answer."""
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import pytest
 import shapely
 from openpyxl import load_workbook
 
-from geo.county import County, load_county
-from geo.loop import KPI_LABELS, kpi_tables, monthly_review
-from geo.report import (
+from geo.loop.lifecycle import KPI_LABELS, kpi_tables, monthly_review
+from geo.loop.report import (
     RATE_COLUMNS,
     ReportInputError,
     build_report,
@@ -33,7 +33,8 @@ from geo.report import (
     report_filename,
     write_report,
 )
-from geo.store import open_store
+from geo.store.backends import open_store
+from geo.store.county import County, load_county
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

@@ -1,4 +1,4 @@
-"""geo.service_view on the hand-counted lattice of test_coverage: what the page shows."""
+"""geo.views.services on the hand-counted lattice of test_coverage: what the page shows."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo.county import County
-from geo.coverage import ALL_ESSENTIAL, service_access
-from geo.service_view import propose, service_minutes, service_view
+from geo.services.coverage import ALL_ESSENTIAL, service_access
+from geo.store.county import County
+from geo.views.services import propose, service_minutes, service_view
 from tests.geo.test_coverage import (
     COVERED_15_BY_GRID,
     METRIC,

@@ -1,4 +1,4 @@
-"""Known-answer tests for geo.siting: coverage, greedy (with swaps) and exact MCLP/LSCP,
+"""Known-answer tests for geo.services.siting: coverage, greedy (with swaps) and exact MCLP/LSCP,
 candidates, export."""
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from spopt.locate import LSCP, MCLP
 
-from geo.settings import DISPLAY_CRS, METRIC_CRS
-from geo.siting import (
+from geo.core.settings import DISPLAY_CRS, METRIC_CRS
+from geo.services.siting import (
     SitingInputError,
     SitingResult,
     candidates,

@@ -1,4 +1,4 @@
-"""The same store tests against a GeoPackage file and a PostGIS schema (geo.store)."""
+"""The same store tests against a GeoPackage file and a PostGIS schema (geo.store.backends)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.store import GeoPackageStore, PostGISStore, Store, StoreError, open_store
+from geo.store.backends import GeoPackageStore, PostGISStore, Store, StoreError, open_store
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

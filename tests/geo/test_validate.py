@@ -1,4 +1,4 @@
-"""Known-answer tests for geo.validate: every problem of a grid layer found at once."""
+"""Known-answer tests for geo.grids.validate: every problem of a grid layer found at once."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.errors import GridValidationError
-from geo.validate import ERROR, WARNING, GridReport, validate_grids
+from geo.core.errors import GridValidationError
+from geo.grids.validate import ERROR, WARNING, GridReport, validate_grids
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

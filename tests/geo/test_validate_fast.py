@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo.errors import Problem
-from geo.settings import get_settings
-from geo.validate import ERROR, WARNING, validate_grids
+from geo.core.errors import Problem
+from geo.core.settings import get_settings
+from geo.grids.validate import ERROR, WARNING, validate_grids
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

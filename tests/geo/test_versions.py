@@ -1,4 +1,4 @@
-"""Versioned grid layers on a GeoPackage file and a PostGIS schema (geo.versions)."""
+"""Versioned grid layers on a GeoPackage file and a PostGIS schema (geo.planning.versions)."""
 
 from __future__ import annotations
 
@@ -20,16 +20,16 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import geo.versions
-from geo.assign import PROBLEM_NO_COORDS, assign_events
-from geo.errors import GridValidationError
-from geo.store import GeoPackageStore, PostGISStore, Store, StoreError
-from geo.versions import (
+import geo.planning.versions
+from geo.core.errors import GridValidationError
+from geo.grids.assign import PROBLEM_NO_COORDS, assign_events
+from geo.planning.versions import (
     ConflictError,
     PublishBlockedError,
     VersionedGrids,
     VersionError,
 )
+from geo.store.backends import GeoPackageStore, PostGISStore, Store, StoreError
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0
@@ -458,7 +458,7 @@ def test_crash_mid_publish_leaves_the_previous_version(store, monkeypatch, stage
         if at == stage:
             raise RuntimeError(f"power cut at {at}")
 
-    monkeypatch.setattr(geo.versions, "_checkpoint", crash)
+    monkeypatch.setattr(geo.planning.versions, "_checkpoint", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         vg.publish(draft, author="王规划", reason="r")
 
@@ -478,18 +478,18 @@ def test_crash_mid_publish_leaves_the_previous_version(store, monkeypatch, stage
 _KILLED = """
 import os, sys
 sys.path.insert(0, {root!r})
-import geo.store
-import geo.versions
-from geo.store import open_store
-from geo.versions import VersionedGrids
+import geo.store.backends
+import geo.planning.versions
+from geo.store.backends import open_store
+from geo.planning.versions import VersionedGrids
 
-geo.store._SQLITE_CACHE_KIB = 16  # spill early: the file is half-written when we die
+geo.store.backends._SQLITE_CACHE_KIB = 16  # spill early: the file is half-written when we die
 
 def die(stage):
     if stage == "issues":
         os._exit(7)  # no rollback, no cleanup: as if the machine lost power
 
-geo.versions._checkpoint = die
+geo.planning.versions._checkpoint = die
 vg = VersionedGrids(open_store({location!r}, schema={schema!r}))
 vg.publish(vg.read_draft({draft!r}), author="王规划", reason="r")
 """

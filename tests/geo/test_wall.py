@@ -1,4 +1,4 @@
-"""Known-answer tests for geo.wall: the wall screen's tiles, lists, rankings and outlines."""
+"""Known-answer tests for geo.views.wall: the wall screen's tiles, lists, rankings and outlines."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from geo.aggregate import CLOSED, with_deadlines
-from geo.county import County
-from geo.wall import (
+from geo.grids.aggregate import CLOSED, with_deadlines
+from geo.store.county import County
+from geo.views.wall import (
     CLEARANCE_COLUMNS,
     GRID_COLUMNS,
     OVERDUE_COLUMNS,

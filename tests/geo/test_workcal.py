@@ -1,4 +1,5 @@
-"""Known-answer tests for geo.workcal: the Chinese working calendar and its Mon–Fri fallback."""
+"""Known-answer tests for geo.core.workcal: the Chinese working calendar and its Mon–Fri
+fallback."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import workcal
-from geo.aggregate import due_at
-from geo.workcal import add_workdays, coverage, covered, is_workday, workdays_between
+from geo.core import workcal
+from geo.core.workcal import add_workdays, coverage, covered, is_workday, workdays_between
+from geo.grids.aggregate import due_at
 
 
 def day(text: str) -> np.datetime64:

@@ -10,7 +10,7 @@ import pydeck as pdk
 import pytest
 from shapely.geometry import Point, box
 
-from geo.wall import wall_outlines
+from geo.views.wall import wall_outlines
 from layers.wall_map import SHARE_STOPS, external_urls, share_colors, share_legend, wall_deck
 
 CRS = "EPSG:4549"

@@ -12,7 +12,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data folder holding the demo GeoPackage, built once per test session."""
-    from geo.demo import build_demo
+    from geo.demo.build import build_demo
 
     folder = tmp_path_factory.mktemp("gridgov-data")
     build_demo(folder, seed=0)

@@ -1,4 +1,5 @@
-"""AppTest of the closed-loop page (闭环管理): tiles and tables equal geo.loop's figures, the
+"""AppTest of the closed-loop page (闭环管理): tiles and tables equal geo.loop.lifecycle's figures,
+the
 日清—周结—月过堂 tabs render with callers masked, the monthly-report buttons are there."""
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ import re
 import pandas as pd
 import pytest
 
-from geo.aggregate import IssueFilter, filter_mask
-from geo.county import load_county
-from geo.demo import DEMO_FILENAME
-from geo.loop import daily_clearance, kpi_tables, monthly_review
-from geo.store import open_store
+from geo.demo.build import DEMO_FILENAME
+from geo.grids.aggregate import IssueFilter, filter_mask
+from geo.loop.lifecycle import daily_clearance, kpi_tables, monthly_review
+from geo.store.backends import open_store
+from geo.store.county import load_county
 
 MASKED_PHONE = re.compile(r"^(\d{0,3}\*+\d{4}|\*+|)$")
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 import shapely
 
-from geo.demo import DEMO_FILENAME
-from geo.edit import rename
-from geo.grid_files import export_bytes
-from geo.store import open_store
-from geo.versions import VersionedGrids
+from geo.demo.build import DEMO_FILENAME
+from geo.planning.edit import rename
+from geo.planning.grid_files import export_bytes
+from geo.planning.versions import VersionedGrids
+from geo.store.backends import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 TOWN = "320924101"  # 合德镇

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from geo.alerts import detect_alerts
-from geo.county import load_county
-from geo.demo import DEMO_FILENAME
-from geo.store import open_store
-from geo.wall import WallView, wall_as_of, wall_view
+from geo.demo.build import DEMO_FILENAME
+from geo.hotspots.alerts import detect_alerts
+from geo.store.backends import open_store
+from geo.store.county import load_county
+from geo.views.wall import WallView, wall_as_of, wall_view
 
 
 @pytest.fixture(scope="module")

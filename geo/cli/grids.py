@@ -1,0 +1,549 @@
+"""``python -m geo grids``: the planner's versions, drafts, checks, publishing, export and import.
+
+Subcommands (each takes ``--store PATH.gpkg|postgresql://…``, default the app's store)::
+
+    grids versions                               published versions and drafts
+    grids diff A B [--out FILE]                  what changed between two versions or drafts
+    grids check DRAFT [--json]                   the planner's check (exit 1 on errors)
+    grids publish DRAFT --reason R [--by NAME]   publish a checked draft as a new version
+    grids export VERSION --format F --out PATH   gpkg, geojson or a zipped Shapefile
+    grids import FILE --draft NAME [--village CODE] [--by NAME]
+
+A VERSION is a number or ``latest``; a DRAFT is a draft id (``320924101001-3f2a9c1b``), the
+code of a village or town (its open draft) or the name given at import; ``draft:`` in front
+makes a draft of either side of ``diff`` and of ``export``. The work is done where the
+网格规划 page has it done too: versions, drafts and diffs by :mod:`geo.planning.versions`, the check
+in
+the store's context by :mod:`geo.views.planner`, files by :mod:`geo.planning.grid_files`; what is
+here
+parses arguments, finds drafts and prints.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.cli._args import COLUMNS_HELP
+from geo.core.clock import beijing_stamp
+from geo.core.errors import InputFileError
+from geo.core.settings import get_settings
+from geo.planning.check import DraftReport
+from geo.planning.grid_files import FORMATS, ScopeImport, read_grid_file, take_scope, write_grids
+from geo.planning.versions import (
+    OPEN,
+    PUBLISHED,
+    Draft,
+    PublishBlockedError,
+    VersionDiff,
+    VersionedGrids,
+    VersionError,
+)
+from geo.store.backends import Store, open_store
+from geo.views.planner import PlanScope, check, load_scope
+
+_LATEST = ("latest", "current", "最新")
+_MAX_ROWS = 60  # rows of a printed diff before "… and N more"
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg,unused-ignore]
+    """Register the ``grids`` command and its subcommands."""
+    g = sub.add_parser(
+        "grids",
+        help="网格版本、草案、检查与发布 / grid versions, drafts, checks and publishing",
+        description="网格规划：版本、草案、检查、发布、导出与导入 / the grid planner: versions, "
+        "drafts, checks, publishing, export and import. VERSION = 版本号或 latest / a number or "
+        "latest; DRAFT = 草案编号、村(居)或镇编码、导入时的名称 / a draft id, the code of its "
+        "village or town, or the name given at import.",
+    )
+    actions = g.add_subparsers(dest="grids_command", required=True, metavar="ACTION")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--store",
+        help="GeoPackage 路径或 PostGIS URL / .gpkg path or postgresql:// URL "
+        "(default: the app's store)",
+    )
+
+    actions.add_parser(
+        "versions", parents=[common], help="已发布版本与草案 / published versions and drafts"
+    )
+
+    d = actions.add_parser(
+        "diff", parents=[common], help="比较两个版本或草案 / compare two versions or drafts"
+    )
+    d.add_argument("a", metavar="A", help="版本号、latest 或 draft:<草案> / version or draft:<x>")
+    d.add_argument("b", metavar="B", help="版本号、latest 或 draft:<草案> / version or draft:<x>")
+    d.add_argument("--out", help="逐网格差异 / per-grid diff (.csv, .xlsx, .gpkg, .geojson)")
+
+    c = actions.add_parser(
+        "check", parents=[common], help="发布前检查草案 / check a draft before publishing"
+    )
+    c.add_argument("draft", metavar="DRAFT", help="草案（或版本）/ draft (or VERSION)")
+    c.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+
+    p = actions.add_parser(
+        "publish", parents=[common], help="发布草案为新版本 / publish a draft as a new version"
+    )
+    p.add_argument("draft", metavar="DRAFT", help="草案 / draft")
+    p.add_argument("--reason", required=True, help="发布原因 / why (recorded)")
+    p.add_argument("--by", help="发布人 / who (default: the login name)")
+
+    e = actions.add_parser(
+        "export", parents=[common], help="导出版本或草案 / export a version or draft"
+    )
+    e.add_argument("version", metavar="VERSION", help="版本号、latest 或 draft:<草案>")
+    e.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        help="gpkg、geojson 或 shp（压缩的 Shapefile .zip）/ shp = a zipped Shapefile "
+        "(default: from --out)",
+    )
+    e.add_argument("--out", required=True, help="输出文件 / output file")
+
+    i = actions.add_parser(
+        "import",
+        parents=[common],
+        help="导入编辑后的图层为草案 / upload an edited layer as a draft",
+    )
+    i.add_argument("file", help="图层文件 / gpkg, geojson, zipped shp (.zip), parquet")
+    i.add_argument("--draft", required=True, metavar="NAME", help="草案名称 / draft name")
+    i.add_argument(
+        "--village",
+        metavar="CODE",
+        help="村(居)或镇编码：只导入其网格 / village (or town) code: import its grids only "
+        "(default: the one village the file holds)",
+    )
+    i.add_argument("--by", help="编辑人 / who (default: the login name)")
+    i.add_argument("--columns", default="", help=COLUMNS_HELP)
+    i.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when the file has none")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run a ``grids`` subcommand; returns the exit code (0 ok, 1 problems found)."""
+    command = {
+        "versions": _versions,
+        "diff": _diff,
+        "check": _check,
+        "publish": _publish,
+        "export": _export,
+        "import": _import,
+    }[args.grids_command]
+    return command(args)
+
+
+# --------------------------------------------------------------------------- store and refs
+
+
+def open_grid_store(location: str | None) -> Store:
+    """The store of ``--store``: a ``.gpkg`` that exists or a PostgreSQL URL; default the app's."""
+    cfg = get_settings()
+    if not location:
+        from geo.store.county import default_store
+
+        return default_store(cfg)
+    if location.startswith(("postgresql", "postgres://")):
+        return open_store(location, schema=cfg.db_schema)
+    path = Path(location)
+    if path.suffix.lower() != ".gpkg":
+        raise InputFileError(
+            location,
+            "not a store / 不是存储",
+            "give a GeoPackage (.gpkg) or a postgresql:// URL with --store",
+        )
+    if not path.exists():
+        raise InputFileError(
+            location,
+            "no such store / 存储不存在",
+            "check the path, or create it: python -m geo import --store FILE.gpkg --grids …",
+        )
+    return open_store(path)
+
+
+def find_draft(vg: VersionedGrids, ref: str) -> Draft:
+    """The draft ``ref`` names: its id, its village or town code (the open draft), or its name.
+
+    Raises
+    ------
+    VersionError
+        No draft, or several, answer to ``ref``; the message lists the drafts there are.
+    """
+    key = ref.removeprefix("draft:").strip()
+    table = vg.drafts()
+    if key in set(table["draft_id"]):
+        return vg.read_draft(key)
+    live = table[table["status"] != PUBLISHED]
+    scoped = live[(live["scope_code"] == key) & (live["status"] == OPEN)]
+    if len(scoped):
+        return vg.read_draft(str(scoped["draft_id"].iloc[-1]))
+    named = live[live["reason"] == key]
+    if len(named) == 1:
+        return vg.read_draft(str(named["draft_id"].iloc[0]))
+    listing = "; ".join(
+        f"{r['draft_id']} ({r['scope']} {r['scope_code']}, {r['status']}, {r['reason']})"
+        for r in _records(live)
+    )
+    if len(named) > 1:
+        raise VersionError(f"several drafts are called {key!r}: {listing}; name one by its id")
+    raise VersionError(
+        f"no draft {key!r} / 没有该草案. "
+        + (f"Drafts not yet published: {listing}" if listing else "There is no open draft")
+        + "; import one with: python -m geo grids import FILE --draft NAME"
+    )
+
+
+def _grids_of(vg: VersionedGrids, ref: str) -> tuple[gpd.GeoDataFrame, str, Draft | None]:
+    """The grids ``ref`` names (a version's, or a draft's own), how to call them, the draft."""
+    number = _version_number(vg, ref)
+    if number is not None:
+        return vg.read_version(number), f"版本/version {number}", None
+    draft = find_draft(vg, ref)
+    return draft.grids, f"草案/draft {draft.draft_id}", draft
+
+
+def _version_number(vg: VersionedGrids, ref: str) -> int | None:
+    """The version number ``ref`` names, or None when it names a draft (a number that is no
+    version, such as a village code, names that village's open draft)."""
+    text = ref.strip()
+    if text.lower() in _LATEST:
+        return vg.current_version()
+    if text.startswith("draft:") or not text.isdigit():
+        return None
+    known = set(vg.versions()["version"].astype(int))
+    if int(text) in known:
+        return int(text)
+    if (vg.drafts()["scope_code"] == text).any():
+        return None
+    raise VersionError(f"no grid version {text}; the versions are {sorted(known)}")
+
+
+def scope_for(store: Store, code: str) -> PlanScope:
+    """:func:`geo.views.planner.load_scope` of ``code`` (``""``: the county), saying so on stderr
+    when the store has no villages layer (grids are then not checked against villages)."""
+    scope = load_scope(store, code)
+    if scope.county_villages.empty:
+        print(
+            "提醒 / note: 存储中没有村(居)图层，跳过村界检查 / the store has no villages layer: "
+            "grids are not checked against village boundaries",
+            file=sys.stderr,
+        )
+    return scope
+
+
+# --------------------------------------------------------------------------- subcommands
+
+
+def _versions(args: argparse.Namespace) -> int:
+    store = open_grid_store(args.store)
+    vg = VersionedGrids(store)
+    table = vg.versions()
+    print(f"{store.location}: {len(table)} 个版本 / versions")
+    print(
+        f"  {'版本/ver':>8}  {'发布时间/published (UTC+8)':<25}  {'网格/grids':>10}  "
+        "发布人/by — 原因/reason [来源/source]"
+    )
+    for r in _records(table):
+        mark = "*" if r["current"] else " "
+        print(
+            f"{mark} {int(r['version']):>8}  {beijing_stamp(r['published_at']):<25}  "
+            f"{int(r['n_grids']):>10,}  {r['published_by']} — {r['reason']} [{r['source']}]"
+        )
+    drafts = vg.drafts()
+    live = drafts[drafts["status"] != PUBLISHED]
+    print(
+        f"草案 / drafts: {len(live)} 个未发布 / not published "
+        f"({int((drafts['status'] == PUBLISHED).sum())} 个已发布 / published)"
+    )
+    for r in _records(live):
+        print(
+            f"  {r['draft_id']}  {r['scope']} {r['scope_code']}  {r['status']}  修订/revision "
+            f"{int(r['revision'])}  基于/on v{int(r['base_version'])}  {r['author']} "
+            f"{beijing_stamp(r['updated_at'])}  “{r['reason']}”"
+        )
+    return 0
+
+
+def _diff(args: argparse.Namespace) -> int:
+    from geo.store.readers import write_output
+
+    store = open_grid_store(args.store)
+    vg = VersionedGrids(store)
+    sides: list[gpd.GeoDataFrame] = []
+    labels: list[str] = []
+    for ref in (args.a, args.b):
+        grids, label, draft = _grids_of(vg, ref)
+        sides.append(vg.draft_layer(draft) if draft is not None else grids)  # a whole layer
+        labels.append(label)
+    diff = vg.diff(sides[0], sides[1])
+    _print_diff(diff, labels[0], labels[1])
+    if args.out:
+        path = write_output(_diff_frame(diff, sides[0], sides[1]), args.out, layer="diff")
+        print(f"{len(diff.grids)} 行 / rows → {path}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    store = open_grid_store(args.store)
+    vg = VersionedGrids(store)
+    grids, what, draft = _grids_of(vg, args.draft)
+    report = check(grids, scope_for(store, draft.scope_code if draft is not None else ""))
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "checked": what,
+                    "grids": report.n_grids,
+                    "publishable": report.publishable,
+                    "errors": len(report.errors),
+                    "warnings": len(report.warnings),
+                    "as_of": None if report.as_of is None else str(report.as_of),
+                    "problems": report.to_frame().to_dict(orient="records"),
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    else:
+        print(f"{what}:")
+        print(report.summary())
+        _print_problems(report)
+    return 0 if report.publishable else 1
+
+
+def _publish(args: argparse.Namespace) -> int:
+    store = open_grid_store(args.store)
+    vg = VersionedGrids(store)
+    draft = find_draft(vg, args.draft)
+    if draft.status == PUBLISHED:
+        raise VersionError(f"draft {draft.draft_id} is already published; see grids versions")
+    scope = scope_for(store, draft.scope_code)
+    reports: list[DraftReport] = []
+
+    def checked(candidate: gpd.GeoDataFrame) -> DraftReport:
+        reports.append(check(candidate, scope))
+        return reports[-1]
+
+    try:
+        result = vg.publish(draft, author=_who(args.by), reason=args.reason, check=checked)
+    except PublishBlockedError as exc:
+        report = exc.report
+        assert isinstance(report, DraftReport)
+        print(
+            f"未发布 / not published: 草案 {draft.draft_id} 有 {len(report.errors)} 个错误 / "
+            f"the draft has {len(report.errors)} error(s); fix them, import it again and publish",
+            file=sys.stderr,
+        )
+        print(report.summary(), file=sys.stderr)
+        _print_problems(report, errors_only=True, file=sys.stderr)
+        return 1
+    warnings = len(reports[-1].warnings) if reports else 0
+    print(
+        f"已发布版本 / published version {result.version} ({result.n_grids:,} 个网格 / grids): "
+        f"新增 / added {len(result.added)}, 删除 / removed {len(result.removed)}, "
+        f"变更 / changed {len(result.changed)}"
+    )
+    print(
+        f"诉求改派 / issues reassigned: {result.issues_moved:,} "
+        f"(检查 / checked {result.issues_checked:,}); 住户改派 / households moved: "
+        f"{result.households_moved:,}; 提醒 / warnings: {warnings}"
+    )
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    store = open_grid_store(args.store)
+    vg = VersionedGrids(store)
+    grids, what, _ = _grids_of(vg, args.version)
+    path = write_grids(grids, args.out, fmt=args.format)
+    print(f"{what}: {len(grids):,} 个网格 / grids → {path}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    store = open_grid_store(args.store)
+    vg = VersionedGrids(store)
+    name = args.draft.strip()
+    if not name:
+        raise ValueError("--draft needs a name, e.g. --draft 北片按道路重划")
+    head_number = vg.current_version()
+    head = vg.read_version(head_number)
+    grids, extra = read_grid_file(args.file, head, columns=args.columns, crs=args.crs)
+    if extra:
+        print(
+            f"提醒 / note: 网格图层没有这些列，未导入 / columns the grids layer does not have, "
+            f"left out: {extra}",
+            file=sys.stderr,
+        )
+    scope, code = _import_scope(args, grids, head)
+    got = take_scope(grids, head, column=f"{scope}_code", code=code, name=args.file)
+    _note_left_out(got, scope, code)
+    author = _who(args.by)
+    key = name.removeprefix("draft:")
+    known = vg.drafts()
+    if key in set(known["draft_id"]):
+        draft = vg.read_draft(key)
+        if draft.status == PUBLISHED or draft.scope_code != code:
+            raise VersionError(
+                f"draft {key} is {draft.status} and covers {draft.scope} {draft.scope_code}; "
+                f"give a new name to import {scope} {code}"
+            )
+    else:
+        draft = vg.open_draft(code, author)
+    saved = vg.save_draft(
+        draft, got.grids, author=author, reason=name, expected_revision=draft.revision
+    )
+    print(
+        f"{args.file} → 草案 / draft {saved.draft_id} “{name}” ({saved.scope} {saved.scope_code}, "
+        f"修订 / revision {saved.revision}, {len(got.grids)} 个网格 / grids, "
+        f"{int(got.unchanged.sum())} 个形状未变 / unchanged in shape)"
+    )
+    diff = vg.diff(head_number, vg.draft_layer(saved))
+    _print_diff(diff, f"版本/version {head_number}", f"草案/draft {saved.draft_id}")
+    print(f"下一步 / next: python -m geo grids check {saved.draft_id}")
+    return 0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _who(by: str | None) -> str:
+    if by and by.strip():
+        return by.strip()
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "命令行 / command line"
+
+
+def _import_scope(
+    args: argparse.Namespace, grids: gpd.GeoDataFrame, head: gpd.GeoDataFrame
+) -> tuple[str, str]:
+    """``("village" | "town", code)`` of the draft the file goes into."""
+    if args.village:
+        code = str(args.village).strip()
+        for scope in ("village", "town"):
+            if (head[f"{scope}_code"].astype(str) == code).any():
+                return scope, code
+        raise ValueError(
+            f"--village {code}: no grid of the current version has village_code or town_code "
+            f"{code}; pass the 12-digit code of a village or the 9-digit code of a town"
+        )
+    codes = sorted({str(v) for v in grids["village_code"].dropna() if str(v).strip()})
+    if len(codes) == 1:
+        return "village", codes[0]
+    raise InputFileError(
+        args.file,
+        f"the file holds grids of {len(codes)} villages ({', '.join(codes[:8])}"
+        f"{', …' if len(codes) > 8 else ''}) / 文件含多个村(居)的网格",
+        "a draft covers one village (or town): add --village CODE to import that village's "
+        "grids (a 9-digit town code imports a whole town)",
+    )
+
+
+def _note_left_out(got: ScopeImport, scope: str, code: str) -> None:
+    """Say which grids of other villages the file holds, and warn when they were edited."""
+    if not got.left_out:
+        return
+    n = len(got.left_out)
+    print(
+        f"提醒 / note: 只导入 {scope} {code} 的网格；文件中其他 {n:,} 个网格未导入 / "
+        f"only {scope} {code} is imported; {n:,} other grids in the file are left out",
+        file=sys.stderr,
+    )
+    edited = got.edited_left_out
+    if edited:
+        print(
+            f"警告 / warning: 其中 {len(edited)} 个与已发布版本不同，这些修改未导入 / "
+            f"{len(edited)} of them differ from the published version and are NOT imported: "
+            f"{edited[:10]}{' …' if len(edited) > 10 else ''}; import each village with its own "
+            "--village",
+            file=sys.stderr,
+        )
+
+
+def _print_diff(diff: VersionDiff, a: str, b: str) -> None:
+    table = diff.grids
+    counts = table["status"].value_counts()
+    print(
+        f"{a} → {b}: 新增 / added {counts.get('added', 0)}, 删除 / removed "
+        f"{counts.get('removed', 0)}, 变更 / changed {counts.get('changed', 0)}, "
+        f"不变 / unchanged {counts.get('unchanged', 0)}"
+    )
+    rows = table[table["status"] != "unchanged"]
+    if len(rows):
+        print(
+            f"  {'状态/status':<9} {'网格/grid':<16} {'面积/area m²':>23}  "
+            f"{'住户/households':>15}  变更/changed"
+        )
+    for r in _records(rows.head(_MAX_ROWS)):
+        what = ["geometry" if r["geometry_changed"] else "", str(r["changed_columns"])]
+        columns = ",".join(filter(None, what))
+        print(
+            f"  {r['status']:<9} {r['grid_code']:<16} "
+            f"{_pair(r['area_a_m2'], r['area_b_m2']):>23}  "
+            f"{_pair(r['households_a'], r['households_b']):>15}  {columns}"
+        )
+    if len(rows) > _MAX_ROWS:
+        rest = len(rows) - _MAX_ROWS
+        print(f"  … 另有 {rest} 个 / and {rest} more (write them all with --out FILE)")
+    flows = diff.flows
+    moved = flows[flows["from_grid"] != flows["to_grid"]]
+    area = float(moved.loc[(moved["from_grid"] != "") & (moved["to_grid"] != ""), "area_m2"].sum())
+    print(
+        f"  住户改换网格 / households changing grid: {int(moved['households'].sum()):,}; "
+        f"面积转移 / area changing grid: {area:,.0f} m²"
+    )
+
+
+def _pair(a: object, b: object) -> str:
+    """``a → b`` as whole numbers, ``—`` for a side without the grid."""
+
+    def one(v: object) -> str:
+        number = pd.to_numeric(pd.Series([v]), errors="coerce").iloc[0]
+        return "—" if pd.isna(number) else f"{number:,.0f}"
+
+    return f"{one(a)} → {one(b)}"
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+
+
+def _diff_frame(
+    diff: VersionDiff, old: gpd.GeoDataFrame, new: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The per-grid diff with each grid's shape (the newer one; the older for removed grids)."""
+    table = diff.grids.copy()
+    table["geometry_changed"] = table["geometry_changed"].astype(bool)
+    shapes = pd.concat(
+        [new[["grid_code", "geometry"]], old[["grid_code", "geometry"]]], ignore_index=True
+    ).drop_duplicates("grid_code")
+    out = table.merge(shapes, on="grid_code", how="left")
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=new.crs)
+
+
+def _print_problems(report: DraftReport, *, errors_only: bool = False, file: Any = None) -> None:
+    for p in report.errors if errors_only else report.problems:
+        print(
+            f"{p.severity.upper():7} {p.feature:20} {report.villages_of.get(p.feature, ''):12} "
+            f"[{p.code}] {p.message} — {p.hint}",
+            file=file or sys.stdout,
+        )
+
+
+__all__ = [
+    "add_parser",
+    "find_draft",
+    "open_grid_store",
+    "run",
+    "scope_for",
+]

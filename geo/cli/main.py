@@ -1,0 +1,661 @@
+"""Command line: ``python -m geo demo | check-grids | assign | hotspots | alerts | coverage |
+site | import | grids | report`` (中文 / English)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from geo.cli import grids as cli_grids
+from geo.cli import report as cli_report
+from geo.cli._args import COLUMNS_HELP
+from geo.core.errors import GridGovError, InputFileError
+from geo.core.settings import get_settings
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from geo.services.network import RoadNetwork
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m geo",
+        description="GridGov 网格治理一张图 命令行 / GridGov command line. "
+        "GeoPackage 多图层按标准图层名读取（grids、issues…），或用 FILE.gpkg:layer 指定 / "
+        "a multi-layer GeoPackage is read by the standard layer name unless FILE.gpkg:layer.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    d = sub.add_parser("demo", help="生成射阳示例县（合成数据）/ build the synthetic Sheyang demo")
+    d.add_argument("--seed", type=int, default=0, help="随机种子 / random seed (default 0)")
+    d.add_argument("--out", default="data/cache", help="输出目录 / output folder")
+    d.add_argument(
+        "--store",
+        help="写入此存储（须为空）/ write into this store instead (must hold no grids): "
+        "FILE.gpkg or postgresql+psycopg://…",
+    )
+    d.add_argument("--schema", default="", help="PostGIS 模式 / PostgreSQL schema (--store)")
+
+    c = sub.add_parser("check-grids", help="检查网格图层 / validate a grid layer")
+    c.add_argument("file", help="网格文件 / grid file (gpkg, shp, zip, geojson, parquet)")
+    c.add_argument("--columns", default="", help=COLUMNS_HELP)
+    c.add_argument("--outline", help="县域或镇域边界，用于查空隙 / outline to find gaps against")
+    c.add_argument("--villages", help="村(居)边界 / village polygons (checks grids span one)")
+    c.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when the file has none")
+    c.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+
+    a = sub.add_parser("assign", help="事件落格 / assign events to grids")
+    _events_args(a)
+    a.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
+
+    h = sub.add_parser("hotspots", help="热点分析（Gi*、FDR、时空模式）/ hot spots per grid")
+    _events_args(h)
+    h.add_argument("--from", dest="start", help="开始日期 / first day (YYYY-MM-DD)")
+    h.add_argument("--to", dest="end", help="结束日期 / last day (YYYY-MM-DD)")
+    h.add_argument("--category", default="", help="类别，逗号分隔 / categories, comma-separated")
+    h.add_argument("--source", default="", help="来源，逗号分隔 / sources, comma-separated")
+    h.add_argument(
+        "--by",
+        default="week",
+        choices=["week", "month"],
+        help="时空分箱 / time bins for emerging hot spots",
+    )
+    h.add_argument("--permutations", type=int, default=9999, help="置换次数 / permutations")
+    h.add_argument("--seed", type=int, default=0, help="随机种子 / random seed")
+    h.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
+
+    w = sub.add_parser("alerts", help="预警：激增、重复投诉、群体性苗头 / early warnings")
+    _events_args(w)
+    w.add_argument("--as-of", dest="as_of", help="截至时间 / now (default: the last ticket)")
+    w.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx)")
+
+    v = sub.add_parser(
+        "coverage", help="15分钟服务圈覆盖率 / 15-minute service coverage per grid, village, town"
+    )
+    _service_args(v, default_type=None)
+    v.add_argument(
+        "--by",
+        default="grid",
+        choices=["grid", "village", "town", "county"],
+        help="汇总层级 / level of the rows (default grid)",
+    )
+    v.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
+
+    s = sub.add_parser("site", help="新增服务点选址 / propose new service points")
+    _service_args(s, default_type=get_settings().service_types[0].name)
+    s.add_argument("--villages", help="村(居)边界 / village polygons (for --candidates villages)")
+    s.add_argument(
+        "--candidates",
+        default="grids",
+        metavar="grids|villages|FILE",
+        help="候选点：网格内点、村(居)中心或点文件 / candidate sites: a point inside each grid "
+        "(default), each village's centre (needs --villages) or the points of FILE",
+    )
+    goal = s.add_mutually_exclusive_group(required=True)
+    goal.add_argument(
+        "--new",
+        type=int,
+        metavar="K",
+        help="新增 K 处，覆盖最多居民 / K new sites covering the most residents (MCLP)",
+    )
+    goal.add_argument(
+        "--target",
+        type=float,
+        metavar="SHARE",
+        help="达到该覆盖率的最少新增点 / fewest new sites reaching this share, e.g. 0.85 (LSCP)",
+    )
+    s.add_argument(
+        "--exact", action="store_true", help="CBC 精确求解 / solve exactly with CBC, not greedy"
+    )
+    s.add_argument("--out", required=True, help="输出文件 / output (.gpkg or .csv)")
+
+    i = sub.add_parser("import", help="导入数据到存储 / import layers into the store")
+    for name in ("towns", "villages", "grids", "households", "service_points", "issues"):
+        i.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"{name} 文件 / file")
+    i.add_argument(
+        "--store",
+        required=True,
+        help="GeoPackage 路径或 PostGIS URL / .gpkg path or postgresql:// URL",
+    )
+    _reading_args(i)
+
+    cli_grids.add_parser(sub)
+    cli_report.add_parser(sub)
+    return p
+
+
+def _events_args(p: argparse.ArgumentParser) -> None:
+    """``--grids`` and ``--events`` plus the reading options."""
+    p.add_argument("--grids", required=True, help="网格文件 / grid file")
+    p.add_argument("--events", required=True, help="事件文件 / events (csv, xlsx, gpkg, …)")
+    _reading_args(p)
+
+
+def _service_args(p: argparse.ArgumentParser, *, default_type: str | None) -> None:
+    """Inputs and travel options of ``coverage`` and ``site`` plus the reading options.
+
+    ``default_type`` None means every essential type together.
+    """
+    from geo.services.coverage import ALL_ESSENTIAL, ENGINES
+
+    cfg = get_settings()
+    names = "、".join(t.name for t in cfg.service_types)
+    p.add_argument("--grids", required=True, help="网格文件 / grid file")
+    p.add_argument("--services", required=True, help="服务设施点 / service points file")
+    p.add_argument("--households", required=True, help="住户点 / household points file")
+    p.add_argument(
+        "--type",
+        default=default_type or ALL_ESSENTIAL,
+        help=f"服务类型 / service type: {names}"
+        + ("" if default_type else f" 或 / or {ALL_ESSENTIAL} (every essential type)")
+        + f" (default {default_type or ALL_ESSENTIAL})",
+    )
+    p.add_argument(
+        "--minutes",
+        type=float,
+        help="目标分钟数 / target minutes (default: the type's own, 15 or 10)",
+    )
+    p.add_argument(
+        "--mode",
+        default="walk",
+        choices=list(cfg.travel_speeds_kmh),
+        help="出行方式 / travel mode ("
+        + ", ".join(f"{m} {v:g} km/h" for m, v in cfg.travel_speeds_kmh.items())
+        + ")",
+    )
+    p.add_argument(
+        "--engine",
+        default="line",
+        choices=list(ENGINES),
+        help="直线×绕行系数，或道路网络 / straight line × detour factor, or shortest paths on "
+        "--roads (default line)",
+    )
+    p.add_argument(
+        "--roads",
+        help="道路图层 / road lines for --engine network (gpkg, shp, zip, osm.pbf)",
+    )
+    p.add_argument(
+        "--detour",
+        type=float,
+        help=f"绕行系数 / detour factor of the line engine (default {cfg.detour_factor:g}; "
+        "1 = plain circles)",
+    )
+    _reading_args(p)
+
+
+def _reading_args(p: argparse.ArgumentParser) -> None:
+    """``--coords``, ``--columns`` and ``--crs``, shared by every command that reads files."""
+    p.add_argument(
+        "--coords",
+        default="wgs84",
+        choices=["wgs84", "gcj02", "bd09", "cgcs2000"],
+        help="经纬度坐标系 / lon/lat system (a coord_sys column wins)",
+    )
+    p.add_argument("--columns", default="", help=COLUMNS_HELP)
+    p.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when a file has none")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (0 ok, 1 problems found, 2 bad input)."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(_COMMANDS[args.command](args))
+    except (GridGovError, ValueError) as exc:
+        print(f"错误 / error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from geo.demo import build_demo, demo_layers
+    from geo.store.backends import StoreError, open_store
+
+    def progress(fraction: float, message: str) -> None:
+        print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+    if not args.store:
+        print(build_demo(args.out, seed=args.seed, progress=progress))
+        return 0
+    store = open_store(args.store, schema=args.schema or get_settings().db_schema)
+    if "grids" in store.layers():
+        raise StoreError(
+            f"{store.location} 已有网格数据，示例县不写入 / already holds grids; "
+            "the demo county is written only into an empty store"
+        )
+    store.write(demo_layers(seed=args.seed, progress=progress))
+    print(store.location)
+    return 0
+
+
+def _check_grids(args: argparse.Namespace) -> int:
+    from geo.grids.validate import validate_grids
+    from geo.store.readers import read_layer, read_outline
+
+    grids = read_layer(args.file, "grids", columns=args.columns, crs=args.crs)
+    outline = read_outline(args.outline, crs=args.crs) if args.outline else None
+    villages = (
+        read_layer(args.villages, "villages", columns=args.columns, crs=args.crs)
+        if args.villages
+        else None
+    )
+    report = validate_grids(grids, outline=outline, villages=villages)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "grids": report.n_grids,
+                    "errors": len(report.errors),
+                    "warnings": len(report.warnings),
+                    "problems": [p.as_dict() for p in report.problems],
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+    else:
+        print(
+            f"{report.n_grids} 个网格 / grids: {len(report.errors)} 个错误 / errors, "
+            f"{len(report.warnings)} 个提醒 / warnings"
+        )
+        for p in report.problems:
+            print(f"{p.severity.upper():7} {p.feature:20} [{p.code}] {p.message} — {p.hint}")
+    return 0 if report.ok else 1
+
+
+def _assign(args: argparse.Namespace) -> int:
+    from geo.grids.assign import assign_events
+    from geo.store.readers import read_layer, write_output
+
+    grids = read_layer(args.grids, "grids", columns=args.columns, crs=args.crs)
+    events = read_layer(
+        args.events, "issues", columns=args.columns, coords=args.coords, crs=args.crs
+    )
+    result = assign_events(events, grids)
+    out = events.drop(columns=[c for c in result.columns if c in events.columns])
+    for col in result.columns:
+        out[col] = result[col].astype(str).to_numpy()
+    if "coord_problem" in out.columns:
+        specific = out["coord_problem"].fillna("") != ""
+        out.loc[specific, "assign_problem"] = out.loc[specific, "coord_problem"]
+        out = out.drop(columns="coord_problem")
+    path = write_output(out, args.out, layer="issues")
+    n_bad = int((out["assign_problem"] != "").sum())
+    print(
+        f"{len(out)} 行 / rows → {path}: {len(out) - n_bad} 已落格 / assigned, "
+        f"{n_bad} 未落格（见 assign_problem）/ set aside with a reason"
+    )
+    return 0
+
+
+def _read_assigned(args: argparse.Namespace) -> tuple[Any, Any]:
+    """Grids and events from the command line, events assigned to grids."""
+    from geo.grids.assign import assign_events
+    from geo.store.readers import read_layer
+
+    grids = read_layer(args.grids, "grids", columns=args.columns, crs=args.crs)
+    events = read_layer(
+        args.events, "issues", columns=args.columns, coords=args.coords, crs=args.crs
+    )
+    missing = [c for c in ("received_at",) if c not in events.columns]
+    if missing:
+        raise ValueError(f"{args.events}: no column {missing[0]}; map it with --columns")
+    events["received_at"] = pd.to_datetime(events["received_at"], errors="coerce")
+    for col in ("status", "category", "source"):  # optional in an export; counts need them
+        if col not in events.columns:
+            events[col] = ""
+    assigned = assign_events(events, grids)
+    for col in assigned.columns:
+        events[col] = assigned[col].to_numpy()
+    if "residents" not in grids.columns:
+        grids["residents"] = np.nan
+    return grids, events
+
+
+def _split(text: str) -> tuple[str, ...]:
+    """``a,b，c`` → ``("a", "b", "c")`` (ASCII or full-width commas)."""
+    return tuple(x.strip() for x in text.replace("，", ",").split(",") if x.strip())
+
+
+def _hotspots(args: argparse.Namespace) -> int:
+    from geo.grids.aggregate import IssueFilter
+    from geo.hotspots.emerging import emerging_hotspots, space_time_cube
+    from geo.hotspots.local import grid_weights
+    from geo.store.readers import write_output
+    from geo.views.hotspots import hotspot_table
+
+    grids, events = _read_assigned(args)
+    flt = IssueFilter(
+        start=pd.Timestamp(args.start) if args.start else None,
+        end=pd.Timestamp(args.end) if args.end else None,
+        categories=_split(args.category),
+        sources=_split(args.source),
+    )
+    weights = grid_weights(grids)
+    history = IssueFilter(categories=flt.categories, sources=flt.sources)
+    cube = space_time_cube(events, weights, freq=args.by, flt=history, end=flt.end)
+    emerging = emerging_hotspots(cube, weights)
+    table = hotspot_table(
+        events,
+        grids,
+        flt,
+        weights=weights,
+        emerging=emerging,
+        permutations=args.permutations,
+        seed=args.seed,
+    )
+    columns = [
+        "grid_code",
+        "count",
+        "rate_per_1000",
+        "gi_z",
+        "p_sim",
+        "p_fdr",
+        "hotspot_class",
+        "lisa_type",
+        "emerging_category",
+        "trend_tau",
+        "trend_p",
+    ]
+    out = grids[["grid_code", "geometry"]].assign(grid_code=lambda g: g.grid_code.astype(str))
+    out = out.merge(table[columns], on="grid_code")
+    path = write_output(out, args.out, layer="hotspots")
+    hot = int(out.hotspot_class.str.startswith("hot").sum())
+    print(f"{len(out)} 个网格 / grids → {path}: {hot} 个热点 / hot spots")
+    return 0
+
+
+def _alerts(args: argparse.Namespace) -> int:
+    from geo.hotspots.alerts import detect_alerts
+    from geo.store.readers import write_output
+
+    _, events = _read_assigned(args)
+    as_of = pd.Timestamp(args.as_of) if args.as_of else events["received_at"].max()
+    alerts = detect_alerts(events, as_of=as_of)
+    alerts["ticket_ids"] = alerts["ticket_ids"].map(",".join)
+    path = write_output(alerts, args.out, layer="alerts")
+    print(f"{len(alerts)} 条预警 / warnings → {path}")
+    return 0
+
+
+@dataclass
+class _ServiceInputs:
+    """What ``coverage`` and ``site`` read: layers in EPSG:4549 and the travel minutes.
+
+    Attributes
+    ----------
+    grids, households
+        The layers; households carry ``grid_code`` (and the village and town codes the files
+        give) when placed.
+    access
+        :func:`geo.services.coverage.service_access` for the chosen type(s), one column per type.
+    kinds
+        The access columns: the chosen type, or every essential type.
+    minutes
+        Target minutes (None: each essential type its own).
+    network
+        The road network of ``--engine network``, else None.
+    """
+
+    grids: gpd.GeoDataFrame
+    households: gpd.GeoDataFrame
+    access: pd.DataFrame
+    kinds: list[str]
+    minutes: float | None
+    network: RoadNetwork | None
+
+
+def _service_choice(args: argparse.Namespace, *, one_type: bool) -> tuple[list[str], float | None]:
+    """Check ``--type``, ``--minutes``, ``--engine``/``--roads`` and ``--detour`` before any file
+    is read; return the access columns needed and the target minutes."""
+    from geo.services.coverage import ALL_ESSENTIAL
+    from geo.views.services import service_minutes
+
+    cfg = get_settings()
+    names = [t.name for t in cfg.service_types]
+    if args.type == ALL_ESSENTIAL and one_type:
+        raise ValueError(
+            f"--type {ALL_ESSENTIAL}: 选址针对单一服务类型 / siting plans one service type; "
+            f"choose one of {names}"
+        )
+    if args.type != ALL_ESSENTIAL and args.type not in names:
+        others = "" if one_type else f" or {ALL_ESSENTIAL!r} (every essential type)"
+        raise ValueError(
+            f"--type {args.type!r}: 未知服务类型 / unknown service type; use one of {names}{others}"
+        )
+    if args.minutes is not None and not (np.isfinite(args.minutes) and args.minutes > 0):
+        raise ValueError(f"--minutes must be a positive number of minutes, got {args.minutes:g}")
+    if args.engine == "network" and not args.roads:
+        raise ValueError(
+            "--engine network 需要道路图层 / needs --roads FILE (road lines: .gpkg, .shp, .zip or "
+            "an OpenStreetMap .osm.pbf); or use --engine line"
+        )
+    if args.engine == "line" and args.roads:
+        raise ValueError("--roads is used by --engine network only; add --engine network")
+    if args.detour is not None:
+        if args.engine != "line":
+            raise ValueError("--detour applies to --engine line only; drop it for the roads")
+        if not (np.isfinite(args.detour) and args.detour > 0):
+            raise ValueError(
+                f"--detour must be a positive factor (1 = straight line), got {args.detour:g}"
+            )
+    if args.type == ALL_ESSENTIAL:
+        kinds = [t.name for t in cfg.service_types if t.essential]
+    else:
+        kinds = [args.type]
+    return kinds, service_minutes(args.type, args.minutes)
+
+
+def _service_inputs(args: argparse.Namespace, *, one_type: bool, place: bool) -> _ServiceInputs:
+    """Read the grids, service points, households (and roads) and compute travel minutes."""
+    from geo.services.coverage import service_access
+    from geo.services.network import RoadNetwork, read_roads
+    from geo.store.readers import read_layer
+
+    kinds, minutes = _service_choice(args, one_type=one_type)
+    reading = {"columns": args.columns, "coords": args.coords, "crs": args.crs}
+    grids = read_layer(args.grids, "grids", **reading)
+    services = read_layer(args.services, "service_points", **reading)
+    households = read_layer(args.households, "households", **reading)
+    network = None
+    if args.engine == "network":
+        network = RoadNetwork.from_lines(read_roads(args.roads, crs=args.crs))
+    present = set(services["service_type"].astype(str))
+    for kind in kinds:
+        if kind not in present:
+            print(
+                f"提醒 / note: {args.services} 没有 / has no {kind} point, so nobody is covered "
+                f"for it; its service_type values are {sorted(present)}",
+                file=sys.stderr,
+            )
+    if place:
+        households = _place(households, grids)
+    access = service_access(
+        households,
+        services,
+        types=kinds,
+        mode=args.mode,
+        engine=args.engine,
+        network=network,
+        detour_factor=args.detour,
+    )
+    return _ServiceInputs(grids, households, access, kinds, minutes, network)
+
+
+def _place(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Households with grid codes: their own ``grid_code``, else the grid they lie in.
+
+    Village and town codes the households lack are taken from their grid when the grid layer
+    has them.
+    """
+    from geo.grids.assign import assign_events
+
+    out = households.copy()
+    if "grid_code" not in out.columns:
+        have = [c for c in ("village_code", "town_code") if c in grids.columns]
+        stand_in = {c: grids["grid_code"] for c in ("village_code", "town_code") if c not in have}
+        assigned = assign_events(out, grids.assign(**stand_in))  # it needs all three codes
+        out["grid_code"] = assigned["grid_code"].to_numpy()
+        for col in have:
+            if col not in out.columns:
+                out[col] = assigned[col].to_numpy()
+        return out
+    codes = grids.drop_duplicates("grid_code").set_index("grid_code")
+    for col in ("village_code", "town_code"):
+        if col not in out.columns and col in codes.columns:
+            out[col] = out["grid_code"].map(codes[col])
+    return out
+
+
+def _coverage(args: argparse.Namespace) -> int:
+    import geopandas as gpd
+
+    from geo.services.coverage import coverage
+    from geo.store.readers import write_output
+
+    data = _service_inputs(args, one_type=False, place=True)
+    keys = {"village": ["village_code"], "town": ["town_code", "village_code"]}.get(args.by, [])
+    if keys and not any(k in data.households.columns for k in keys):
+        zh = "缺少村(居)编码" if args.by == "village" else "缺少镇编码"
+        raise InputFileError(
+            args.households,
+            f"no {keys[0]} for --by {args.by} / {zh}",
+            f"add the column, map yours with --columns {keys[0]}=<column>, or give --grids "
+            f"with {keys[0]} (households take their grid's codes)",
+        )
+
+    def level(by: str) -> pd.DataFrame:
+        table = coverage(
+            data.households, data.access, by=by, minutes=data.minutes, types=data.kinds
+        )
+        return table[table["service_type"] == args.type].reset_index(drop=True)
+
+    table = level(args.by)
+    county = level("county").iloc[0]
+    out: pd.DataFrame = table
+    if args.by == "grid":
+        shapes = data.grids[["grid_code", "geometry"]].drop_duplicates("grid_code")
+        out = gpd.GeoDataFrame(
+            table.merge(shapes, on="grid_code", how="left"), geometry="geometry", crs=shapes.crs
+        )
+    path = write_output(out, args.out, layer="coverage")
+    target = float(table.attrs.get("coverage_target", get_settings().coverage_target))
+    met = "达标 / met" if bool(county["meets_target"]) else "未达标 / not met"
+    print(
+        f"{args.type}: 全县覆盖率 / county coverage {county['coverage']:.1%} "
+        f"({county['covered_residents']:,.0f} / {county['residents']:,.0f} 人 / residents), "
+        f"目标 / target {target:.0%}: {met}; {len(out)} 行 / rows → {path}"
+    )
+    return 0
+
+
+def _site(args: argparse.Namespace) -> int:
+    from geo.core.settings import DISPLAY_CRS
+    from geo.services.siting import CandidateSource, SitingInputError, candidates
+    from geo.store.readers import read_layer, write_output
+    from geo.views.services import plan_sites
+
+    if args.new is not None and args.new < 1:
+        raise ValueError(f"--new must be a number of new sites ≥ 1, got {args.new}")
+    if args.target is not None and not 0.0 < args.target <= 1.0:
+        raise ValueError(f"--target must be a share in (0, 1], e.g. 0.85, got {args.target:g}")
+    if args.candidates == "villages" and not args.villages:
+        raise ValueError("--candidates villages needs --villages FILE (the village polygons)")
+    data = _service_inputs(args, one_type=True, place=False)
+    reading = {"columns": args.columns, "coords": args.coords, "crs": args.crs}
+    source: CandidateSource
+    if args.candidates == "grids":
+        spec, layer, source, id_col = args.grids, data.grids, "grids", None
+    elif args.candidates == "villages":
+        spec, source, id_col = args.villages, "villages", None
+        layer = read_layer(spec, "villages", **reading)
+    else:  # a point file; "issues" is the layer kind that requires no column
+        spec, source = args.candidates, "points"
+        layer = read_layer(spec, "issues", **reading)
+        id_col = "id" if "id" in layer.columns else "source_row"
+    try:
+        sites = candidates(layer, source=source, id_col=id_col)
+    except SitingInputError as exc:
+        raise InputFileError(
+            spec, "; ".join(exc.problems), "fix the candidate layer or choose other --candidates"
+        ) from exc
+    assert data.minutes is not None  # one type: its own minutes or --minutes
+    result = plan_sites(
+        data.households,
+        data.access,
+        sites,
+        service_type=args.type,
+        minutes=data.minutes,
+        k=args.new,
+        target_share=args.target,
+        network=data.network,
+        exact=args.exact,
+    )
+    table = result.to_geodataframe(sites).rename(
+        columns={"gain": "added_residents", "share_after": "coverage_after"}
+    )
+    lonlat = table.geometry.to_crs(DISPLAY_CRS)
+    table["lon"], table["lat"] = lonlat.x.round(6), lonlat.y.round(6)
+    first = ["rank", "candidate_id", "ref", "name", "added_residents", "covered_after"]
+    first += ["coverage_after", "x", "y", "lon", "lat"]
+    table = table[first + [c for c in table.columns if c not in first]]
+    path = write_output(table, args.out, layer="proposals")
+    print(
+        f"{args.type} {data.minutes:g} 分钟 / min: 覆盖率 / coverage {result.share_before:.1%} → "
+        f"{result.share_after:.1%}, 新增 {len(table)} 处 / {len(table)} new site(s) "
+        f"({result.method}) → {path}"
+    )
+    if result.reached is False:
+        print(
+            f"未达到目标 / target {args.target:.0%} not reached: 候选点最多覆盖 / the candidates "
+            f"reach at most {result.share_after:.1%}",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from geo.store.backends import open_store
+    from geo.store.readers import read_layer
+
+    layers = {}
+    for name in ("towns", "villages", "grids", "households", "service_points", "issues"):
+        spec = getattr(args, name)
+        if spec:
+            layers[name] = read_layer(
+                spec, name, columns=args.columns, coords=args.coords, crs=args.crs
+            )
+    if not layers:
+        raise ValueError("nothing to import: give at least one of --grids, --issues, …")
+    if "issues" in layers and "grids" in layers:
+        from geo.grids.assign import assign_events
+
+        assigned = assign_events(layers["issues"], layers["grids"])
+        for col in assigned.columns:
+            layers["issues"][col] = assigned[col].astype(str).to_numpy()
+    store = open_store(args.store)
+    store.write(layers)
+    for name, frame in layers.items():
+        print(f"{name}: {len(frame)} 行 / rows → {store.location}")
+    return 0
+
+
+_COMMANDS = {
+    "demo": _demo,
+    "check-grids": _check_grids,
+    "assign": _assign,
+    "hotspots": _hotspots,
+    "alerts": _alerts,
+    "coverage": _coverage,
+    "site": _site,
+    "import": _import,
+    "grids": cli_grids.run,
+    "report": cli_report.run,
+}

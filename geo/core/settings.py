@@ -1,0 +1,175 @@
+"""Every GridGov default in one place, read at call time and overridable by environment."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: Root of the repository (the folder holding ``dashboard.py``).
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Metric CRS for all distances and areas in Sheyang: CGCS2000 / 3-degree Gauss-Kruger CM 120E.
+METRIC_CRS = "EPSG:4549"
+#: Geographic CRS used for display and for lon/lat columns (WGS84; CGCS2000 agrees at metre level).
+DISPLAY_CRS = "EPSG:4326"
+
+#: File name of the demo GeoPackage inside ``Settings.data_dir``.
+DEMO_FILENAME = "sheyang_demo.gpkg"
+
+#: The standard layer names of a GridGov store or import GeoPackage.
+LAYERS = ("towns", "villages", "grids", "households", "service_points", "issues", "roads")
+
+
+@dataclass(frozen=True)
+class ServiceType:
+    """One kind of service point and its life-circle target (GB 50180-2018 life circles).
+
+    Attributes
+    ----------
+    name
+        The ``service_type`` value in the service-point layer (Chinese, as counties write it).
+    minutes
+        Target travel time in minutes (15, 10 or 5-minute life circle).
+    essential
+        Part of the "all essential types" coverage (every resident reaches every essential type).
+    """
+
+    name: str
+    minutes: int
+    essential: bool
+
+
+#: Service types of the 15-minute party-building service circle and the public services around it.
+SERVICE_TYPES: tuple[ServiceType, ...] = (
+    ServiceType("党群服务中心", 15, True),
+    ServiceType("非诉讼服务中心", 15, True),
+    ServiceType("新时代文明实践站", 15, True),
+    ServiceType("卫生室", 15, True),
+    ServiceType("学校", 15, False),
+    ServiceType("养老服务站", 10, True),
+    ServiceType("警务室", 15, False),
+)
+
+#: Travel speeds in km/h per mode (walk 4.5; bicycle 12; e-bike 18, the rural norm; car 30 on
+#: county and village roads).
+TRAVEL_SPEEDS_KMH: dict[str, float] = {"walk": 4.5, "bike": 12.0, "ebike": 18.0, "car": 30.0}
+
+#: Straight-line engine: network distance ≈ straight distance × this factor (a common planning
+#: default for grid-like rural road patterns; 1.0 gives plain circles).
+DETOUR_FACTOR = 1.3
+
+#: National target: share of residents within the 15-minute circle (TD/T 1062-2021, FACTS.md).
+COVERAGE_TARGET = 0.85
+
+
+@dataclass(frozen=True)
+class GridSizeRule:
+    """Household thresholds for one kind of grid (a per-county setting, never a constant).
+
+    Attributes
+    ----------
+    min_households, max_households
+        Inclusive household range for a grid of this kind.
+    max_residents
+        Upper bound on residents.
+    """
+
+    min_households: int
+    max_households: int
+    max_residents: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    """GridGov settings.
+
+    Attributes
+    ----------
+    county_code
+        Six-digit national division code (射阳县 320924).
+    county_name
+        County name shown in the title.
+    metric_crs
+        CRS used for every distance and area (metres).
+    data_dir
+        Where the demo GeoPackage and other generated data are cached (ignored by git).
+    database_url
+        SQLAlchemy URL of a PostGIS database; when empty the GeoPackage store is used.
+    db_schema
+        PostgreSQL schema holding GridGov's tables.
+    tile_url, tile_attribution
+        Optional intranet XYZ tile service; no basemap when empty (outlines are the context).
+    rural_rule, urban_rule
+        Grid size thresholds used by validation (product defaults for the Sheyang demo).
+    national_rule
+        The national 300-500 households guideline, shown for comparison only.
+    sla_working_days
+        12345 time limits in working days per request type (巡查上报, a patrol report, is
+        GridGov's own default).
+    boundary_tolerance_m
+        Overlaps and gaps smaller than this area (m²) are ignored as numerical noise.
+    service_types
+        Service types with their target minutes and whether they are essential.
+    travel_speeds_kmh
+        Speed per travel mode (``walk``, ``bike``, ``ebike``, ``car``), km/h.
+    detour_factor
+        Straight-line engine: road distance = straight distance × this factor.
+    coverage_target
+        Share of residents that should be inside the circle (0.85).
+    """
+
+    county_code: str = "320924"
+    county_name: str = "射阳县"
+    metric_crs: str = METRIC_CRS
+    data_dir: Path = field(default_factory=lambda: ROOT / "data" / "cache")
+    database_url: str = ""
+    db_schema: str = "public"
+    tile_url: str = ""
+    tile_attribution: str = ""
+    rural_rule: GridSizeRule = GridSizeRule(40, 250, 2500)
+    urban_rule: GridSizeRule = GridSizeRule(40, 400, 2500)
+    national_rule: GridSizeRule = GridSizeRule(300, 500, 2500)
+    sla_working_days: dict[str, int] = field(
+        default_factory=lambda: {
+            "咨询": 3,
+            "求助": 3,
+            "投诉": 13,
+            "举报": 13,
+            "建议": 13,
+            "巡查上报": 3,
+        }
+    )
+    boundary_tolerance_m2: float = 1.0
+    service_types: tuple[ServiceType, ...] = SERVICE_TYPES
+    travel_speeds_kmh: dict[str, float] = field(default_factory=lambda: dict(TRAVEL_SPEEDS_KMH))
+    detour_factor: float = DETOUR_FACTOR
+    coverage_target: float = COVERAGE_TARGET
+
+
+def get_settings() -> Settings:
+    """Return the settings, reading ``GRIDGOV_*`` and ``DATABASE_URL`` from the environment now.
+
+    Environment variables
+    ---------------------
+    GRIDGOV_DATA_DIR
+        Cache folder for the demo GeoPackage.
+    DATABASE_URL
+        PostGIS URL, e.g. ``postgresql+psycopg://user:pw@127.0.0.1:5432/gridgov``.
+    GRIDGOV_DB_SCHEMA
+        Schema for the tables (default ``public``).
+    GRIDGOV_TILE_URL, GRIDGOV_TILE_ATTRIBUTION
+        Intranet tile service, e.g. ``http://10.0.0.5/tiles/{z}/{x}/{y}.png``.
+    """
+    env = os.environ
+    kwargs: dict[str, object] = {}
+    if env.get("GRIDGOV_DATA_DIR"):
+        kwargs["data_dir"] = Path(env["GRIDGOV_DATA_DIR"])
+    if env.get("DATABASE_URL"):
+        kwargs["database_url"] = env["DATABASE_URL"]
+    if env.get("GRIDGOV_DB_SCHEMA"):
+        kwargs["db_schema"] = env["GRIDGOV_DB_SCHEMA"]
+    if env.get("GRIDGOV_TILE_URL"):
+        kwargs["tile_url"] = env["GRIDGOV_TILE_URL"]
+        kwargs["tile_attribution"] = env.get("GRIDGOV_TILE_ATTRIBUTION", "")
+    return Settings(**kwargs)  # type: ignore[arg-type]

@@ -1,0 +1,156 @@
+"""A county's layers loaded from a store and made ready for analysis and display."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.core.clock import now_beijing
+from geo.core.settings import DEMO_FILENAME, METRIC_CRS, Settings, get_settings
+from geo.grids.aggregate import with_deadlines
+from geo.store.backends import Store, StoreError, open_store
+
+CATEGORICAL = (
+    "source",
+    "request_type",
+    "category",
+    "subcategory",
+    "coord_sys",
+    "status",
+    "resolution_level",
+    "satisfaction",
+    "grid_code",
+    "village_code",
+    "town_code",
+    "assign_problem",
+)
+
+
+@dataclass
+class County:
+    """Everything a page needs about one county (all geometries in EPSG:4549).
+
+    Attributes
+    ----------
+    towns, villages, grids, service_points
+        The layers; ``households`` is read on demand (it is large).
+    issues
+        Issues with ``due_at`` and categorical code columns (fast filters and group-bys).
+    meta
+        Key/value metadata; ``synthetic`` is ``"true"`` for demo data.
+    as_of
+        "Now" for deadlines: the end of a demo's history, else the current time.
+    """
+
+    towns: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    grids: gpd.GeoDataFrame
+    service_points: gpd.GeoDataFrame
+    issues: gpd.GeoDataFrame
+    meta: dict[str, str]
+    store_location: str
+    store: Store | None = None
+
+    @property
+    def synthetic(self) -> bool:
+        """True when the data is the synthetic demo county."""
+        return self.meta.get("synthetic", "false") == "true"
+
+    def layer(self, name: str) -> gpd.GeoDataFrame | None:
+        """A large or optional layer (``households``, ``roads``…) read now, in EPSG:4549.
+
+        ``None`` when the store has no such layer (e.g. a county without roads).
+        """
+        if self.store is None or name not in self.store.layers():
+            return None
+        frame = self.store.read(name)
+        if not isinstance(frame, gpd.GeoDataFrame):
+            return None
+        metric = get_settings().metric_crs
+        return frame.to_crs(metric) if frame.crs != metric else frame
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The reference time for deadlines and "last N days" windows (:func:`as_of`)."""
+        return as_of(self.meta)
+
+
+def read_meta(store: Store) -> dict[str, str]:
+    """The store's ``meta`` table as ``{key: value}`` (empty when it has none)."""
+    if "meta" not in store.layers():
+        return {}
+    table = store.read("meta")
+    return dict(zip(table["key"].astype(str), table["value"].astype(str), strict=True))
+
+
+def as_of(meta: Mapping[str, str]) -> pd.Timestamp:
+    """ "Now" for a county: the end of a synthetic demo's history (its ``as_of``), else the
+    current time in Beijing (naive, like the issue timestamps)."""
+    if meta.get("synthetic", "false") == "true" and "as_of" in meta:
+        return pd.Timestamp(meta["as_of"])
+    return now_beijing()
+
+
+def load_county(store: Store, settings: Settings | None = None) -> County:
+    """Read every layer of a county from ``store`` (and prepare the issues)."""
+    cfg = settings or get_settings()
+    layers = set(store.layers())
+    missing = [name for name in ("towns", "villages", "grids", "issues") if name not in layers]
+    if missing:
+        raise ValueError(f"{store.location}: missing layers {missing}; import them first")
+
+    def geo(name: str) -> gpd.GeoDataFrame:
+        frame = store.read(name)
+        assert isinstance(frame, gpd.GeoDataFrame)
+        return frame.to_crs(cfg.metric_crs) if frame.crs != METRIC_CRS else frame
+
+    issues = geo("issues")
+    for col in CATEGORICAL:
+        if col in issues.columns:
+            issues[col] = issues[col].fillna("").astype("category")
+    meta = read_meta(store)
+    return County(
+        towns=geo("towns"),
+        villages=geo("villages"),
+        grids=geo("grids"),
+        service_points=geo("service_points") if "service_points" in layers else gpd.GeoDataFrame(),
+        issues=gpd.GeoDataFrame(with_deadlines(issues, cfg.sla_working_days), crs=issues.crs),
+        meta=meta,
+        store_location=store.location,
+        store=store,
+    )
+
+
+def default_store(settings: Settings | None = None) -> Store:
+    """The store the dashboard and the CLI use when none is named.
+
+    PostGIS when ``DATABASE_URL`` is set, else the GeoPackage ``<data_dir>/sheyang_demo.gpkg``.
+    Nothing is ever generated or seeded here: an empty database or a missing file raises
+    :class:`~geo.store.backends.StoreError` naming the command that fills it, so a mistyped
+    schema in a real deployment never shows the synthetic county.
+    """
+    cfg = settings or get_settings()
+    if cfg.database_url:
+        store = open_store(cfg.database_url, schema=cfg.db_schema)
+        if "grids" not in store.layers():
+            raise StoreError(
+                f"{store.location} (schema {cfg.db_schema}) 中没有网格图层 / holds no grid layer: "
+                "导入县域数据 / import a county (python -m geo import --grids … --store URL), "
+                "或写入示例县 / or load the demo county (python -m geo demo --store URL); "
+                "检查 GRIDGOV_DB_SCHEMA / check GRIDGOV_DB_SCHEMA"
+            )
+        return store
+    path = demo_store_path(cfg)
+    if not path.exists():
+        raise StoreError(f"{path} 不存在 / does not exist: python -m geo demo --out {path.parent}")
+    return open_store(path)
+
+
+def demo_store_path(settings: Settings | None = None) -> Path:
+    """Where the demo GeoPackage lives when no database is configured."""
+    cfg = settings or get_settings()
+    return Path(cfg.data_dir) / DEMO_FILENAME

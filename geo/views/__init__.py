@@ -1,0 +1,1 @@
+"""What each page shows, without Streamlit: one module per page."""

@@ -1,0 +1,353 @@
+"""What the 热点研判 page shows: hot grids with reasons in plain words, trends and warnings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo.grids.aggregate import IssueFilter, filter_mask
+from geo.hotspots.emerging import (
+    CATEGORY_LABELS_ZH,
+    EmergingHotSpots,
+    emerging_hotspots,
+    space_time_cube,
+)
+from geo.hotspots.local import CLUSTER_LABELS_ZH, GridWeights, gi_star, grid_counts, local_moran
+from geo.store.county import County
+
+#: Hot-spot classes in legend order with their Chinese and English labels.
+CLASS_LABELS: dict[str, tuple[str, str]] = {
+    "hot_99": ("热点（99%）", "Hot spot, 99 %"),
+    "hot_95": ("热点（95%）", "Hot spot, 95 %"),
+    "hot_90": ("热点（90%）", "Hot spot, 90 %"),
+    "not_significant": ("不显著", "Not significant"),
+    "cold_90": ("冷点（90%）", "Cold spot, 90 %"),
+    "cold_95": ("冷点（95%）", "Cold spot, 95 %"),
+    "cold_99": ("冷点（99%）", "Cold spot, 99 %"),
+}
+_LEVEL = {"hot_99": 99, "hot_95": 95, "hot_90": 90}
+
+
+@dataclass
+class HotspotView:
+    """The analysis of one selection, for the page.
+
+    Attributes
+    ----------
+    grids
+        Grids in scope (EPSG:4549): ``count``, ``previous`` (the window before), ``change``
+        (relative), ``rate_per_1000``, ``gi_z``, ``p_sim``, ``p_fdr``, ``hotspot_class``,
+        ``lisa_type``, ``emerging_category``, ``trend_tau``, ``trend_p``, ``neighbour_mean``,
+        ``top_categories``, ``reason_zh``, ``reason_en`` and the grid's names and worker.
+    ranked
+        Hot grids in scope, hottest first (a subset of ``grids`` without geometry).
+    window_days
+        Length of the analysed window in days.
+    """
+
+    grids: gpd.GeoDataFrame
+    ranked: pd.DataFrame
+    window_days: int
+
+
+def emerging_for(
+    data: County,
+    flt: IssueFilter,
+    weights: GridWeights,
+    *,
+    freq: str = "week",
+    permutations: int = 9999,
+) -> EmergingHotSpots:
+    """Emerging hot spots over the whole history up to the window's end (all grids).
+
+    Town and village are ignored (the statistics need the whole county); category and
+    source apply. Weekly counts are sparse (a few issues a grid), so their p-values come from
+    conditional permutations (``permutations``), not the normal approximation, which calls a
+    neighbourhood of 3–4 issues significant.
+    """
+    scope = IssueFilter(categories=flt.categories, sources=flt.sources)
+    first = pd.Timestamp(data.issues["received_at"].min()).normalize()
+    last = pd.Timestamp(flt.end) if flt.end is not None else data.as_of.normalize()
+    cube = space_time_cube(
+        data.issues,
+        weights,
+        freq="month" if freq == "month" else "week",
+        flt=scope,
+        start=first,
+        end=last,
+    )
+    return emerging_hotspots(cube, weights, permutations=permutations)
+
+
+def hotspot_table(
+    issues: pd.DataFrame,
+    grids: pd.DataFrame,
+    flt: IssueFilter,
+    *,
+    weights: GridWeights,
+    emerging: EmergingHotSpots,
+    permutations: int = 9999,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Per grid: counts over the window and the one before, Gi*, local Moran and trend.
+
+    Columns: ``grid_code``, ``count``, ``rate_per_1000``, ``previous``, ``change``,
+    ``gi_z``, ``p_sim``, ``p_fdr``, ``hotspot_class``, ``lisa_type``, ``emerging_category``,
+    ``trend_tau``, ``trend_p``, ``neighbour_mean`` (mean count of the neighbours), in the row
+    order of ``grids``. Town and village in ``flt`` are ignored: the statistics need the
+    whole coverage.
+    """
+    stats_flt = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
+    now = grid_counts(issues, grids, flt=stats_flt)
+    end = (
+        pd.Timestamp(flt.end)
+        if flt.end is not None
+        else pd.Timestamp(issues["received_at"].max()).normalize()
+    )
+    start = pd.Timestamp(flt.start) if flt.start is not None else end - pd.Timedelta(days=29)
+    days = window_days(flt, end)
+    before = IssueFilter(
+        start - pd.Timedelta(days=days),
+        start - pd.Timedelta(days=1),
+        flt.categories,
+        flt.sources,
+    )
+    prev = grid_counts(issues, grids, flt=before)
+    y = pd.Series(now["count"].to_numpy(dtype=float), index=now["grid_code"].astype(str))
+    gi = gi_star(y, weights, permutations=permutations, seed=seed).to_frame()
+    lisa = local_moran(y, weights, permutations=permutations, seed=seed).to_frame()
+    trend = emerging.to_frame()[["grid_code", "emerging_category", "trend_tau", "trend_p"]]
+    neighbour_mean = (weights.matrix @ y.reindex(weights.ids).to_numpy()) / np.maximum(
+        weights.cardinalities, 1
+    )
+    table = (
+        now[["grid_code", "count", "rate_per_1000"]]
+        .assign(grid_code=lambda g: g.grid_code.astype(str))
+        .merge(prev[["grid_code", "count"]].rename(columns={"count": "previous"}), on="grid_code")
+        .merge(gi[["grid_code", "gi_z", "p_sim", "p_fdr", "hotspot_class"]], on="grid_code")
+        .merge(
+            lisa[["grid_code", "cluster"]].rename(columns={"cluster": "lisa_type"}), on="grid_code"
+        )
+        .merge(trend, on="grid_code", how="left")
+        .merge(
+            pd.DataFrame({"grid_code": weights.ids.astype(str), "neighbour_mean": neighbour_mean}),
+            on="grid_code",
+        )
+    )
+    table["change"] = (table["count"] - table["previous"]) / table["previous"].where(
+        table["previous"] > 0
+    )
+    return table
+
+
+def window_days(flt: IssueFilter, end: pd.Timestamp) -> int:
+    """Days in the window of ``flt`` (30 when it has no start)."""
+    if flt.start is None:
+        return 30
+    return int((pd.Timestamp(end).normalize() - pd.Timestamp(flt.start).normalize()).days) + 1
+
+
+def county_hotspots(
+    data: County,
+    flt: IssueFilter,
+    *,
+    weights: GridWeights,
+    emerging: EmergingHotSpots,
+    permutations: int = 9999,
+    seed: int = 0,
+) -> gpd.GeoDataFrame:
+    """Gi* and local Moran over the window of ``flt`` for every grid of the county.
+
+    Town and village in ``flt`` are ignored: a town's grids have neighbours in the next town,
+    so the statistics are computed county-wide once and :func:`scope_view` picks the grids a
+    page shows (the same analysis serves every town). Columns as :class:`HotspotView.grids`.
+    """
+    issues = data.issues
+    stats_flt = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
+    stats = hotspot_table(
+        issues,
+        data.grids,
+        stats_flt,
+        weights=weights,
+        emerging=emerging,
+        permutations=permutations,
+        seed=seed,
+    )
+    end = pd.Timestamp(flt.end) if flt.end is not None else data.as_of.normalize()
+    days = window_days(flt, end)
+    table = (
+        data.grids.drop(columns=["households", "residents"])
+        .assign(grid_code=lambda g: g.grid_code.astype(str))
+        .merge(stats, on="grid_code")
+    )
+    # Words only for the significant grids (a few dozen): the rest need none.
+    sig = (table["hotspot_class"] != "not_significant").to_numpy()
+    selected = issues[["grid_code", "category"]][filter_mask(issues, stats_flt)]
+    selected = selected[selected["grid_code"].isin(table.loc[sig, "grid_code"]).to_numpy()]
+    table["top_categories"] = ""
+    table.loc[sig, "top_categories"] = _top_categories(selected, table[sig])
+    table["village_name"] = table.village_code.map(
+        data.villages.set_index("village_code")["village_name"]
+    )
+    table["town_name"] = table.town_code.map(data.towns.set_index("town_code")["town_name"])
+    table["reason_zh"], table["reason_en"] = "", ""
+    if sig.any():
+        zh, en = _reasons(table[sig], flt, days)
+        table.loc[sig, "reason_zh"], table.loc[sig, "reason_en"] = zh, en
+    table["window_days"] = days
+    return gpd.GeoDataFrame(table, geometry="geometry", crs=data.grids.crs)
+
+
+def scope_view(table: gpd.GeoDataFrame, flt: IssueFilter) -> HotspotView:
+    """The grids of ``flt``'s town / village from a :func:`county_hotspots` table."""
+    keep = np.ones(len(table), dtype=bool)
+    if flt.town_code:
+        keep &= (table["town_code"] == flt.town_code).to_numpy()
+    if flt.village_code:
+        keep &= (table["village_code"] == flt.village_code).to_numpy()
+    grids = table[keep].reset_index(drop=True)
+    hot = grids[grids.hotspot_class.str.startswith("hot")]
+    ranked = pd.DataFrame(hot.drop(columns="geometry")).sort_values(
+        ["gi_z", "count"], ascending=False
+    )
+    days = int(table["window_days"].iloc[0]) if len(table) else 0
+    return HotspotView(grids, ranked.reset_index(drop=True), days)
+
+
+def hotspot_view(
+    data: County,
+    flt: IssueFilter,
+    *,
+    weights: GridWeights,
+    emerging: EmergingHotSpots,
+    permutations: int = 9999,
+    seed: int = 0,
+) -> HotspotView:
+    """:func:`county_hotspots` for the window of ``flt``, shown for its town / village."""
+    table = county_hotspots(
+        data, flt, weights=weights, emerging=emerging, permutations=permutations, seed=seed
+    )
+    return scope_view(table, flt)
+
+
+def weekly_series(data: County, grid_code: str, flt: IssueFilter, *, weeks: int = 26) -> pd.Series:
+    """Issues per week in one grid over the last ``weeks`` weeks up to the window's end."""
+    end = pd.Timestamp(flt.end) if flt.end is not None else data.as_of.normalize()
+    scope = IssueFilter(
+        end - pd.Timedelta(weeks=weeks) + pd.Timedelta(days=1), end, flt.categories, flt.sources
+    )
+    issues = data.issues
+    mine = issues[["received_at"]][
+        filter_mask(issues, scope) & (issues["grid_code"] == grid_code).to_numpy()
+    ]
+    edges = pd.date_range(end=end + pd.Timedelta(days=1), periods=weeks + 1, freq="7D")
+    counts, _ = np.histogram(
+        mine["received_at"].to_numpy(dtype="datetime64[ns]"),
+        bins=edges.to_numpy(dtype="datetime64[ns]"),
+    )
+    return pd.Series(counts, index=edges[:-1].date, name="count")
+
+
+def _top_categories(selected: pd.DataFrame, table: pd.DataFrame, k: int = 3) -> list[str]:
+    """The ``k`` most frequent categories of each grid in the window (``环境卫生 12、…``)."""
+    pairs = (
+        pd.DataFrame(
+            {
+                "grid_code": selected["grid_code"].astype(str).to_numpy(),
+                "category": selected["category"].astype(str).to_numpy(),
+            }
+        )
+        .value_counts()
+        .rename("n")
+        .reset_index()
+        .sort_values(["grid_code", "n"], ascending=[True, False])
+    )
+    top = pairs.groupby("grid_code").head(k)
+    text = top.assign(item=top.category + " " + top.n.astype(str)).groupby("grid_code")["item"]
+    joined = text.agg("、".join)
+    return table["grid_code"].map(joined).fillna("").tolist()
+
+
+def _reasons(table: pd.DataFrame, flt: IssueFilter, days: int) -> tuple[list[str], list[str]]:
+    """Why a grid is hot or cold, in plain Chinese and English."""
+    what_zh = "、".join(flt.categories) + "类" if flt.categories else ""
+    what_en = ", ".join(flt.categories) + " " if flt.categories else ""
+    zh: list[str] = []
+    en: list[str] = []
+    records: list[dict[Any, Any]] = table.to_dict("records")
+    for row in records:
+        cls = str(row["hotspot_class"])
+        if cls == "not_significant":
+            zh.append("")
+            en.append("")
+            continue
+        level = int(cls.split("_")[1])
+        hot = cls.startswith("hot")
+        count, previous = int(row["count"]), int(row["previous"])
+        around = float(row["neighbour_mean"])
+        change = float(row["change"]) if pd.notna(row["change"]) else None
+        pattern = str(row["emerging_category"])
+        cluster = str(row["lisa_type"])
+        top = str(row["top_categories"] or "")
+        if change is not None:
+            change_zh = f"，较前{days}天{'上升' if change >= 0 else '下降'}{abs(change):.0%}"
+            change_en = (
+                f", {'up' if change >= 0 else 'down'} {abs(change):.0%} on the previous {days} days"
+            )
+        elif previous == 0:
+            change_zh, change_en = f"，前{days}天无诉求", f", none in the previous {days} days"
+        else:
+            change_zh, change_en = "", ""
+        pattern_zh = CATEGORY_LABELS_ZH.get(pattern, "")
+        parts_zh = [
+            f"该网格及周边近{days}天{what_zh}诉求显著{'偏高' if hot else '偏低'}"
+            f"（置信度{level}%，已校正多重比较）：本网格 {count} 件，"
+            f"周边网格平均 {around:.1f} 件{change_zh}"
+        ]
+        if pattern_zh and pattern != "no_pattern":
+            parts_zh.append(f"时空模式：{pattern_zh}")
+        if cluster in CLUSTER_LABELS_ZH and cluster != "not_significant":
+            parts_zh.append(f"局部聚集：{CLUSTER_LABELS_ZH[cluster]}")
+        if top:
+            parts_zh.append(f"主要类别：{top}")
+        zh.append("；".join(parts_zh) + "。")
+        parts_en = [
+            f"This grid and its neighbours had significantly {'more' if hot else 'fewer'} "
+            f"{what_en}issues in the last {days} days ({level} % confidence, corrected for "
+            f"multiple comparisons): {count} here, {around:.1f} on average in the neighbouring "
+            f"grids{change_en}"
+        ]
+        if pattern not in ("no_pattern", "nan"):
+            parts_en.append(f"pattern over time: {pattern.replace('_', ' ')}")
+        en.append("; ".join(parts_en) + ".")
+    return zh, en
+
+
+def event_points(data: County, flt: IssueFilter) -> pd.DataFrame:
+    """The selected issues as WGS84 ``lon``/``lat`` points (for a density layer)."""
+    selected = data.issues[filter_mask(data.issues, flt)]
+    located = selected[~(selected.geometry.isna() | selected.geometry.is_empty)]
+    points = located.geometry.to_crs("EPSG:4326")
+    return pd.DataFrame(
+        {
+            "lon": points.x.to_numpy(),
+            "lat": points.y.to_numpy(),
+            "category": located["category"].astype(str).to_numpy(),
+        }
+    )
+
+
+def scope_alerts(alerts: pd.DataFrame, flt: IssueFilter) -> pd.DataFrame:
+    """Warnings in the town/village of ``flt`` (and its categories), newest first."""
+    out = alerts
+    if flt.town_code:
+        out = out[out["town_code"] == flt.town_code]
+    if flt.village_code:
+        out = out[out["village_code"] == flt.village_code]
+    if flt.categories:
+        out = out[out["category"].isin(flt.categories)]
+    return out.reset_index(drop=True)

@@ -1,0 +1,106 @@
+"""What the Overview page shows: KPIs, per-grid counts with names, drill-down scope, details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.core.privacy import mask_callers
+from geo.grids.aggregate import IssueFilter, counts, filter_mask, kpis
+from geo.store.county import County
+
+
+@dataclass
+class Overview:
+    """The Overview of one filter selection.
+
+    Attributes
+    ----------
+    kpis
+        See :func:`geo.grids.aggregate.kpis`, plus ``grids`` and ``residents`` of the scope.
+    grids
+        Grids in scope (EPSG:4549) with ``town_name``, ``village_name``, ``count``, ``open``
+        and ``rate_per_1000``.
+    villages, towns
+        Outlines in scope.
+    unassigned
+        Issues passing the time/category/source filters that fell in no grid, with reason.
+    """
+
+    kpis: dict[str, float]
+    grids: gpd.GeoDataFrame
+    villages: gpd.GeoDataFrame
+    towns: gpd.GeoDataFrame
+    unassigned: pd.DataFrame
+
+
+def overview(data: County, flt: IssueFilter) -> Overview:
+    """Compute the Overview for ``flt`` (town/village narrow the scope of the map)."""
+    issues = data.issues
+    selected = issues[filter_mask(issues, flt)]
+    grids, villages, towns = data.grids, data.villages, data.towns
+    if flt.town_code:
+        grids = grids[grids.town_code == flt.town_code]
+        villages = villages[villages.town_code == flt.town_code]
+        towns = towns[towns.town_code == flt.town_code]
+    if flt.village_code:
+        grids = grids[grids.village_code == flt.village_code]
+        villages = villages[villages.village_code == flt.village_code]
+    table = counts(selected, grids, level="grid")
+    village_names = data.villages.set_index("village_code")["village_name"]
+    town_names = data.towns.set_index("town_code")["town_name"]
+    out = grids.drop(columns=["residents"]).merge(table, on="grid_code", how="left")
+    out["village_name"] = out["village_code"].map(village_names)
+    out["town_name"] = out["town_code"].map(town_names)
+    out["rate_per_1000"] = out["rate_per_1000"].round(1)
+    figures = kpis(selected, data.as_of)
+    figures["grids"] = float(len(out))
+    figures["residents"] = float(out["residents"].sum())
+    no_scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
+    lost = issues[filter_mask(issues, no_scope) & (issues["assign_problem"] != "").to_numpy()]
+    unassigned = mask_callers(pd.DataFrame(lost.drop(columns="geometry")))[
+        ["ticket_id", "received_at", "category", "lon", "lat", "coord_sys", "assign_problem"]
+    ]
+    return Overview(figures, gpd.GeoDataFrame(out, crs=grids.crs), villages, towns, unassigned)
+
+
+def grid_detail(
+    data: County, grid_code: str, flt: IssueFilter, *, recent: int = 20
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame]:
+    """One grid's attributes (with town and village names), recent issues (callers masked), mix."""
+    grid = data.grids[data.grids.grid_code == grid_code]
+    if grid.empty:
+        raise KeyError(f"no grid {grid_code!r}")
+    scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
+    issues = data.issues
+    mine = issues[filter_mask(issues, scope) & (issues["grid_code"] == grid_code).to_numpy()]
+    cols = [
+        "ticket_id",
+        "received_at",
+        "source",
+        "category",
+        "subcategory",
+        "status",
+        "resolution_level",
+        "caller_name",
+        "caller_phone",
+    ]
+    latest = mask_callers(
+        pd.DataFrame(mine.sort_values("received_at", ascending=False).head(recent)[cols])
+    )
+    mix = (
+        mine["category"]
+        .value_counts()
+        .rename("count")
+        .rename_axis("category")
+        .reset_index()
+        .query("count > 0")
+    )
+    attrs = grid.drop(columns="geometry").iloc[0].copy()
+    attrs["town_name"] = data.towns.set_index("town_code")["town_name"].get(attrs["town_code"], "")
+    attrs["village_name"] = data.villages.set_index("village_code")["village_name"].get(
+        attrs["village_code"], ""
+    )
+    return attrs, latest, mix
