@@ -16,7 +16,7 @@ import pandas as pd
 from geo.cli import grids as cli_grids
 from geo.cli import report as cli_report
 from geo.cli._args import COLUMNS_HELP
-from geo.core.errors import GridGovError, InputFileError
+from geo.core.errors import GridGovError, InputFileError, InputProblems
 from geo.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -557,7 +557,7 @@ def _coverage(args: argparse.Namespace) -> int:
 
 def _site(args: argparse.Namespace) -> int:
     from geo.core.settings import DISPLAY_CRS
-    from geo.services.siting import CandidateSource, SitingInputError, candidates
+    from geo.services.siting import CandidateSource, candidates
     from geo.store.readers import read_layer, write_output
     from geo.views.services import plan_sites
 
@@ -581,7 +581,7 @@ def _site(args: argparse.Namespace) -> int:
         id_col = "id" if "id" in layer.columns else "source_row"
     try:
         sites = candidates(layer, source=source, id_col=id_col)
-    except SitingInputError as exc:
+    except InputProblems as exc:
         raise InputFileError(
             spec, "; ".join(exc.problems), "fix the candidate layer or choose other --candidates"
         ) from exc

@@ -68,6 +68,27 @@ class Problem:
         }
 
 
+class InputProblems(GridGovError, ValueError):
+    """Inputs that cannot be used; ``problems`` lists every one of them, not just the first.
+
+    The one error for unusable arguments and frames across GridGov (collect, then raise once).
+
+    Parameters
+    ----------
+    task
+        What could not be done, as a verb phrase: ``"compute service coverage"``.
+    problems
+        One sentence per problem, each naming the argument, the value received and what to do.
+    """
+
+    def __init__(self, task: str, problems: str | Sequence[str]) -> None:
+        self.task = task
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        lines = [f"  - {p}" for p in self.problems]
+        head = f"cannot {task} ({len(self.problems)} problem(s)):"
+        super().__init__("\n".join([head, *lines]))
+
+
 class GridValidationError(GridGovError):
     """A grid layer has errors; ``problems`` lists every one of them, not just the first."""
 

@@ -9,8 +9,6 @@ from pathlib import Path
 #: Root of the repository (the folder holding ``dashboard.py``).
 ROOT = Path(__file__).resolve().parents[2]
 
-#: Metric CRS for all distances and areas in Sheyang: CGCS2000 / 3-degree Gauss-Kruger CM 120E.
-METRIC_CRS = "EPSG:4549"
 #: Geographic CRS used for display and for lon/lat columns (WGS84; CGCS2000 agrees at metre level).
 DISPLAY_CRS = "EPSG:4326"
 
@@ -121,7 +119,7 @@ class Settings:
 
     county_code: str = "320924"
     county_name: str = "射阳县"
-    metric_crs: str = METRIC_CRS
+    metric_crs: str = "EPSG:4549"  # CGCS2000 / 3-degree Gauss-Kruger CM 120E (Sheyang)
     data_dir: Path = field(default_factory=lambda: ROOT / "data" / "cache")
     database_url: str = ""
     db_schema: str = "public"
@@ -156,6 +154,8 @@ def get_settings() -> Settings:
         Cache folder for the demo GeoPackage.
     DATABASE_URL
         PostGIS URL, e.g. ``postgresql+psycopg://user:pw@127.0.0.1:5432/gridgov``.
+    GRIDGOV_METRIC_CRS
+        The county's metric CRS for distances and areas (default EPSG:4549).
     GRIDGOV_DB_SCHEMA
         Schema for the tables (default ``public``).
     GRIDGOV_TILE_URL, GRIDGOV_TILE_ATTRIBUTION
@@ -167,6 +167,8 @@ def get_settings() -> Settings:
         kwargs["data_dir"] = Path(env["GRIDGOV_DATA_DIR"])
     if env.get("DATABASE_URL"):
         kwargs["database_url"] = env["DATABASE_URL"]
+    if env.get("GRIDGOV_METRIC_CRS"):
+        kwargs["metric_crs"] = env["GRIDGOV_METRIC_CRS"]
     if env.get("GRIDGOV_DB_SCHEMA"):
         kwargs["db_schema"] = env["GRIDGOV_DB_SCHEMA"]
     if env.get("GRIDGOV_TILE_URL"):

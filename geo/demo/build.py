@@ -21,7 +21,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from geo.core import crs as wm
-from geo.core.settings import DEMO_FILENAME, DISPLAY_CRS, METRIC_CRS, ROOT, get_settings
+from geo.core.settings import DEMO_FILENAME, DISPLAY_CRS, ROOT, get_settings
+from geo.demo.facts import METRIC_CRS
 from geo.demo.roads import road_layers
 from geo.grids.assign import GridIndex
 from geo.grids.partition import dissolve, node_coverage, partition

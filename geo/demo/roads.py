@@ -13,7 +13,7 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay, cKDTree
 from shapely.geometry.base import BaseGeometry
 
-from geo.core.settings import METRIC_CRS
+from geo.demo.facts import METRIC_CRS
 
 #: Second seed word of the road generator's own random stream, so that adding roads leaves
 #: every other demo layer exactly as it was for the same seed.

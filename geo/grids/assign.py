@@ -10,6 +10,8 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
+from geo.core.validate import require_metric_crs
+
 #: Values of ``assign_problem``; empty string means assigned.
 PROBLEM_NO_COORDS = "无坐标或坐标无法解析 / missing or unparseable coordinates"
 PROBLEM_OUTSIDE = "坐标不在任何网格内 / outside every grid"
@@ -227,12 +229,7 @@ def _exact(tree: shapely.STRtree, order: np.ndarray, x: np.ndarray, y: np.ndarra
 
 def grid_index(grids: gpd.GeoDataFrame, *, cell_m: float = 20.0) -> GridIndex:
     """Build a :class:`GridIndex` for a grid layer in a projected CRS, ties to the smallest code."""
-    if grids.crs is None or not grids.crs.is_projected:
-        got = None if grids.crs is None else grids.crs.to_string()  # one line, not the repr
-        raise ValueError(
-            f"grids must be in a projected (metric) CRS, got {got}; "
-            "reproject first, e.g. grids.to_crs('EPSG:4549')"
-        )
+    require_metric_crs(grids, "grids", task="index the grids")
     codes = grids["grid_code"].astype(str).to_numpy()
     order = np.argsort(np.argsort(codes, kind="stable"), kind="stable")
     return GridIndex.build(grids.geometry.to_numpy(), order=order, cell_m=cell_m)

@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridValidationError, Problem
 from geo.core.settings import Settings, get_settings
+from geo.core.validate import require_metric_crs
 
 ERROR = "error"
 WARNING = "warning"
@@ -101,10 +102,7 @@ def validate_grids(
     """
     cfg = settings or get_settings()
     tol = cfg.boundary_tolerance_m2
-    if grids.crs is not None and not grids.crs.is_projected:
-        raise ValueError(
-            f"grids must be in a metric CRS (got {grids.crs}); use to_crs('EPSG:4549')"
-        )
+    require_metric_crs(grids, "grids", task="check the grids", allow_missing=True)
     problems: list[Problem] = []
     codes = _labels(grids)
     geoms = grids.geometry.to_numpy()

@@ -35,8 +35,9 @@ from scipy.spatial import cKDTree
 from scipy.stats import poisson
 
 from geo.core.clock import naive_beijing, naive_beijing_times
-from geo.core.errors import GridGovError
+from geo.core.errors import InputProblems
 from geo.core.privacy import mask_name, mask_phone
+from geo.core.validate import crs_problem
 
 SURGE = "surge"
 REPEAT_CALLER = "repeat_caller"
@@ -56,16 +57,6 @@ _KIND_ORDER = {kind: rank for rank, kind in enumerate(KIND_LABELS)}
 _DAY_S = 86_400
 _WEEK_S = 7 * _DAY_S
 _REQUIRED = ("ticket_id", "received_at", "grid_code", "village_code", "town_code", "caller_phone")
-
-
-class AlertInputError(GridGovError, ValueError):
-    """The issues, ``as_of`` or the settings cannot be checked; ``problems`` lists them all."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        lines = [f"  - {p}" for p in self.problems]
-        head = f"cannot detect alerts ({len(self.problems)} problem(s)):"
-        super().__init__("\n".join([head, *lines]))
 
 
 @dataclass(frozen=True)
@@ -238,7 +229,7 @@ def detect_alerts(
 
     Raises
     ------
-    AlertInputError
+    InputProblems
         Listing every problem with the columns, CRS, ``as_of`` and settings at once.
 
     Notes
@@ -365,25 +356,19 @@ def _prepare(
     if stamp is None:
         problems.append(f"as_of must be a time such as '2026-11-20 23:59:59', got {as_of!r}")
     if not isinstance(issues, pd.DataFrame):
-        raise AlertInputError([*problems, f"issues must be a GeoDataFrame, got {type(issues)}"])
+        raise InputProblems(
+            "detect alerts", [*problems, f"issues must be a GeoDataFrame, got {type(issues)}"]
+        )
     missing = [c for c in (*_REQUIRED, cfg.category_column) if c not in issues.columns]
     if missing:
         problems.append(f"issues lack the column(s) {missing}; they have {list(issues.columns)}")
     if not isinstance(issues, gpd.GeoDataFrame):
         problems.append(
             f"issues must be a GeoDataFrame of points, got a {type(issues).__name__}; build one "
-            "with geopandas.GeoDataFrame(frame, geometry=points, crs='EPSG:4549')"
+            "with geopandas.GeoDataFrame(frame, geometry=points, crs=<the county's metric CRS>)"
         )
-    elif (crs := getattr(issues, "crs", None)) is None:
-        problems.append(
-            "issues have no CRS, so distances cannot be checked to be in metres; "
-            "set it, e.g. issues.set_crs('EPSG:4549')"
-        )
-    elif crs.is_geographic or any(a.unit_name not in ("metre", "meter") for a in crs.axis_info):
-        problems.append(
-            f"issues are in {crs.to_string()}, not in metres; project them first, "
-            "e.g. issues.to_crs('EPSG:4549')"
-        )
+    elif problem := crs_problem(issues, "issues"):
+        problems.append(problem)
     if "received_at" in issues.columns and not pd.api.types.is_datetime64_any_dtype(
         issues["received_at"]
     ):
@@ -399,7 +384,7 @@ def _prepare(
                 f"{list(dup.astype(str).unique()[:5])}; ticket ids must be unique"
             )
     if problems or stamp is None:
-        raise AlertInputError(problems)
+        raise InputProblems("detect alerts", problems)
 
     seconds = naive_beijing_times(issues["received_at"]).astype("datetime64[s]")
     as_of_s = _seconds(stamp)

@@ -44,6 +44,7 @@ from scipy import sparse, special
 from scipy.spatial import cKDTree
 
 from geo.core.errors import GridValidationError, Problem
+from geo.core.validate import require_metric_crs
 from geo.grids.aggregate import IssueFilter, counts, filter_mask
 
 if TYPE_CHECKING:
@@ -276,13 +277,7 @@ def _checked(
             "pass id_column=<the grid code column>"
         )
     if metric:
-        crs = grids.crs
-        if crs is None or not crs.is_projected:
-            got = None if crs is None else crs.to_string()
-            raise ValueError(
-                f"grids must be in a projected CRS in metres for distances, got {got}; "
-                "reproject first, e.g. grids.to_crs('EPSG:4549')"
-            )
+        require_metric_crs(grids, "grids", task="build spatial weights")
     raw = grids[id_column]
     ids = raw.astype(str).to_numpy().astype(np.str_)
     geoms = np.asarray(grids.geometry.to_numpy(), dtype=object)

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core.clock import naive_beijing, naive_beijing_times
-from geo.core.errors import GridGovError
+from geo.core.errors import InputProblems
 from geo.core.settings import get_settings
 from geo.core.workcal import add_workdays, coverage
 from geo.grids.aggregate import CLOSED, due_at
@@ -178,16 +178,6 @@ _STATUS = {CLOSED: 1, PENDING: 2}
 _RATING = {"满意": 1, "基本满意": 1, "不满意": 2}  # satisfied, not satisfied
 _LEVEL = {"网格": 1, "村": 2, "镇": 3, "县": 3}  # grid, village, above the village net
 _LAST_SECOND = pd.Timedelta(hours=23, minutes=59, seconds=59)
-
-
-class LoopInputError(GridGovError, ValueError):
-    """The issues, ``as_of`` or an option cannot be used; ``problems`` lists them all."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        lines = [f"  - {p}" for p in self.problems]
-        head = f"cannot follow the issue loop ({len(self.problems)} problem(s)):"
-        super().__init__("\n".join([head, *lines]))
 
 
 # --------------------------------------------------------------------------- per ticket
@@ -1000,7 +990,9 @@ def _check(
 ) -> pd.Timestamp:
     """Every problem with the inputs at once, or the naive ``as_of`` (epoch when None)."""
     if not isinstance(issues, pd.DataFrame):
-        raise LoopInputError([f"issues must be a DataFrame, got {type(issues).__name__}"])
+        raise InputProblems(
+            "follow the issue loop", [f"issues must be a DataFrame, got {type(issues).__name__}"]
+        )
     problems: list[str] = []
     missing = [c for c in need if c not in issues.columns]
     if missing:
@@ -1023,5 +1015,5 @@ def _check(
     if stamp is None:
         problems.append(f"as_of must be a time such as '2026-11-20 23:59:59', got {as_of!r}")
     if problems or stamp is None:
-        raise LoopInputError(problems)
+        raise InputProblems("follow the issue loop", problems)
     return stamp

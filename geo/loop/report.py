@@ -37,7 +37,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.core.errors import GridGovError
+from geo.core.errors import InputProblems
 from geo.core.i18n import TEXT, translator
 from geo.core.privacy import mask_callers
 from geo.core.settings import get_settings
@@ -99,27 +99,18 @@ PDF_GRID_ROWS = 15
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
 
-class ReportInputError(GridGovError, ValueError):
-    """The month, town, format or font cannot be used; ``problems`` lists them all."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        lines = [f"  - {p}" for p in self.problems]
-        head = f"cannot build the monthly report ({len(self.problems)} problem(s)):"
-        super().__init__("\n".join([head, *lines]))
-
-
 # --------------------------------------------------------------------------- inputs
 
 
 def parse_month(text: str | pd.Period) -> pd.Period:
-    """``"2026-10"`` → the month ``2026-10``; anything else raises :class:`ReportInputError`."""
+    """``"2026-10"`` → the month ``2026-10``; anything else raises :class:`InputProblems`."""
     if isinstance(text, pd.Period):
         return text.asfreq("M")
     match = _MONTH.match(str(text))
     if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ReportInputError(
-            [f"month must be written YYYY-MM, e.g. 2026-10 (月份格式如 2026-10); got {text!r}"]
+        raise InputProblems(
+            "build the monthly report",
+            [f"month must be written YYYY-MM, e.g. 2026-10 (月份格式如 2026-10); got {text!r}"],
         )
     return pd.Period(year=int(match.group(1)), month=int(match.group(2)), freq="M")
 
@@ -134,11 +125,12 @@ def find_town(towns: pd.DataFrame, text: str) -> str:
         if len(hit):
             return str(hit.iloc[0])
     known = ", ".join(f"{c} {n}" for c, n in zip(codes, names, strict=True))
-    raise ReportInputError(
+    raise InputProblems(
+        "build the monthly report",
         [
             f"town {wanted!r} is neither a town code nor a town name of this county; use one of: "
             f"{known}"
-        ]
+        ],
     )
 
 
@@ -161,20 +153,22 @@ def cjk_font(path: str | Path | None = None) -> Path:
     if given is not None:
         font = Path(given)
         if not font.is_file():
-            raise ReportInputError(
-                [f"font {str(font)!r} does not exist; give a .ttf/.ttc with Chinese glyphs"]
+            raise InputProblems(
+                "build the monthly report",
+                [f"font {str(font)!r} does not exist; give a .ttf/.ttc with Chinese glyphs"],
             )
         return font
     for candidate in FONT_CANDIDATES:
         if Path(candidate).is_file():
             return Path(candidate)
-    raise ReportInputError(
+    raise InputProblems(
+        "build the monthly report",
         [
             "no Chinese font found for the PDF (looked for "
             + ", ".join(FONT_CANDIDATES)
             + "); install one with `apt-get install fonts-wqy-microhei`, or set "
             f"{FONT_ENV} to a .ttf/.ttc file with Chinese glyphs"
-        ]
+        ],
     )
 
 
@@ -392,7 +386,7 @@ def build_report(
 
     Raises
     ------
-    ReportInputError
+    InputProblems
         For a month written wrongly or outside the data, or an unknown town.
     """
     period = parse_month(month)
@@ -401,7 +395,7 @@ def build_report(
     if town is not None and str(town).strip():
         try:
             town_code = find_town(county.towns, str(town))
-        except ReportInputError as exc:
+        except InputProblems as exc:
             problems += exc.problems
     issues = county.issues
     data_as_of = pd.Timestamp(county.as_of)
@@ -416,7 +410,7 @@ def build_report(
         since = "no ticket at all" if pd.isna(first) else f"the first ticket is of {first:%Y-%m}"
         problems.append(f"month {period} is before the data ({since}); choose a later month")
     if problems:
-        raise ReportInputError(problems)
+        raise InputProblems("build the monthly report", problems)
     as_of = min(end, data_as_of)
     scope = issues if town_code is None else issues[(issues["town_code"] == town_code).to_numpy()]
     received = scope["received_at"]
@@ -754,12 +748,15 @@ def pdf_bytes(
 
 
 def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
-    """``"xlsx,pdf"`` → ``("xlsx", "pdf")``; unknown formats raise :class:`ReportInputError`."""
+    """``"xlsx,pdf"`` → ``("xlsx", "pdf")``; unknown formats raise :class:`InputProblems`."""
     items = text.replace("，", ",").split(",") if isinstance(text, str) else list(text)
     formats = tuple(dict.fromkeys(i.strip().lower().lstrip(".") for i in items if i.strip()))
     bad = [f for f in formats if f not in FORMATS]
     if bad or not formats:
-        raise ReportInputError([f"format must be xlsx, pdf or both (xlsx,pdf); got {text!r}"])
+        raise InputProblems(
+            "build the monthly report",
+            [f"format must be xlsx, pdf or both (xlsx,pdf); got {text!r}"],
+        )
     return formats
 
 
@@ -780,7 +777,10 @@ def write_report(
     chosen = parse_formats(formats)
     folder = Path(out_dir)
     if folder.exists() and not folder.is_dir():
-        raise ReportInputError([f"--out {str(folder)!r} is a file; give a folder for the report"])
+        raise InputProblems(
+            "build the monthly report",
+            [f"--out {str(folder)!r} is a file; give a folder for the report"],
+        )
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for fmt in chosen:

@@ -34,8 +34,9 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.core.errors import GridGovError, Problem
+from geo.core.errors import InputProblems, Problem
 from geo.core.settings import Settings, get_settings
+from geo.core.validate import crs_problem, same_crs_problem
 from geo.grids.validate import ERROR, WARNING, GridReport, validate_grids
 
 #: A grid above this many times its village's median households (or workload) is flagged.
@@ -74,17 +75,6 @@ _BALANCE = {
     ),
     "area_km2": ("面积", "area", "{:,.0f} m²", AREA_BALANCE_HIGH, AREA_BALANCE_LOW),
 }
-
-
-class DraftInputError(GridGovError, ValueError):
-    """The draft or its companion layers cannot be checked; ``problems`` lists them all."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
-        lines = [f"  - {p}" for p in self.problems]
-        super().__init__(
-            "\n".join([f"cannot check the draft ({len(problems)} problem(s)):", *lines])
-        )
 
 
 @dataclass
@@ -577,26 +567,22 @@ def _check_inputs(
 ) -> None:
     """Collect every problem of the inputs and raise them together."""
     problems: list[str] = []
-    if grids.crs is not None and not grids.crs.is_projected:
-        problems.append(
-            f"grids must be in a metric CRS (got {grids.crs.to_string()}); "
-            "use grids.to_crs('EPSG:4549')"
-        )
+    if problem := crs_problem(grids, "grids", allow_missing=True):
+        problems.append(problem)
     if villages is not None:
         if "village_code" not in villages.columns:
             problems.append("villages has no village_code column; pass the villages layer")
-        if villages.crs is not None and grids.crs is not None and villages.crs != grids.crs:
-            problems.append(
-                f"villages are in {villages.crs.to_string()} but grids in "
-                f"{grids.crs.to_string()}; use villages.to_crs({grids.crs.to_string()!r})"
-            )
+        if problem := same_crs_problem([("grids", grids), ("villages", villages)]):
+            problems.append(problem)
     if issues is not None and "received_at" not in issues.columns:
         problems.append("issues has no received_at column (needed for the 12-month workload)")
     for name, points in (("households", households), ("issues", issues)):
         if points is not None and points.crs is None and grids.crs is not None:
-            problems.append(f"{name} has no CRS; set it, e.g. {name}.set_crs('EPSG:4549')")
+            problems.append(
+                f"{name} has no CRS; set it to the grids' CRS: {name}.set_crs(grids.crs)"
+            )
     if problems:
-        raise DraftInputError(problems)
+        raise InputProblems("check the draft", problems)
 
 
 def _union(geoms: np.ndarray) -> BaseGeometry:

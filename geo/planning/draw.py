@@ -17,7 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geo.core.settings import DISPLAY_CRS, METRIC_CRS, Settings
+from geo.core.settings import DISPLAY_CRS, Settings, get_settings
 from geo.planning.edit import Change, EditError, EditResult, redraw_boundary, split_grid
 
 __all__ = [
@@ -40,7 +40,7 @@ AREAS = ("Polygon", "MultiPolygon")
 
 
 def drawn_geometry(
-    feature: Mapping[str, Any], *, to_crs: Any = METRIC_CRS, kinds: Sequence[str] = LINES + AREAS
+    feature: Mapping[str, Any], *, to_crs: Any = None, kinds: Sequence[str] = LINES + AREAS
 ) -> BaseGeometry:
     """One drawn GeoJSON feature (or bare geometry) in WGS84 as a shapely geometry in ``to_crs``.
 
@@ -50,7 +50,7 @@ def drawn_geometry(
         A GeoJSON ``Feature`` (``{"type": "Feature", "geometry": {...}}``) or geometry, as
         Leaflet's ``toGeoJSON()`` gives it: coordinates in longitude/latitude degrees.
     to_crs
-        The CRS of the grids (EPSG:4549 metres by default).
+        The CRS of the grids (default: the county's metric CRS, :attr:`Settings.metric_crs`).
     kinds
         Geometry types accepted (default lines and polygons).
 
@@ -112,7 +112,8 @@ def drawn_geometry(
                 "reports it (WGS84, EPSG:4326)"
             ),
         )
-    projected = gpd.GeoSeries([shape], crs=DISPLAY_CRS).to_crs(to_crs).iloc[0]
+    target = to_crs if to_crs is not None else get_settings().metric_crs
+    projected = gpd.GeoSeries([shape], crs=DISPLAY_CRS).to_crs(target).iloc[0]
     if kind in AREAS and not projected.is_valid:
         raise EditError(
             DRAWING,
@@ -191,7 +192,7 @@ def split_along(
     EditError
         The line is unusable, or cuts none of the grids asked for.
     """
-    line = drawn_geometry(feature, to_crs=grids.crs or METRIC_CRS, kinds=LINES)
+    line = drawn_geometry(feature, to_crs=grids.crs, kinds=LINES)
     crossed = crossed_grids(grids, line)
     wanted = list(dict.fromkeys(str(c) for c in grid_codes)) if grid_codes else crossed
     if not wanted:
@@ -234,7 +235,7 @@ def redraw_with(
     See :func:`geo.planning.edit.redraw_boundary`: the area is taken from the grid's neighbours in
     its village and the village outline stays as it is.
     """
-    polygon = drawn_geometry(feature, to_crs=grids.crs or METRIC_CRS, kinds=AREAS)
+    polygon = drawn_geometry(feature, to_crs=grids.crs, kinds=AREAS)
     return redraw_boundary(grids, grid_code, polygon, households=households, settings=settings)
 
 

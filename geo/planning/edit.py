@@ -31,6 +31,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridGovError
 from geo.core.settings import Settings, get_settings
+from geo.core.validate import is_metric
 
 #: A drawn line or polygon passing within this distance (metres) of a vertex of the grids it
 #: cuts is snapped to pass through that vertex (1 mm: far below drawing precision, far above
@@ -764,11 +765,12 @@ class _Layer:
                     "village_code (geo.store.readers maps other names)"
                 ),
             )
-        if grids.crs is not None and not grids.crs.is_projected:
+        if grids.crs is not None and not is_metric(grids.crs):
+            metric = get_settings().metric_crs
             raise EditError(
                 "(grids)",
                 f"网格坐标系不是米制 / grids are in {grids.crs.to_string()}, not metres",
-                "先转换到米制坐标系 EPSG:4549 / reproject first: grids.to_crs('EPSG:4549')",
+                f"先转换到米制坐标系 / reproject first: grids.to_crs('{metric}')",
             )
         self.grids = grids
         self.codes = grids["grid_code"].fillna("").astype(str).to_numpy()
@@ -891,10 +893,7 @@ def _check_line(line: Any, code: str) -> BaseGeometry:
         raise EditError(
             code,
             f"切分线应为线要素，收到 {type(line).__name__} / the cut must be a LineString",
-            (
-                "画一条线（网格坐标系 EPSG:4549，米） / draw a line (LineString in the grids' "
-                "CRS, EPSG:4549 metres)"
-            ),
+            ("画一条线（网格坐标系，米） / draw a line (a LineString in the grids' metric CRS)"),
         )
     if line.is_empty or line.length == 0:
         raise EditError(
@@ -914,8 +913,8 @@ def _refuse_degrees(shape: BaseGeometry, code: str) -> None:
             code,
             "所画图形像是经纬度 / the drawing looks like longitude/latitude degrees",
             (
-                "在网格坐标系（EPSG:4549，米）中画 / draw in the grids' CRS (EPSG:4549 metres), "
-                "e.g. gpd.GeoSeries([shape], crs=4326).to_crs(4549)[0]"
+                "在网格坐标系（米）中画 / draw in the grids' metric CRS, "
+                "e.g. gpd.GeoSeries([shape], crs=4326).to_crs(grids.crs)[0]"
             ),
         )
 
@@ -925,10 +924,7 @@ def _check_polygon(polygon: Any, code: str) -> BaseGeometry:
         raise EditError(
             code,
             f"所画范围应为面要素，收到 {type(polygon).__name__} / the drawn area must be a Polygon",
-            (
-                "画一个面（网格坐标系 EPSG:4549，米） / draw a polygon (in the grids' CRS, "
-                "EPSG:4549 metres)"
-            ),
+            ("画一个面（网格坐标系，米） / draw a polygon (in the grids' metric CRS)"),
         )
     if polygon.is_empty or not polygon.is_valid:
         why = "empty" if polygon.is_empty else shapely.is_valid_reason(polygon)

@@ -67,8 +67,8 @@ import shapely
 from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
-from geo.core.errors import GridGovError
-from geo.core.settings import METRIC_CRS, GridSizeRule, Settings, get_settings
+from geo.core.errors import GridGovError, InputProblems
+from geo.core.settings import GridSizeRule, Settings, get_settings
 from geo.grids.partition import dissolve
 
 __all__ = [
@@ -79,7 +79,6 @@ __all__ = [
     "Method",
     "Proposal",
     "RebalanceError",
-    "RebalanceInputError",
     "atom_weights",
     "grid_metrics",
     "maxp_floor",
@@ -113,16 +112,6 @@ METRIC_NAMES = (
     "workload_cv",
     "mean_polsby_popper",
 )
-
-
-class RebalanceInputError(GridGovError, ValueError):
-    """Inputs of a redistricting function cannot be used; ``problems`` lists every one."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        lines = [f"  - {p}" for p in self.problems]
-        head = f"无法生成网格方案 / cannot propose grids ({len(self.problems)} problem(s)):"
-        super().__init__("\n".join([head, *lines]))
 
 
 class RebalanceError(GridGovError, RuntimeError):
@@ -190,7 +179,7 @@ def _check_frame(
     if frame.crs is not None and not frame.crs.is_projected:
         problems.append(
             f"{name} is in a geographic CRS ({frame.crs.to_string()}); distances must be in "
-            f"metres: use {name}.to_crs('{METRIC_CRS}')"
+            f"metres: use {name}.to_crs('{get_settings().metric_crs}')"
         )
     missing = [c for c in need if c not in frame.columns]
     if missing:
@@ -207,7 +196,7 @@ def _check_frame(
 def _check_region(region: Any, problems: list[str]) -> BaseGeometry | None:
     if not isinstance(region, BaseGeometry) or shapely.get_type_id(region) not in (3, 6):
         problems.append(
-            "village_polygon must be a shapely Polygon or MultiPolygon in EPSG:4549 metres "
+            "village_polygon must be a shapely Polygon or MultiPolygon in the grids' metric CRS "
             f"(got {type(region).__name__})"
         )
         return None
@@ -218,7 +207,8 @@ def _check_region(region: Any, problems: list[str]) -> BaseGeometry | None:
     x0, y0, x1, y1 = region.bounds
     if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
         problems.append(
-            "village_polygon looks like longitude/latitude degrees; give it in EPSG:4549 metres"
+            "village_polygon looks like longitude/latitude degrees; "
+            "give it in the grids' metric CRS"
         )
     return region
 
@@ -502,7 +492,7 @@ def village_atoms(
     iss = _check_frame(issues, "issues", problems, need=("received_at",))
     _check_numbers(problems, cell_m=cell_m, issue_weight=issue_weight)
     if problems or region is None or hh is None:
-        raise RebalanceInputError(problems or ["households is required"])
+        raise InputProblems("propose grids", problems or ["households is required"])
     atoms = _build_atoms(
         region,
         _points_in(region, hh, iss, as_of),
@@ -521,7 +511,7 @@ def village_atoms(
             "y": atoms.xy[:, 1],
         },
         geometry=[geoms[str(i)] for i in range(atoms.n)],
-        crs=households.crs or METRIC_CRS,
+        crs=households.crs or get_settings().metric_crs,
     )
     frame.attrs["adjacency"] = atoms.adj
     return frame
@@ -1089,7 +1079,7 @@ def propose_partition(
 
     Raises
     ------
-    RebalanceInputError
+    InputProblems
         Listing every unusable input at once.
     """
     problems: list[str] = []
@@ -1119,7 +1109,7 @@ def propose_partition(
         problems.append(f"target_grids must be a whole number ≥ 1 or None (got {target_grids!r})")
     _check_numbers(problems, cell_m=cell_m, issue_weight=issue_weight)
     if problems or region is None or hh is None:
-        raise RebalanceInputError(problems)
+        raise InputProblems("propose grids", problems)
     cfg = settings or get_settings()
     pts = _points_in(region, hh, iss, as_of)
     cap = max(1, math.ceil(rule.max_households / 8))
@@ -1155,7 +1145,7 @@ def propose_partition(
         village_name=village_name,
         area_type=area_type,
         issue_weight=issue_weight,
-        crs=hh.crs or METRIC_CRS,
+        crs=hh.crs or get_settings().metric_crs,
         tolerance_m2=cfg.boundary_tolerance_m2,
     )
     before = (
@@ -1224,7 +1214,7 @@ def rebalance_town(
     _check_frame(households, "households", problems)
     _check_frame(issues, "issues", problems, need=("received_at",))
     if problems:
-        raise RebalanceInputError(problems)
+        raise InputProblems("propose grids", problems)
     mine = mine.sort_values("village_code")
     if as_of is None and issues is not None and len(issues):
         as_of = pd.to_datetime(issues["received_at"], errors="coerce").max()

@@ -45,6 +45,7 @@ import shapely
 
 from geo.core.clock import beijing_stamp
 from geo.core.errors import GridGovError, GridValidationError, Problem
+from geo.core.settings import get_settings
 from geo.grids.assign import PROBLEM_OUTSIDE, assign_events, grid_index
 from geo.store.backends import Store, Transaction
 
@@ -1045,7 +1046,7 @@ class VersionedGrids:
                     "error",
                     "layer",
                     "网格没有坐标系 / the grids have no CRS",
-                    "设置坐标系，如 EPSG:4549 / set it, e.g. grids.set_crs('EPSG:4549')",
+                    f"设置坐标系 / set it, e.g. grids.set_crs('{get_settings().metric_crs}')",
                 )
             )
         if problems:
@@ -1271,7 +1272,9 @@ class VersionedGrids:
         if missing:
             raise VersionError(f"the layer lacks column(s) {missing}; grids need {list(GRID_KEYS)}")
         if layer.crs is None:
-            raise VersionError("the layer has no CRS; set it, e.g. layer.set_crs('EPSG:4549')")
+            raise VersionError(
+                f"the layer has no CRS; set it, e.g. layer.set_crs('{get_settings().metric_crs}')"
+            )
         bad = ~layer.geom_type.isin(["Polygon", "MultiPolygon"]) | layer.geometry.is_empty
         if bad.any():
             codes = _text(layer.loc[bad, "grid_code"])[:10].tolist()
@@ -1431,7 +1434,9 @@ def _diff_layer(layer: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     if "grid_code" not in layer.columns:
         raise VersionError("the layer to compare has no grid_code column; add it to every grid")
     if layer.crs is None:
-        raise VersionError("the layer to compare has no CRS; set it, e.g. set_crs('EPSG:4549')")
+        raise VersionError(
+            f"the layer to compare has no CRS; set it, e.g. set_crs('{get_settings().metric_crs}')"
+        )
     codes = pd.Series(_text(layer["grid_code"]))
     twice = sorted(set(codes[codes.duplicated()]))
     if twice:

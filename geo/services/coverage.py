@@ -15,14 +15,14 @@ import shapely
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
-from geo.core.errors import GridGovError
+from geo.core.errors import InputProblems
 from geo.core.settings import ServiceType, get_settings
+from geo.core.validate import frame_problems, same_crs_problem
 
 __all__ = [
     "ALL_ESSENTIAL",
     "ENGINES",
     "LEVELS",
-    "CoverageInputError",
     "TravelNetwork",
     "coverage",
     "coverage_gaps",
@@ -61,16 +61,6 @@ _T = TypeVar("_T")
 _R = TypeVar("_R")
 
 
-class CoverageInputError(GridGovError, ValueError):
-    """The inputs of a coverage computation are unusable; ``problems`` lists every one."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        lines = [f"  - {p}" for p in self.problems]
-        head = f"cannot compute service coverage ({len(self.problems)} problem(s)):"
-        super().__init__("\n".join([head, *lines]))
-
-
 class TravelNetwork(Protocol):
     """What ``engine="network"`` needs from a road network
     (``geo.services.network.RoadNetwork``)."""
@@ -89,50 +79,18 @@ class TravelNetwork(Protocol):
 # --------------------------------------------------------------------------- validation
 
 
-def _crs_problem(frame: gpd.GeoDataFrame, name: str) -> str | None:
-    """Why ``frame``'s CRS cannot measure metres, or None when it can."""
-    crs = frame.crs
-    if crs is None:
-        return (
-            f"{name} have no CRS, so distances cannot be checked to be in metres; "
-            "set it, e.g. .set_crs('EPSG:4549')"
-        )
-    if crs.is_geographic or any(a.unit_name not in ("metre", "meter") for a in crs.axis_info):
-        return (
-            f"{name} are in {crs.to_string()}, whose units are not metres; project them "
-            "first, e.g. .to_crs('EPSG:4549')"
-        )
-    return None
-
-
 def _frame_problems(
     frame: object, name: str, columns: Sequence[str], *, geo: bool = True
 ) -> list[str]:
     """Every problem of one input frame: type, missing columns, CRS."""
-    kind = "GeoDataFrame" if geo else "DataFrame"
-    wanted = gpd.GeoDataFrame if geo else pd.DataFrame
-    if not isinstance(frame, wanted):
-        return [f"{name} must be a {kind}, got {type(frame).__name__}"]
-    problems = []
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        problems.append(f"{name} lack the column(s) {missing}; they have {list(frame.columns)}")
-    if isinstance(frame, gpd.GeoDataFrame) and geo:
-        crs_problem = _crs_problem(frame, name)
-        if crs_problem:
-            problems.append(crs_problem)
-    return problems
+    return frame_problems(frame, name, columns, geo=geo)
 
 
 def _same_crs_problem(
     a: gpd.GeoDataFrame, a_name: str, b: gpd.GeoDataFrame, b_name: str
 ) -> list[str]:
-    if a.crs is not None and b.crs is not None and a.crs != b.crs:
-        return [
-            f"{a_name} are in {a.crs.to_string()} but {b_name} in {b.crs.to_string()}; "
-            f"project both to one metric CRS, e.g. .to_crs('EPSG:4549')"
-        ]
-    return []
+    problem = same_crs_problem([(a_name, a), (b_name, b)])
+    return [problem] if problem else []
 
 
 def _speed_problems(
@@ -249,8 +207,9 @@ def _point_xy(frame: gpd.GeoDataFrame, name: str, problems: list[str]) -> FloatA
 def _as_xy(values: np.ndarray, name: str) -> FloatArray:
     arr = np.asarray(values, dtype=np.float64)
     if arr.ndim != 2 or arr.shape[1] != 2:
-        raise CoverageInputError(
-            [f"{name} must be an (n, 2) array of x, y in metres, got shape {arr.shape}"]
+        raise InputProblems(
+            "compute service coverage",
+            [f"{name} must be an (n, 2) array of x, y in metres, got shape {arr.shape}"],
         )
     return arr
 
@@ -299,7 +258,7 @@ def travel_minutes(
 
     Raises
     ------
-    CoverageInputError
+    InputProblems
         Unknown ``mode`` or ``engine``, non-positive speed or detour factor, arrays that are not
         ``(n, 2)``, or ``engine="network"`` without a network.
     """
@@ -310,7 +269,7 @@ def travel_minutes(
             "roads layer; or use engine='line'"
         )
     if problems:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
     origins = _as_xy(origins_xy, "origins_xy")
     services = _as_xy(services_xy, "services_xy")
     rows = np.flatnonzero(np.isfinite(services).all(axis=1))  # services with coordinates
@@ -357,11 +316,12 @@ def _network_minutes(
     got_min = np.asarray(got_min, dtype=np.float64)
     got_idx = np.asarray(got_idx, dtype=np.int64)
     if got_min.shape != (int(finite.sum()),) or got_idx.shape != got_min.shape:
-        raise CoverageInputError(
+        raise InputProblems(
+            "compute service coverage",
             [
                 f"network.nearest_minutes returned shapes {got_min.shape} and {got_idx.shape} "
                 f"for {int(finite.sum())} origins; it must return one value per origin"
-            ]
+            ],
         )
     reach = (got_idx >= 0) & np.isfinite(got_min)
     minutes[finite] = np.where(reach, got_min, np.inf)
@@ -594,7 +554,7 @@ def service_access(
 
     Raises
     ------
-    CoverageInputError
+    InputProblems
         Listing every problem: not GeoDataFrames, missing ``service_type``, CRS missing, in
         degrees or different between the two, non-point geometries, bad mode or engine.
     """
@@ -609,7 +569,7 @@ def service_access(
     origins = _point_xy(households, "households", problems) if not problems else None
     service_xy = _point_xy(services, "services", problems) if not problems else None
     if problems or origins is None or service_xy is None:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
 
     speed = _speed(mode, speed_kmh)
     detour = get_settings().detour_factor if detour_factor is None else float(detour_factor)
@@ -869,13 +829,14 @@ def coverage(
 
     Raises
     ------
-    CoverageInputError
+    InputProblems
         Unknown level, missing columns, ``access`` not matching ``households``, bad minutes.
     """
     problems: list[str] = []
     if not isinstance(households, pd.DataFrame):
-        raise CoverageInputError(
-            [f"households must be a DataFrame, got {type(households).__name__}"]
+        raise InputProblems(
+            "compute service coverage",
+            [f"households must be a DataFrame, got {type(households).__name__}"],
         )
     resolved = _types_for(access, types, problems)
     targets = _targets(resolved, minutes, problems)
@@ -885,7 +846,7 @@ def coverage(
     if not 0.0 <= goal <= 1.0:
         problems.append(f"target must be a share between 0 and 1, got {target!r}")
     if problems or units is None:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
 
     keep = units.codes >= 0
     everyone = bool(keep.all())
@@ -972,11 +933,11 @@ def coverage_gaps(
     """
     problems = _frame_problems(households, "households", ("grid_code", "residents"), geo=False)
     if problems:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
     uncovered = _uncovered(households, access, service_type, minutes, types, problems)
     units = _units(households, "grid", None, problems)
     if problems or uncovered is None or units is None:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
     keep = units.codes >= 0
     codes, weights, out_ = units.codes[keep], units.residents[keep], uncovered[keep]
     n = len(units.names)
@@ -1049,12 +1010,12 @@ def gap_areas(
     if not problems:
         problems += _same_crs_problem(grids, "grids", households, "households")
     if problems:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
     uncovered = _uncovered(households, access, service_type, minutes, types, problems)
     xy = _point_xy(households, "households", problems)
     units = _units(households, "grid", None, problems)
     if problems or uncovered is None or units is None:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
 
     pick = np.flatnonzero(uncovered & (units.codes >= 0) & np.isfinite(xy).all(axis=1))
     codes = units.codes[pick]
@@ -1154,7 +1115,7 @@ def service_circles(
     resolved = _resolve_types(types, problems)
     targets = _targets(resolved, minutes, problems)
     if problems:
-        raise CoverageInputError(problems)
+        raise InputProblems("compute service coverage", problems)
     speed = _speed(mode, speed_kmh)
     detour = get_settings().detour_factor if detour_factor is None else float(detour_factor)
     kinds = services["service_type"].astype(str)

@@ -16,7 +16,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.core.errors import InputFileError
-from geo.core.settings import METRIC_CRS
+from geo.core.settings import get_settings
 from geo.store.readers import read_layer, split_spec
 
 #: OpenStreetMap ``highway`` values kept as roads (motor, farm and residential roads; paths,
@@ -109,13 +109,14 @@ class RoadNetwork:
         crs = roads.crs
         if crs is None:
             raise ValueError(
-                "roads has no CRS; set it (e.g. roads.set_crs('EPSG:4549')) or read the file "
-                "with geo.services.network.read_roads, which converts to EPSG:4549"
+                f"roads has no CRS; set it (e.g. roads.set_crs('{get_settings().metric_crs}')) or "
+                "read the file with geo.services.network.read_roads, which converts to the "
+                "county's metric CRS"
             )
         if not crs.is_projected:
             raise ValueError(
                 f"roads is in {crs.to_string()} (degrees); distances need metres: "
-                f"use roads.to_crs({METRIC_CRS!r})"
+                f"use roads.to_crs({get_settings().metric_crs!r})"
             )
         if not snap_tolerance_m >= 0:
             raise ValueError(f"snap_tolerance_m must be ≥ 0 metres, got {snap_tolerance_m!r}")
@@ -439,6 +440,7 @@ def _read_osm(path: Path, where: str) -> gpd.GeoDataFrame:
         geometry=frame.geometry.to_numpy(),
         crs=frame.crs or "EPSG:4326",
     )
-    out = out.to_crs(METRIC_CRS)
+    metric = get_settings().metric_crs
+    out = out.to_crs(metric)
     out.insert(0, "source_row", np.arange(1, len(out) + 1))
-    return gpd.GeoDataFrame(pd.DataFrame(out), geometry="geometry", crs=METRIC_CRS)
+    return gpd.GeoDataFrame(pd.DataFrame(out), geometry="geometry", crs=metric)

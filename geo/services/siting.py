@@ -38,7 +38,6 @@ from __future__ import annotations
 import math
 import numbers
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -52,12 +51,12 @@ import shapely
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial import cKDTree
 
-from geo.core.errors import GridGovError
-from geo.core.settings import DISPLAY_CRS, METRIC_CRS, get_settings
+from geo.core.errors import GridGovError, InputProblems
+from geo.core.settings import DISPLAY_CRS, get_settings
+from geo.core.validate import frame_problems, same_crs_problem
 
 __all__ = [
     "CandidateSource",
-    "SitingInputError",
     "SitingResult",
     "SitingSolverError",
     "candidates",
@@ -90,16 +89,6 @@ _DEFAULT_TIME_LIMIT_S = 60.0
 #: Default bound on the improving swaps after greedy MCLP (each costs one pass over the open
 #: part of the cover matrix, about 20 ms on the demo; the demo's K = 30 needs 5).
 _DEFAULT_MAX_SWAPS = 100
-
-
-class SitingInputError(GridGovError, ValueError):
-    """Inputs of a siting function cannot be used; ``problems`` lists every one of them."""
-
-    def __init__(self, problems: Sequence[str]) -> None:
-        self.problems = list(problems)
-        lines = [f"  - {p}" for p in self.problems]
-        head = f"cannot propose service points ({len(self.problems)} problem(s)):"
-        super().__init__("\n".join([head, *lines]))
 
 
 class SitingSolverError(GridGovError, RuntimeError):
@@ -206,11 +195,12 @@ class SitingResult:
             covered weight), ``share_after`` (0–1) and ``method``.
         """
         if len(candidates) != self.n_candidates:
-            raise SitingInputError(
+            raise InputProblems(
+                "propose service points",
                 [
                     f"candidates has {len(candidates)} rows but the problem was solved over "
                     f"{self.n_candidates} candidates; pass the same candidate table"
-                ]
+                ],
             )
         out = candidates.iloc[self.chosen].reset_index(drop=True)
         out["rank"] = np.arange(1, len(self.chosen) + 1)
@@ -247,13 +237,15 @@ def straight_line_radius_m(
     """
     cfg = get_settings()
     if mode not in cfg.travel_speeds_kmh:
-        raise SitingInputError(
-            [f"mode must be one of {sorted(cfg.travel_speeds_kmh)}, got {mode!r}"]
+        raise InputProblems(
+            "propose service points",
+            [f"mode must be one of {sorted(cfg.travel_speeds_kmh)}, got {mode!r}"],
         )
     factor = cfg.detour_factor if detour_factor is None else float(detour_factor)
     if not (math.isfinite(minutes) and minutes > 0 and math.isfinite(factor) and factor > 0):
-        raise SitingInputError(
-            [f"minutes and detour_factor must be positive, got {minutes!r} and {factor!r}"]
+        raise InputProblems(
+            "propose service points",
+            [f"minutes and detour_factor must be positive, got {minutes!r} and {factor!r}"],
         )
     return minutes / 60.0 * cfg.travel_speeds_kmh[mode] * 1000.0 / factor
 
@@ -299,7 +291,7 @@ def coverage_matrix(demand_xy: ArrayLike, sites_xy: ArrayLike, *, radius_m: floa
     if not _positive_m(radius_m):
         problems.append(f"radius_m must be a positive number of metres, got {radius_m!r}")
     if problems:
-        raise SitingInputError(problems)
+        raise InputProblems("propose service points", problems)
     shape = (len(demand), len(sites))
     if not len(demand) or not len(sites):
         return sp.csr_matrix(shape, dtype=bool)
@@ -318,20 +310,7 @@ def coverage_matrix(demand_xy: ArrayLike, sites_xy: ArrayLike, *, radius_m: floa
 
 def _crs_problems(frame: object, name: str) -> list[str]:
     """Problems that stop ``frame`` from being a GeoDataFrame in a metre CRS."""
-    if not isinstance(frame, gpd.GeoDataFrame):
-        return [f"{name} must be a GeoDataFrame, got a {type(frame).__name__}"]
-    crs = frame.crs
-    if crs is None:
-        return [
-            f"{name} has no CRS, so distances cannot be checked to be in metres; set it, "
-            f"e.g. {name}.set_crs('{METRIC_CRS}')"
-        ]
-    if crs.is_geographic or any(a.unit_name not in ("metre", "meter") for a in crs.axis_info):
-        return [
-            f"{name} is in {crs.to_string()} (not metres); project it first, "
-            f"e.g. {name}.to_crs('{METRIC_CRS}')"
-        ]
-    return []
+    return frame_problems(frame, name)
 
 
 def _point_problems(frame: gpd.GeoDataFrame, name: str) -> list[str]:
@@ -380,14 +359,19 @@ def candidates(
         and point geometry. The input is not changed.
     """
     if source not in _SOURCES:
-        raise SitingInputError([f"source must be one of {list(_SOURCES)}, got {source!r}"])
+        raise InputProblems(
+            "propose service points", [f"source must be one of {list(_SOURCES)}, got {source!r}"]
+        )
     problems: list[str] = []
     if not isinstance(layer, gpd.GeoDataFrame):
-        raise SitingInputError([f"layer must be a GeoDataFrame, got a {type(layer).__name__}"])
+        raise InputProblems(
+            "propose service points",
+            [f"layer must be a GeoDataFrame, got a {type(layer).__name__}"],
+        )
     if layer.crs is None:
         problems.append(
-            f"layer has no CRS; set it, e.g. layer.set_crs('{METRIC_CRS}') for metres "
-            "or layer.set_crs('EPSG:4326') for lon/lat"
+            f"layer has no CRS; set it, e.g. layer.set_crs('{get_settings().metric_crs}') for "
+            "metres or layer.set_crs('EPSG:4326') for lon/lat"
         )
     ref_col = id_col if id_col is not None else _DEFAULT_REF.get(source)
     if ref_col is not None and ref_col not in layer.columns:
@@ -414,7 +398,7 @@ def candidates(
                 "candidate ids must be unique"
             )
     if problems:
-        raise SitingInputError(problems)
+        raise InputProblems("propose service points", problems)
 
     if source == "villages" and {"centre_x", "centre_y"} <= set(layer.columns):
         cx = pd.to_numeric(layer["centre_x"], errors="coerce").to_numpy(dtype=np.float64)
@@ -426,7 +410,8 @@ def candidates(
         points = geoms
     else:
         points = shapely.point_on_surface(geoms)
-    projected = gpd.GeoSeries(points, crs=layer.crs).to_crs(METRIC_CRS)
+    metric = get_settings().metric_crs
+    projected = gpd.GeoSeries(points, crs=layer.crs).to_crs(metric)
     xy = shapely.get_coordinates(projected.to_numpy())
     refs = (
         layer[ref_col].astype(str).to_numpy()
@@ -449,7 +434,7 @@ def candidates(
             "y": xy[:, 1],
         },
         geometry=projected.to_numpy(),
-        crs=METRIC_CRS,
+        crs=metric,
     )
 
 
@@ -481,7 +466,7 @@ def demand_points(
         problems += _point_problems(households, "households")
         problems += _weight_problems(households, weight_col, "households")
     if problems:
-        raise SitingInputError(problems)
+        raise InputProblems("propose service points", problems)
     xy = _points_xy(households)
     w = households[weight_col].to_numpy(dtype=np.float64)
     cell = np.floor(xy / cell_m).astype(np.int64)
@@ -552,8 +537,9 @@ def _problem(weights: ArrayLike, cover: object, covered_already: ArrayLike | Non
     elif isinstance(cover, np.ndarray) and cover.ndim == 2:
         csr = sp.csr_matrix(cover.astype(bool))
     else:
-        raise SitingInputError(
-            [f"cover must be a scipy.sparse (demand × candidates) matrix, got {type(cover)}"]
+        raise InputProblems(
+            "propose service points",
+            [f"cover must be a scipy.sparse (demand × candidates) matrix, got {type(cover)}"],
         )
     csr.eliminate_zeros()
     csr.sort_indices()
@@ -575,13 +561,15 @@ def _problem(weights: ArrayLike, cover: object, covered_already: ArrayLike | Non
     if not problems and total <= 0:
         problems.append("weights sum to zero, so no coverage share can be given")
     if problems:
-        raise SitingInputError(problems)
+        raise InputProblems("propose service points", problems)
     return _Problem(w=w, csr=csr, csc=csr.tocsc(), covered=covered, total=total)
 
 
 def _check_k(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or int(k) < 0:
-        raise SitingInputError([f"k must be a whole number of new sites ≥ 0, got {k!r}"])
+        raise InputProblems(
+            "propose service points", [f"k must be a whole number of new sites ≥ 0, got {k!r}"]
+        )
     return int(k)
 
 
@@ -595,8 +583,9 @@ def _real(value: object) -> float | None:
 
 def _check_swaps(max_swaps: object) -> int:
     if isinstance(max_swaps, bool) or not isinstance(max_swaps, int | np.integer) or max_swaps < 0:
-        raise SitingInputError(
-            [f"max_swaps must be a whole number of swaps ≥ 0 (0: plain greedy), got {max_swaps!r}"]
+        raise InputProblems(
+            "propose service points",
+            [f"max_swaps must be a whole number of swaps ≥ 0 (0: plain greedy), got {max_swaps!r}"],
         )
     return int(max_swaps)
 
@@ -604,8 +593,9 @@ def _check_swaps(max_swaps: object) -> int:
 def _check_share(target_share: object) -> float:
     share = _real(target_share)
     if share is None or not 0.0 < share <= 1.0:
-        raise SitingInputError(
-            [f"target_share must be a share in (0, 1], e.g. 0.85, got {target_share!r}"]
+        raise InputProblems(
+            "propose service points",
+            [f"target_share must be a share in (0, 1], e.g. 0.85, got {target_share!r}"],
         )
     return share
 
@@ -613,7 +603,10 @@ def _check_share(target_share: object) -> float:
 def _check_time(time_limit_s: object) -> float:
     limit = _real(time_limit_s)
     if limit is None or limit <= 0:
-        raise SitingInputError([f"time_limit_s must be positive seconds, got {time_limit_s!r}"])
+        raise InputProblems(
+            "propose service points",
+            [f"time_limit_s must be positive seconds, got {time_limit_s!r}"],
+        )
     return limit
 
 
@@ -1167,7 +1160,7 @@ def propose_sites(
         problems.append(f"cell_m must be None or a positive number of metres, got {cell_m!r}")
     try:
         _check_swaps(max_swaps)
-    except SitingInputError as exc:
+    except InputProblems as exc:
         problems += exc.problems
     frames = {"households": households, "services": services, "candidates": candidates}
     for name, frame in frames.items():
@@ -1177,15 +1170,11 @@ def propose_sites(
             problems += _point_problems(frame, name)
     if not _crs_problems(households, "households"):
         problems += _weight_problems(households, weight_col, "households")
-    crs_ok = [f for f in frames.values() if isinstance(f, gpd.GeoDataFrame) and f.crs]
-    if len({f.crs.to_string() for f in crs_ok}) > 1:
-        problems.append(
-            "households, services and candidates must share one CRS, got "
-            + ", ".join(f"{n}={f.crs.to_string()}" for n, f in frames.items() if f.crs)
-            + f"; project them all, e.g. .to_crs('{METRIC_CRS}')"
-        )
+    shared = same_crs_problem(list(frames.items()))
+    if shared:
+        problems.append(shared)
     if problems:
-        raise SitingInputError(problems)
+        raise InputProblems("propose service points", problems)
 
     hxy = _points_xy(households)
     hw = households[weight_col].to_numpy(dtype=np.float64)
@@ -1273,15 +1262,17 @@ def write_proposals(
     out = Path(path)
     suffix = out.suffix.lower()
     if suffix not in (".gpkg", ".csv"):
-        raise SitingInputError(
-            [f"path must end in .gpkg or .csv, got {str(out)!r}; choose one of those formats"]
+        raise InputProblems(
+            "propose service points",
+            [f"path must end in .gpkg or .csv, got {str(out)!r}; choose one of those formats"],
         )
     if not isinstance(candidates, gpd.GeoDataFrame) or candidates.crs is None:
-        raise SitingInputError(
+        raise InputProblems(
+            "propose service points",
             [
                 f"candidates must be a GeoDataFrame with a CRS, e.g. from candidates(); "
-                f"set it with .set_crs('{METRIC_CRS}')"
-            ]
+                f"set it with .set_crs('{get_settings().metric_crs}')"
+            ],
         )
     table = result.to_geodataframe(candidates)
     out.parent.mkdir(parents=True, exist_ok=True)

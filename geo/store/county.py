@@ -10,7 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.core.clock import now_beijing
-from geo.core.settings import DEMO_FILENAME, METRIC_CRS, Settings, get_settings
+from geo.core.settings import DEMO_FILENAME, Settings, get_settings
 from geo.grids.aggregate import with_deadlines
 from geo.store.backends import Store, StoreError, open_store
 
@@ -106,7 +106,7 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
     def geo(name: str) -> gpd.GeoDataFrame:
         frame = store.read(name)
         assert isinstance(frame, gpd.GeoDataFrame)
-        return frame.to_crs(cfg.metric_crs) if frame.crs != METRIC_CRS else frame
+        return frame.to_crs(cfg.metric_crs) if frame.crs != cfg.metric_crs else frame
 
     issues = geo("issues")
     for col in CATEGORICAL:

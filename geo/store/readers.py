@@ -16,7 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core import crs as webmap
 from geo.core.errors import InputFileError
-from geo.core.settings import DISPLAY_CRS, LAYERS, METRIC_CRS
+from geo.core.settings import DISPLAY_CRS, LAYERS, get_settings
 
 #: Our column name → header spellings seen in county exports (compared after normalising).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -197,7 +197,7 @@ def read_layer(
         out = _rename(out, mapping, where)
         if out.crs is not None and out.crs.is_geographic and coords != "wgs84":
             out = _convert_webmap_points(out, coords, where)
-        out = out.to_crs(METRIC_CRS)
+        out = out.to_crs(get_settings().metric_crs)
         out.insert(0, "source_row", np.arange(1, len(out) + 1))
     else:
         raise InputFileError(
@@ -224,7 +224,7 @@ def read_outline(spec: str | Path, *, crs: str | None = None) -> BaseGeometry:
     path, layer = split_spec(spec)
     if not path.exists():
         raise InputFileError(str(spec), "file not found / 文件不存在", "check the path")
-    frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(METRIC_CRS)
+    frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(get_settings().metric_crs)
     return shapely.union_all(frame.geometry.to_numpy())
 
 
@@ -292,10 +292,11 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
         x[~unusable], y[~unusable] = webmap.to_wgs84(
             lon[~unusable], lat[~unusable], norm[~unusable]
         )
-    geom = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=DISPLAY_CRS).to_crs(METRIC_CRS)
+    metric = get_settings().metric_crs
+    geom = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=DISPLAY_CRS).to_crs(metric)
     geom[unusable] = None
     out = gpd.GeoDataFrame(
-        frame.assign(lon=lon, lat=lat, coord_sys=norm), geometry=geom.to_numpy(), crs=METRIC_CRS
+        frame.assign(lon=lon, lat=lat, coord_sys=norm), geometry=geom.to_numpy(), crs=metric
     )
     out.insert(0, "source_row", np.arange(2, len(out) + 2))
     out["coord_problem"] = problem
@@ -336,7 +337,8 @@ def _read_geo(
             raise InputFileError(
                 where,
                 "the file says nothing about its coordinate system / 缺少坐标系信息",
-                "add the .prj file, or pass --crs EPSG:4549 (or EPSG:4490, EPSG:4326)",
+                f"add the .prj file, or pass --crs {get_settings().metric_crs} "
+                "(or EPSG:4490, EPSG:4326)",
             )
         frame = frame.set_crs(crs)
     return frame

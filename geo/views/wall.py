@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.core.errors import GridGovError
+from geo.core.errors import InputProblems
+from geo.core.validate import require_metric_crs
 from geo.hotspots.alerts import KIND_LABELS
 from geo.loop.lifecycle import (
     OVERDUE,
@@ -126,10 +127,6 @@ PANEL_COLUMNS: dict[str, dict[str, str]] = {
 NO_TOWN = ("未落格", "Not in a grid")
 
 
-class WallInputError(GridGovError, ValueError):
-    """A wall setting (refresh interval, list length) cannot be used."""
-
-
 @dataclass(frozen=True)
 class WallView:
     """The wall's figures at one time.
@@ -180,7 +177,7 @@ def refresh_seconds(value: object, *, default: float = REFRESH_S) -> float:
 
     Raises
     ------
-    WallInputError
+    InputProblems
         When ``value`` is not a number of seconds between :data:`MIN_REFRESH_S` and
         :data:`MAX_REFRESH_S`, naming the value received and the range allowed.
     """
@@ -191,9 +188,10 @@ def refresh_seconds(value: object, *, default: float = REFRESH_S) -> float:
     except ValueError:
         seconds = math.nan
     if not MIN_REFRESH_S <= seconds <= MAX_REFRESH_S:  # NaN fails too
-        raise WallInputError(
+        raise InputProblems(
+            "show the wall",
             f"refresh must be a number of seconds from {MIN_REFRESH_S:g} to "
-            f"{MAX_REFRESH_S:g}, got {value!r}; e.g. ?refresh=10"
+            f"{MAX_REFRESH_S:g}, got {value!r}; e.g. ?refresh=10",
         )
     return seconds
 
@@ -212,9 +210,11 @@ def panel_rows(view: WallView, panel: str, *, en: bool = False, rows: int = 9) -
     and whole numbers have thousands separators.
     """
     if panel not in PANEL_COLUMNS:
-        raise WallInputError(f"panel must be one of {list(PANEL_COLUMNS)}, got {panel!r}")
+        raise InputProblems(
+            "show the wall", f"panel must be one of {list(PANEL_COLUMNS)}, got {panel!r}"
+        )
     if not isinstance(rows, int) or rows < 1:
-        raise WallInputError(f"rows must be a whole number ≥ 1, got {rows!r}")
+        raise InputProblems("show the wall", f"rows must be a whole number ≥ 1, got {rows!r}")
     lang = 1 if en else 0
     frame = getattr(view, panel).head(rows).copy()
     if panel == "overdue":
@@ -241,7 +241,7 @@ def wall_as_of(data: County, *, minutes: int = 1) -> pd.Timestamp:
     minute (warnings, slower to find, can use a longer step).
     """
     if minutes < 1:
-        raise WallInputError(f"minutes must be a whole number ≥ 1, got {minutes!r}")
+        raise InputProblems("show the wall", f"minutes must be a whole number ≥ 1, got {minutes!r}")
     stamp = data.as_of
     return stamp if data.synthetic else stamp.floor(f"{int(minutes)}min")
 
@@ -306,11 +306,7 @@ def wall_outlines(towns: gpd.GeoDataFrame, *, simplify_m: float = 30.0) -> gpd.G
         it, for its name). Boundaries are simplified to ``simplify_m`` metres (shared edges
         stay shared).
     """
-    if towns.crs is None or not towns.crs.is_projected:
-        raise WallInputError(
-            f"towns must be in a metric CRS (EPSG:4549 for GridGov), got {towns.crs}; "
-            "reproject them with .to_crs('EPSG:4549')"
-        )
+    require_metric_crs(towns, "towns", task="show the wall")
     areas = shapely.coverage_simplify(towns.geometry.to_numpy(), simplify_m)
     county = shapely.union_all(areas)
     names = towns["town_name"].astype(str).tolist()

@@ -7,6 +7,7 @@ only the fragment below (``st.fragment(run_every=…)``): no page reload.
 import pandas as pd
 import streamlit as st
 
+from geo.core.errors import InputProblems
 from geo.core.i18n import LANGUAGES
 from geo.core.settings import LAYERS
 from geo.hotspots.alerts import detect_alerts
@@ -16,7 +17,6 @@ from geo.views.wall import (
     PANELS,
     REFRESH_S,
     TILES,
-    WallInputError,
     WallView,
     panel_for,
     panel_rows,
@@ -71,7 +71,7 @@ if st.query_params.get("lang") in LANGUAGES:
 t = tr()
 try:
     seconds = refresh_seconds(st.query_params.get("refresh"))
-except WallInputError:
+except InputProblems:
     st.warning(t("wall_bad_refresh").format(value=st.query_params["refresh"], default=REFRESH_S))
     seconds = REFRESH_S
 

@@ -14,14 +14,13 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.core.settings import METRIC_CRS
+from geo.core.errors import InputProblems
 from geo.hotspots.alerts import (
     ALERT_COLUMNS,
     BURST,
     REPEAT_CALLER,
     REPEAT_PLACE,
     SURGE,
-    AlertInputError,
     AlertSettings,
     detect_alerts,
     normalise_phones,
@@ -34,6 +33,8 @@ H, D = pd.Timedelta(hours=1), pd.Timedelta(days=1)
 LONG = AlertSettings(lookback_days=3650)  # report every cluster of the small fixtures
 #: The place rule as these tests were worked out: 3 reporters (the product default is 5).
 THREE = AlertSettings(place_min_reporters=3)
+
+METRIC_CRS = "EPSG:4549"  # the test data's CRS (Sheyang's zone)
 
 
 def frame(rows: Sequence[dict], *, crs: str | None = METRIC_CRS) -> gpd.GeoDataFrame:
@@ -511,7 +512,7 @@ def test_the_callers_frame_is_not_modified():
 def test_every_input_problem_is_reported_at_once():
     issues = frame(caller_calls([0 * D])).to_crs("EPSG:4326").drop(columns=["caller_phone"])
     issues["received_at"] = issues["received_at"].astype(str)
-    with pytest.raises(AlertInputError) as info:
+    with pytest.raises(InputProblems) as info:
         detect_alerts(issues, as_of="not a time", settings=AlertSettings(place_radius_m=0))
     text = "\n".join(info.value.problems)
     assert len(info.value.problems) == 5
@@ -519,7 +520,8 @@ def test_every_input_problem_is_reported_at_once():
         r"settings\.place_radius_m must be a number > 0, got 0",
         r"as_of must be a time .* got 'not a time'",
         r"lack the column\(s\) \['caller_phone'\]",
-        r"EPSG:4326, not in metres; project them first, e\.g\. issues\.to_crs\('EPSG:4549'\)",
+        r"issues is in EPSG:4326, not a metric CRS \(metres\); project it first, "
+        r"e\.g\. issues\.to_crs\('EPSG:4549'\)",
         r"received_at must be datetime64, got .*pandas\.to_datetime",
     ):
         assert re.search(part, text), part
@@ -528,11 +530,9 @@ def test_every_input_problem_is_reported_at_once():
 def test_duplicate_ticket_ids_and_missing_crs():
     issues = frame(caller_calls([0 * D, 1 * D]))
     issues.loc[1, "ticket_id"] = "C0"
-    with pytest.raises(
-        AlertInputError, match=r"1 duplicated ticket_id value\(s\), e\.g\. \['C0'\]"
-    ):
+    with pytest.raises(InputProblems, match=r"1 duplicated ticket_id value\(s\), e\.g\. \['C0'\]"):
         detect_alerts(issues, as_of=AS_OF)
-    with pytest.raises(AlertInputError, match=r"no CRS.*set_crs\('EPSG:4549'\)"):
+    with pytest.raises(InputProblems, match=r"no CRS.*set_crs\('EPSG:4549'\)"):
         detect_alerts(frame(caller_calls([0 * D]), crs=None), as_of=AS_OF)
 
 

@@ -10,10 +10,10 @@ import pytest
 import shapely
 from scipy.spatial import cKDTree
 
+from geo.core.errors import InputProblems
 from geo.core.settings import ServiceType
 from geo.services.coverage import (
     ALL_ESSENTIAL,
-    CoverageInputError,
     coverage,
     coverage_gaps,
     gap_areas,
@@ -437,69 +437,69 @@ def test_inputs_are_not_changed():
 
 def test_bad_mode_names_the_value_and_the_allowed_ones():
     message = r"mode must be one of \['walk', 'bike', 'ebike', 'car'\], got 'run'"
-    with pytest.raises(CoverageInputError, match=message):
+    with pytest.raises(InputProblems, match=message):
         travel_minutes(np.zeros((1, 2)), np.zeros((1, 2)), mode="run")
     with pytest.raises(ValueError, match=message):
         service_access(lattice_households(), services_at([(PARTY, 0, 0)]), mode="run")
-    with pytest.raises(CoverageInputError, match=message):
+    with pytest.raises(InputProblems, match=message):
         service_circles(services_at([(PARTY, 0, 0)]), mode="run")
 
 
 def test_bad_engine_and_missing_network():
-    with pytest.raises(CoverageInputError, match=r"engine must be one of \['line', 'network'\]"):
+    with pytest.raises(InputProblems, match=r"engine must be one of \['line', 'network'\]"):
         travel_minutes(np.zeros((1, 2)), np.zeros((1, 2)), engine="osrm")
-    with pytest.raises(CoverageInputError, match="engine='network' needs network="):
+    with pytest.raises(InputProblems, match="engine='network' needs network="):
         travel_minutes(np.zeros((1, 2)), np.zeros((1, 2)), engine="network")
 
 
 def test_geographic_crs_is_refused():
     homes = lattice_households().to_crs("EPSG:4326")
     services = services_at([(PARTY, 0, 0)]).to_crs("EPSG:4326")
-    with pytest.raises(CoverageInputError, match=r"households are in EPSG:4326.*not metres"):
+    with pytest.raises(InputProblems, match=r"households is in EPSG:4326, not a metric CRS"):
         service_access(homes, services)
-    with pytest.raises(CoverageInputError, match=r"services are in EPSG:4326.*not metres"):
+    with pytest.raises(InputProblems, match=r"services is in EPSG:4326, not a metric CRS"):
         service_circles(services)
-    with pytest.raises(CoverageInputError, match=r"grids are in EPSG:4326.*not metres"):
+    with pytest.raises(InputProblems, match=r"grids is in EPSG:4326, not a metric CRS"):
         _, access = lattice_access()
         gap_areas(lattice_grids().to_crs("EPSG:4326"), lattice_households(), access)
 
 
 def test_missing_and_different_crs_are_refused():
     services = services_at([(PARTY, 0, 0)])
-    with pytest.raises(CoverageInputError, match="households have no CRS"):
+    with pytest.raises(InputProblems, match="households has no CRS"):
         service_access(lattice_households().set_crs(None, allow_override=True), services)
-    with pytest.raises(CoverageInputError, match="households are in EPSG:4549 but services in"):
+    with pytest.raises(InputProblems, match=r"different CRS \(households in EPSG:4549, services in EPSG:32651\)"):
         service_access(lattice_households(), services.to_crs("EPSG:32651"))
 
 
 def test_every_problem_is_reported_at_once():
     services = gpd.GeoDataFrame(geometry=[shapely.Point(0, 0)], crs="EPSG:4326")
-    with pytest.raises(CoverageInputError) as info:
+    with pytest.raises(InputProblems) as info:
         service_access(lattice_households(), services, mode="run", types=["菜市场"])
     text = str(info.value)
     assert "4 problem(s)" in text
-    for part in ("lack the column(s) ['service_type']", "not metres", "mode must be", "菜市场"):
+    for part in ("lacks the column(s) ['service_type']", "not a metric CRS", "mode must be", "菜市场"):
         assert part in text
 
 
 def test_non_point_households_are_refused():
     homes = lattice_households()
     homes.loc[3, "geometry"] = shapely.box(X0, Y0, X0 + 10, Y0 + 10)
-    with pytest.raises(CoverageInputError, match=r"households must be points; 1 row\(s\)"):
+    with pytest.raises(InputProblems, match=r"households must be points; 1 row\(s\)"):
         service_access(homes, services_at([(PARTY, 0, 0)]))
 
 
 def test_coverage_input_errors():
     homes, access = lattice_access()
-    with pytest.raises(CoverageInputError, match=r"by must be one of \['grid', 'village'"):
+    with pytest.raises(InputProblems, match=r"by must be one of \['grid', 'village'"):
         coverage(homes, access, by="province")
-    with pytest.raises(CoverageInputError, match="access has 99 rows but households 100"):
+    with pytest.raises(InputProblems, match="access has 99 rows but households 100"):
         coverage(homes, access.iloc[1:])
-    with pytest.raises(CoverageInputError, match=r"minutes: unknown service type\(s\) \['菜"):
+    with pytest.raises(InputProblems, match=r"minutes: unknown service type\(s\) \['菜"):
         coverage(homes, access, minutes={"菜市场": 15})
-    with pytest.raises(CoverageInputError, match="access lacks the column"):
+    with pytest.raises(InputProblems, match="access lacks the column"):
         coverage(homes, access, types=["卫生室"])
-    with pytest.raises(CoverageInputError, match=r"lack the column\(s\) \['residents'\]"):
+    with pytest.raises(InputProblems, match=r"lack the column\(s\) \['residents'\]"):
         coverage(homes.drop(columns="residents"), access)
 
 
@@ -520,7 +520,7 @@ def test_gaps_for_all_essential_types():
     homes, access = lattice_access(detour=1.0)
     gaps = coverage_gaps(homes, access)  # 养老服务站 within 10 min is the binding one
     assert gaps["uncovered_households"].sum() == 100 - COVERED_10
-    with pytest.raises(CoverageInputError, match="service_type must be one of"):
+    with pytest.raises(InputProblems, match="service_type must be one of"):
         coverage_gaps(homes, access, service_type="菜市场")
 
 

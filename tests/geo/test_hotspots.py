@@ -111,7 +111,7 @@ def test_knn_gives_k_neighbours_each():
 
 def test_weights_refuse_degrees_and_bad_options():
     grids = lattice(2, 2)
-    with pytest.raises(ValueError, match=re.escape("projected CRS in metres")):
+    with pytest.raises(ValueError, match=re.escape("not a metric CRS (metres)")):
         grid_weights(grids.to_crs("EPSG:4326"), method="distance_band", threshold_m=100)
     with pytest.raises(ValueError, match="threshold_m must be a positive number of metres"):
         grid_weights(grids, method="distance_band", threshold_m=-1)

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.core.errors import InputProblems
 from geo.core.workcal import covered
 from geo.grids.aggregate import CLOSED, with_deadlines
 from geo.loop.lifecycle import (
     KPI_LABELS,
     PLATFORM_BY_CATEGORY,
     PLATFORMS,
-    LoopInputError,
     daily_clearance,
     deadlines,
     kpi_tables,
@@ -556,17 +556,17 @@ def test_kpis_against_plain_pandas_on_random_tickets():
 
 
 def test_kpi_input_errors_are_listed_together(tickets):
-    with pytest.raises(LoopInputError) as info:
+    with pytest.raises(InputProblems) as info:
         loop_kpis(tickets.drop(columns=["status", "closed_at"]), "yesterday-ish", by="county")
     text = str(info.value)
     assert "cannot follow the issue loop (2 problem(s))" in text
     assert "issues lack the column(s) ['status', 'closed_at']" in text
     assert "as_of must be a time such as '2026-11-20 23:59:59', got 'yesterday-ish'" in text
-    with pytest.raises(LoopInputError, match=r"level must be one of \['county', 'town'"):
+    with pytest.raises(InputProblems, match=r"level must be one of \['county', 'town'"):
         loop_kpis(tickets, AS_OF, by="province")
-    with pytest.raises(LoopInputError, match=r"issues.received_at must hold times"):
+    with pytest.raises(InputProblems, match=r"issues.received_at must hold times"):
         loop_kpis(tickets.assign(received_at="2026-03-01"), AS_OF)
-    with pytest.raises(LoopInputError, match=r"level 'grid' needs the column 'grid_code'"):
+    with pytest.raises(InputProblems, match=r"level 'grid' needs the column 'grid_code'"):
         loop_kpis(tickets.drop(columns="grid_code"), AS_OF, by="grid")
 
 
@@ -762,9 +762,8 @@ def test_monthly_review_finds_repeat_callers_itself():
 
 
 def test_monthly_review_without_geometry_needs_alerts(month_tickets):
-    from geo.hotspots.alerts import AlertInputError
 
-    with pytest.raises(AlertInputError, match="GeoDataFrame"):
+    with pytest.raises(InputProblems, match="GeoDataFrame"):
         monthly_review(month_tickets, AS_OF)
 
 

@@ -11,7 +11,6 @@ import shapely
 from scipy.sparse import csr_matrix
 
 from geo.core.errors import InputFileError
-from geo.core.settings import METRIC_CRS
 from geo.demo import build as demo
 from geo.demo import roads as _roads
 from geo.services.network import RoadNetwork, read_roads
@@ -19,6 +18,8 @@ from geo.services.network import RoadNetwork, read_roads
 WALK = 4.5  # km/h: 75 m a minute
 PER_MIN = WALK * 1000 / 60
 X0, Y0 = 524_000.0, 3_737_000.0  # in 合德镇, EPSG:4549
+
+METRIC_CRS = "EPSG:4549"  # the test data's CRS (Sheyang's zone)
 
 
 def lines(*coords: list[tuple[float, float]], crs: str | None = METRIC_CRS) -> gpd.GeoDataFrame:

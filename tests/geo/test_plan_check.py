@@ -11,12 +11,12 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
+from geo.core.errors import InputProblems
 from geo.grids.validate import ERROR, WARNING
 from geo.planning.check import (
     BALANCE_HIGH,
     COMPACTNESS_MIN,
     WORKLOAD_WINDOW_DAYS,
-    DraftInputError,
     DraftReport,
     check_draft,
     grid_metrics,
@@ -345,13 +345,14 @@ def test_grid_metrics_known_answers():
 
 
 def test_guards_list_every_input_problem():
-    with pytest.raises(DraftInputError, match="grids must be in a metric CRS") as info:
+    with pytest.raises(InputProblems, match="grids is in EPSG:4326, not a metric CRS") as info:
         check_draft(draft().to_crs("EPSG:4326"), villages=villages())
     assert isinstance(info.value, ValueError)
     late = issues({code(0, 0): 1}).drop(columns="received_at")
-    with pytest.raises(DraftInputError, match="2 problem") as info:
+    with pytest.raises(InputProblems, match="2 problem") as info:
         check_draft(draft(), villages=villages().to_crs("EPSG:4326"), issues=late)
     assert info.value.problems == [
-        "villages are in EPSG:4326 but grids in EPSG:4549; use villages.to_crs('EPSG:4549')",
+        "the layers are in different CRS (grids in EPSG:4549, villages in EPSG:4326); "
+        "project all to one, e.g. .to_crs('EPSG:4549')",
         "issues has no received_at column (needed for the 12-month workload)",
     ]

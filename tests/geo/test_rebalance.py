@@ -11,11 +11,11 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.core.settings import METRIC_CRS, GridSizeRule, get_settings
+from geo.core.errors import InputProblems
+from geo.core.settings import GridSizeRule, get_settings
 from geo.planning.rebalance import (
     METRIC_NAMES,
     Proposal,
-    RebalanceInputError,
     atom_weights,
     grid_metrics,
     maxp_floor,
@@ -31,6 +31,8 @@ X0, Y0 = 540_013.7, 3_740_021.3
 SIDE = 1500.0
 VILLAGE_CODE = "320924104201"
 METHODS = ("balanced", "maxp")
+
+METRIC_CRS = "EPSG:4549"  # the test data's CRS (Sheyang's zone)
 
 
 def square(x0: float = X0, y0: float = Y0, side: float = SIDE) -> shapely.Polygon:
@@ -412,7 +414,7 @@ def test_a_demo_village(method, demo_layers):
 
 def test_every_input_problem_is_reported_at_once(households):
     lonlat = households.to_crs("EPSG:4326")
-    with pytest.raises(RebalanceInputError) as info:
+    with pytest.raises(InputProblems) as info:
         propose_partition(square(), lonlat, rule=RURAL, method="kmeans", target_grids=0, cell_m=-5)
     text = str(info.value)
     assert len(info.value.problems) == 4
@@ -426,14 +428,14 @@ def test_every_input_problem_is_reported_at_once(households):
 
 
 def test_bad_village_and_issue_inputs(households):
-    with pytest.raises(RebalanceInputError, match="village_polygon must be a shapely Polygon"):
+    with pytest.raises(InputProblems, match="village_polygon must be a shapely Polygon"):
         propose_partition(shapely.Point(X0, Y0), households, rule=RURAL)
-    with pytest.raises(RebalanceInputError, match="longitude/latitude degrees"):
+    with pytest.raises(InputProblems, match="longitude/latitude degrees"):
         propose_partition(shapely.box(120.1, 33.7, 120.2, 33.8), households, rule=RURAL)
     no_date = gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0)], crs=METRIC_CRS)
-    with pytest.raises(RebalanceInputError, match="issues has no column received_at"):
+    with pytest.raises(InputProblems, match="issues has no column received_at"):
         propose_partition(square(), households, no_date, rule=RURAL)
-    with pytest.raises(RebalanceInputError, match="rule must be a GridSizeRule"):
+    with pytest.raises(InputProblems, match="rule must be a GridSizeRule"):
         propose_partition(square(), households, rule=(40, 250, 2500))  # type: ignore[arg-type]
 
 
@@ -443,5 +445,5 @@ def test_unknown_town(households):
         geometry=[square()],
         crs=METRIC_CRS,
     )
-    with pytest.raises(RebalanceInputError, match=r"town_code '999' has no villages \(known: 3"):
+    with pytest.raises(InputProblems, match=r"town_code '999' has no villages \(known: 3"):
         rebalance_town(villages, households, town_code="999")

@@ -19,10 +19,10 @@ import pytest
 import shapely
 from openpyxl import load_workbook
 
+from geo.core.errors import InputProblems
 from geo.loop.lifecycle import KPI_LABELS, kpi_tables, monthly_review
 from geo.loop.report import (
     RATE_COLUMNS,
-    ReportInputError,
     build_report,
     cjk_font,
     display_table,
@@ -388,28 +388,26 @@ def test_month_not_over_is_counted_to_the_data_time(county):
 
 
 def test_bad_month_town_and_format_get_clear_answers(county):
-    with pytest.raises(ReportInputError, match=r"YYYY-MM, e\.g\. 2026-10.*'2026/10'"):
+    with pytest.raises(InputProblems, match=r"YYYY-MM, e\.g\. 2026-10.*'2026/10'"):
         parse_month("2026/10")
-    with pytest.raises(ReportInputError, match="'2026-13'"):
+    with pytest.raises(InputProblems, match="'2026-13'"):
         parse_month("2026-13")
-    with pytest.raises(ReportInputError, match=r"2027-01 is after the data.*choose 2026-11"):
+    with pytest.raises(InputProblems, match=r"2027-01 is after the data.*choose 2026-11"):
         build_report(county, month="2027-01")
-    with pytest.raises(
-        ReportInputError, match=r"before the data \(the first ticket is of 2026-09\)"
-    ):
+    with pytest.raises(InputProblems, match=r"before the data \(the first ticket is of 2026-09\)"):
         build_report(county, month="2026-08")
-    with pytest.raises(ReportInputError, match=r"'火星镇'.*320924101 合德镇, 320924102 临海镇"):
+    with pytest.raises(InputProblems, match=r"'火星镇'.*320924101 合德镇, 320924102 临海镇"):
         build_report(county, month="2026-10", town="火星镇")
-    with pytest.raises(ReportInputError, match="xlsx, pdf or both"):
+    with pytest.raises(InputProblems, match="xlsx, pdf or both"):
         parse_formats("docx")
     assert parse_formats("PDF, xlsx") == ("pdf", "xlsx")
 
 
 def test_missing_font_is_named(monkeypatch):
-    with pytest.raises(ReportInputError, match=r"'/nowhere/font\.ttf' does not exist"):
+    with pytest.raises(InputProblems, match=r"'/nowhere/font\.ttf' does not exist"):
         cjk_font("/nowhere/font.ttf")
     monkeypatch.setenv("GRIDGOV_REPORT_FONT", "/nowhere/other.ttc")
-    with pytest.raises(ReportInputError, match=r"other\.ttc"):
+    with pytest.raises(InputProblems, match=r"other\.ttc"):
         cjk_font()
 
 

@@ -15,9 +15,9 @@ import shapely
 from geopandas.testing import assert_geodataframe_equal
 from spopt.locate import LSCP, MCLP
 
-from geo.core.settings import DISPLAY_CRS, METRIC_CRS
+from geo.core.errors import InputProblems
+from geo.core.settings import DISPLAY_CRS
 from geo.services.siting import (
-    SitingInputError,
     SitingResult,
     candidates,
     coverage_matrix,
@@ -32,6 +32,8 @@ from geo.services.siting import (
 )
 
 X0, Y0 = 540_000.0, 3_740_000.0  # somewhere in Sheyang, EPSG:4549 metres
+
+METRIC_CRS = "EPSG:4549"  # the test data's CRS (Sheyang's zone)
 
 
 def matrix(rows: list[list[int]], n_candidates: int) -> sp.csr_matrix:
@@ -92,18 +94,18 @@ def test_coverage_matrix_includes_the_boundary_and_coincident_points() -> None:
 def test_coverage_matrix_empty_sides_and_bad_input() -> None:
     assert coverage_matrix(np.zeros((3, 2)), np.zeros((0, 2)), radius_m=10).shape == (3, 0)
     assert coverage_matrix(np.zeros((0, 2)), np.zeros((2, 2)), radius_m=10).shape == (0, 2)
-    with pytest.raises(SitingInputError, match="radius_m must be a positive number"):
+    with pytest.raises(InputProblems, match="radius_m must be a positive number"):
         coverage_matrix(np.zeros((3, 2)), np.zeros((2, 2)), radius_m=0)
-    with pytest.raises(SitingInputError, match=r"demand_xy has 1 row\(s\) with NaN"):
+    with pytest.raises(InputProblems, match=r"demand_xy has 1 row\(s\) with NaN"):
         coverage_matrix(np.array([[0.0, np.nan]]), np.zeros((2, 2)), radius_m=10)
-    with pytest.raises(SitingInputError, match=r"sites_xy must be an \(n, 2\) array"):
+    with pytest.raises(InputProblems, match=r"sites_xy must be an \(n, 2\) array"):
         coverage_matrix(np.zeros((3, 2)), np.zeros((2, 3)), radius_m=10)
 
 
 def test_straight_line_radius() -> None:
     assert straight_line_radius_m(minutes=15) == pytest.approx(15 / 60 * 4500 / 1.3)
     assert straight_line_radius_m(minutes=15, mode="ebike", detour_factor=1.0) == 4500.0
-    with pytest.raises(SitingInputError, match="mode must be one of"):
+    with pytest.raises(InputProblems, match="mode must be one of"):
         straight_line_radius_m(minutes=15, mode="boat")
 
 
@@ -249,7 +251,7 @@ def test_swap_step_bounds_and_input_errors() -> None:
     assert everything.covered_after == 36.0 and everything.swaps == 0
     assert greedy_mclp(TWIN_W, TWIN, k=0).chosen.tolist() == []
     for bad in (-1, 1.5, True, None):
-        with pytest.raises(SitingInputError, match="max_swaps must be a whole number of swaps"):
+        with pytest.raises(InputProblems, match="max_swaps must be a whole number of swaps"):
             greedy_mclp(TWIN_W, TWIN, k=2, max_swaps=bad)
 
 
@@ -288,17 +290,17 @@ def test_solvers_do_not_change_their_inputs() -> None:
 
 
 def test_solver_input_errors() -> None:
-    with pytest.raises(SitingInputError, match="k must be a whole number"):
+    with pytest.raises(InputProblems, match="k must be a whole number"):
         greedy_mclp(TRAP_W, TRAP, k=-1)
-    with pytest.raises(SitingInputError, match=r"cover has 4 rows .* weights has 3 values"):
+    with pytest.raises(InputProblems, match=r"cover has 4 rows .* weights has 3 values"):
         greedy_mclp(TRAP_W[:3], TRAP, k=1)
-    with pytest.raises(SitingInputError, match="covered_already must be a boolean array of 4"):
+    with pytest.raises(InputProblems, match="covered_already must be a boolean array of 4"):
         exact_mclp(TRAP_W, TRAP, k=1, covered_already=np.zeros(4))
-    with pytest.raises(SitingInputError, match="weights must be finite and non-negative"):
+    with pytest.raises(InputProblems, match="weights must be finite and non-negative"):
         greedy_mclp(-TRAP_W, TRAP, k=1)
-    with pytest.raises(SitingInputError, match=r"target_share must be a share in \(0, 1\]"):
+    with pytest.raises(InputProblems, match=r"target_share must be a share in \(0, 1\]"):
         greedy_lscp(TRAP_W, TRAP, target_share=85)
-    with pytest.raises(SitingInputError, match="time_limit_s must be positive"):
+    with pytest.raises(InputProblems, match="time_limit_s must be positive"):
         exact_mclp(TRAP_W, TRAP, k=1, time_limit_s=0)
 
 
@@ -422,14 +424,14 @@ def test_candidates_errors_list_every_problem() -> None:
     layer = gpd.GeoDataFrame(
         {"site": ["a", "a"]}, geometry=[shapely.Point(0, 0), square(0, 0)], crs=None
     )
-    with pytest.raises(SitingInputError, match=r"3 problem") as info:
+    with pytest.raises(InputProblems, match=r"3 problem") as info:
         candidates(layer, source="points", id_col="site")
     text = str(info.value)
     assert "no CRS" in text and "not points" not in text and "1 row(s) of layer" in text
     assert "duplicated site" in text
-    with pytest.raises(SitingInputError, match="source must be one of"):
+    with pytest.raises(InputProblems, match="source must be one of"):
         candidates(layer, source="towns")  # type: ignore[arg-type]
-    with pytest.raises(SitingInputError, match="lacks the id column 'grid_code'"):
+    with pytest.raises(InputProblems, match="lacks the id column 'grid_code'"):
         candidates(layer.set_crs(METRIC_CRS), source="grids")
 
 
@@ -439,7 +441,7 @@ def test_demand_points_aggregate_by_cell() -> None:
     assert cells.residents.tolist() == [4.0, 2.0] and cells.households.tolist() == [2, 1]
     xy = shapely.get_coordinates(cells.geometry.to_numpy()) - [X0, Y0]
     np.testing.assert_allclose(xy, [[25.0, 40.0], [150.0, 10.0]])
-    with pytest.raises(SitingInputError, match="not metres"):
+    with pytest.raises(InputProblems, match="not a metric CRS"):
         demand_points(homes.to_crs(DISPLAY_CRS))
 
 
@@ -486,13 +488,13 @@ def test_propose_sites_with_cells_reports_households(town) -> None:
 
 def test_propose_sites_input_errors(town) -> None:
     homes, services, sites = town
-    with pytest.raises(SitingInputError, match="give exactly one of k"):
+    with pytest.raises(InputProblems, match="give exactly one of k"):
         propose_sites(homes, services, sites, radius_m=500.0)
-    with pytest.raises(SitingInputError, match=r"households is in EPSG:4326 \(not metres\)"):
+    with pytest.raises(InputProblems, match=r"households is in EPSG:4326, not a metric CRS \(metres\)"):
         propose_sites(homes.to_crs(DISPLAY_CRS), services, sites, radius_m=500.0, k=1)
-    with pytest.raises(SitingInputError, match="must share one CRS"):
+    with pytest.raises(InputProblems, match="the layers are in different CRS"):
         propose_sites(homes.to_crs("EPSG:32651"), services, sites, radius_m=500.0, k=1)
-    with pytest.raises(SitingInputError, match="lacks the weight column 'people'"):
+    with pytest.raises(InputProblems, match="lacks the weight column 'people'"):
         propose_sites(homes, services, sites, radius_m=500.0, k=1, weight_col="people")
 
 
@@ -519,9 +521,9 @@ def test_write_proposals_round_trips_geopackage_and_csv(town, tmp_path) -> None:
     np.testing.assert_allclose(table.covered_after, result.curve)
     assert "geometry" not in table.columns
 
-    with pytest.raises(SitingInputError, match=r"must end in \.gpkg or \.csv"):
+    with pytest.raises(InputProblems, match=r"must end in \.gpkg or \.csv"):
         write_proposals(result, sites, tmp_path / "proposals.shp")
-    with pytest.raises(SitingInputError, match="candidates has 3 rows"):
+    with pytest.raises(InputProblems, match="candidates has 3 rows"):
         result.to_geodataframe(sites.iloc[:3])
 
 

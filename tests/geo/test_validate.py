@@ -256,5 +256,5 @@ def test_missing_columns_are_reported_per_layer(clean):
 
 
 def test_geographic_crs_is_refused(clean):
-    with pytest.raises(ValueError, match=re.escape("use to_crs('EPSG:4549')")):
+    with pytest.raises(ValueError, match=re.escape("grids.to_crs('EPSG:4549')")):
         validate_grids(clean.to_crs("EPSG:4326"))

@@ -11,6 +11,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
+from geo.core.errors import InputProblems
 from geo.grids.aggregate import CLOSED, with_deadlines
 from geo.store.county import County
 from geo.views.wall import (
@@ -23,7 +24,6 @@ from geo.views.wall import (
     TILES,
     TOWN_COLUMNS,
     WARNING_COLUMNS,
-    WallInputError,
     panel_for,
     panel_rows,
     refresh_seconds,
@@ -254,7 +254,7 @@ def test_live_now_is_the_clock_cut_to_whole_minutes(county):
     got = wall_as_of(county, minutes=10)
     assert got.second == 0 and got.microsecond == 0 and got.minute % 10 == 0
     assert before - pd.Timedelta(minutes=10) < got <= before + pd.Timedelta(minutes=1)
-    with pytest.raises(WallInputError, match="minutes must be a whole number ≥ 1, got 0"):
+    with pytest.raises(InputProblems, match="minutes must be a whole number ≥ 1, got 0"):
         wall_as_of(county, minutes=0)
 
 
@@ -268,7 +268,7 @@ def test_refresh_seconds(value, seconds):
 
 @pytest.mark.parametrize("value", ["abc", "0", "0.5", "-3", "nan", "7200"])
 def test_refresh_seconds_refuses_bad_values(value):
-    with pytest.raises(WallInputError, match=rf"from 1 to 3600, got '{value}'; e.g. \?refresh=10"):
+    with pytest.raises(InputProblems, match=rf"from 1 to 3600, got '{value}'; e.g. \?refresh=10"):
         refresh_seconds(value)
 
 
@@ -307,9 +307,9 @@ def test_panel_rows_as_text(county, alerts):
 
 def test_panel_rows_refuses_unknown_panels(county, alerts):
     view = wall_view(county, alerts=alerts, as_of=AS_OF)
-    with pytest.raises(WallInputError, match=r"panel must be one of .*, got 'map'"):
+    with pytest.raises(InputProblems, match=r"panel must be one of .*, got 'map'"):
         panel_rows(view, "map")
-    with pytest.raises(WallInputError, match="rows must be a whole number ≥ 1, got 0"):
+    with pytest.raises(InputProblems, match="rows must be a whole number ≥ 1, got 0"):
         panel_rows(view, "towns", rows=0)
 
 
@@ -326,5 +326,5 @@ def test_outlines(county):
 
 
 def test_outlines_refuse_degrees(county):
-    with pytest.raises(WallInputError, match=r"metric CRS .* got EPSG:4326.*to_crs\('EPSG:4549'\)"):
+    with pytest.raises(InputProblems, match=r"towns is in EPSG:4326, not a metric CRS.*to_crs\('EPSG:4549'\)"):
         wall_outlines(county.towns.to_crs(4326))
