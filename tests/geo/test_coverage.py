@@ -468,7 +468,9 @@ def test_missing_and_different_crs_are_refused():
     services = services_at([(PARTY, 0, 0)])
     with pytest.raises(InputProblems, match="households has no CRS"):
         service_access(lattice_households().set_crs(None, allow_override=True), services)
-    with pytest.raises(InputProblems, match=r"different CRS \(households in EPSG:4549, services in EPSG:32651\)"):
+    with pytest.raises(
+        InputProblems, match=r"different CRS \(households in EPSG:4549, services in EPSG:32651\)"
+    ):
         service_access(lattice_households(), services.to_crs("EPSG:32651"))
 
 
@@ -478,7 +480,12 @@ def test_every_problem_is_reported_at_once():
         service_access(lattice_households(), services, mode="run", types=["菜市场"])
     text = str(info.value)
     assert "4 problem(s)" in text
-    for part in ("lacks the column(s) ['service_type']", "not a metric CRS", "mode must be", "菜市场"):
+    for part in (
+        "lacks the column(s) ['service_type']",
+        "not a metric CRS",
+        "mode must be",
+        "菜市场",
+    ):
         assert part in text
 
 

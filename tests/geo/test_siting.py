@@ -490,7 +490,9 @@ def test_propose_sites_input_errors(town) -> None:
     homes, services, sites = town
     with pytest.raises(InputProblems, match="give exactly one of k"):
         propose_sites(homes, services, sites, radius_m=500.0)
-    with pytest.raises(InputProblems, match=r"households is in EPSG:4326, not a metric CRS \(metres\)"):
+    with pytest.raises(
+        InputProblems, match=r"households is in EPSG:4326, not a metric CRS \(metres\)"
+    ):
         propose_sites(homes.to_crs(DISPLAY_CRS), services, sites, radius_m=500.0, k=1)
     with pytest.raises(InputProblems, match="the layers are in different CRS"):
         propose_sites(homes.to_crs("EPSG:32651"), services, sites, radius_m=500.0, k=1)

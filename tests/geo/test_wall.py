@@ -326,5 +326,7 @@ def test_outlines(county):
 
 
 def test_outlines_refuse_degrees(county):
-    with pytest.raises(InputProblems, match=r"towns is in EPSG:4326, not a metric CRS.*to_crs\('EPSG:4549'\)"):
+    with pytest.raises(
+        InputProblems, match=r"towns is in EPSG:4326, not a metric CRS.*to_crs\('EPSG:4549'\)"
+    ):
         wall_outlines(county.towns.to_crs(4326))
