@@ -21,6 +21,7 @@ from geo.services.coverage import (
     service_circles,
     travel_minutes,
 )
+from geo.services.network import RoadNetwork
 
 METRIC = "EPSG:4549"
 # Lower-left household of the lattice: inside Sheyang in CGCS2000 / 3-degree GK CM 120E.
@@ -225,11 +226,10 @@ def test_service_access_with_the_network_engine_calls_once_per_type_with_service
 
 
 def test_real_road_network_fits_the_protocol():
-    network = pytest.importorskip("geo.services.network")
     road = gpd.GeoDataFrame(
         geometry=[shapely.LineString([(X0, Y0), (X0 + 2000.0, Y0)])], crs=METRIC
     )
-    roads = network.RoadNetwork.from_lines(road)
+    roads = RoadNetwork.from_lines(road)
     origins = np.array([[X0 + 600.0, Y0], [X0 + 1500.0, Y0]])  # on nodes (every 100 m)
     minutes, index = travel_minutes(origins, np.array([[X0, Y0]]), engine="network", network=roads)
     np.testing.assert_allclose(minutes, [8.0, 20.0])
