@@ -114,9 +114,14 @@ def test_version_changes_after_each_write(store, grids, meta):
     second = store.version()
     assert second != first
     store.write({"grids": grids.iloc[:1]})  # replacing a geometry layer a second time
-    assert store.version() != second
+    third, third_grids = store.version(), store.version(["grids"])
+    assert third != second
+    # reading changes nothing
     assert_same_layer(store.read("grids"), grids.iloc[:1])
-    assert store.version() == store.version()  # reading changes nothing
+    assert_same_layer(store.read("meta"), meta)
+    assert sorted(store.layers()) == ["grids", "meta"]
+    assert store.version() == third
+    assert store.version(["grids"]) == third_grids
 
 
 def test_layer_version_ignores_other_tables(store, grids, meta):
