@@ -575,8 +575,11 @@ def test_duplicate_ticket_ids_and_missing_crs():
 # --------------------------------------------------------------------------- the demo county
 
 
-def test_demo_finds_the_planted_burst_and_repeat_caller(demo_layers):
-    raw = demo_layers["issues"]
+def test_demo_finds_the_planted_burst_and_repeat_caller(demo_county):
+    """What the planting guarantees for any seed: P5 is 12 hotline calls (random phone numbers)
+    within 150 m of one point and 4 hours, inside the burst rule (300 m, 6 hours, 5 reporters);
+    P6 is one caller 9 times within 25 days, inside the caller rule (3 within 30 days)."""
+    raw = demo_county.layers["issues"]
     columns = [
         "ticket_id",
         "received_at",
@@ -593,13 +596,14 @@ def test_demo_finds_the_planted_burst_and_repeat_caller(demo_layers):
     for col in ("category", "subcategory", "grid_code", "village_code", "town_code"):
         issues[col] = issues[col].astype("category")  # as geo.store.county.load_county has them
     alerts = detect_alerts(issues, as_of=AS_OF)
-    planted = demo_layers["planted"].set_index("pattern_id")
 
     p5 = set(raw.loc[raw["demo_pattern"] == "P5", "ticket_id"])
     bursts = of_kind(alerts, BURST)
     hit = bursts[bursts["ticket_ids"].map(lambda ids: p5 <= set(ids))]
     assert len(p5) == 12 and len(hit) == 1
-    assert hit.iloc[0]["grid_code"] == planted.loc["P5", "top_grids"].split(",")[0]
+    # named after a grid holding most of the planted calls (the alert breaks ties by code)
+    held = raw.loc[raw["demo_pattern"] == "P5", "grid_code"].value_counts()
+    assert hit.iloc[0]["grid_code"] in set(held.index[held == held.max()])
     assert hit.iloc[0]["category"] == "劳动保障"
 
     p6 = set(raw.loc[raw["demo_pattern"] == "P6", "ticket_id"])
