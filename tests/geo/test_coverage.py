@@ -459,8 +459,8 @@ def test_geographic_crs_is_refused():
         service_access(homes, services)
     with pytest.raises(CoverageInputError, match=r"services are in EPSG:4326.*not metres"):
         service_circles(services)
+    _, access = lattice_access()
     with pytest.raises(CoverageInputError, match=r"grids are in EPSG:4326.*not metres"):
-        _, access = lattice_access()
         gap_areas(lattice_grids().to_crs("EPSG:4326"), lattice_households(), access)
 
 
