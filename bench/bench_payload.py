@@ -4,15 +4,14 @@ Builds a synthetic coverage (3,689 Voronoi cells clipped to the real Sheyang
 outline, seeded), dissolves it into 238 villages and 15 towns, renders the full
 map HTML both ways (GridGov: layers.offline.base_map + layers.choropleth.grid_choropleth;
 peer: folium.GeoJson + GeoJsonTooltip + style_function, the default folium way)
-and prints sizes, build times (median of 3) and ratios. If the optional PyPI
-package ``topojson`` is importable it also times it against layers.topology.
+and prints sizes, build times (median of 3) and ratios. It also times the PyPI
+package ``topojson`` (in requirements-dev.txt) against layers.topology.
 
 Run: ``python bench/bench_payload.py`` from the repository root.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
 import sys
@@ -25,6 +24,7 @@ import folium
 import geopandas as gpd
 import numpy as np
 import shapely
+import topojson
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -214,12 +214,8 @@ def _html_bytes(m: folium.Map) -> int:
     return len(m.get_root().render().encode())
 
 
-def _topojson_package_seconds(layers: dict[str, gpd.GeoDataFrame]) -> float | None:
-    """Time the PyPI topojson package on the same layers, if it is installed."""
-    if importlib.util.find_spec("topojson") is None:
-        return None
-    import topojson
-
+def _topojson_package_seconds(layers: dict[str, gpd.GeoDataFrame]) -> float:
+    """Time the PyPI topojson package on the same layers."""
     frames = list(layers.values())
     seconds, _ = _median_time(
         lambda: topojson.Topology(frames, object_name=list(layers), prequantize=True).to_dict()
@@ -268,7 +264,7 @@ def main() -> None:
         took = f"{seconds:8.2f}" if seconds is not None else ""
         print(f"{label:56} {size:>11,} {size / 1e6:7.3f} {took}")
     print(f"shared arcs: {len(topo['arcs']):,}; encode_topology {topo_s:.2f} s", end="")
-    print(f"; PyPI topojson on the same layers {package_s:.2f} s" if package_s else "")
+    print(f"; PyPI topojson on the same layers {package_s:.2f} s")
     print(
         f"ratio GridGov / folium peer: {ours_bytes / peer_bytes:.3f} "
         f"(peer {peer_bytes / ours_bytes:.1f}x larger); "

@@ -5,7 +5,8 @@ Demand is the demo's 348,117 households (weights = residents); existing 党群�
 15-minute walk: 15/60 h × 4.5 km/h ÷ 1.3 detour = 865 m. All solvers get the same boolean
 household × candidate matrix: plain greedy (``max_swaps=0``), greedy followed by Teitz–Bart
 swaps (the default fast answer of the page and ``python -m geo site``) and CBC (spopt's MCLP
-formulation in PuLP, see geo/services/siting.py), the peer. Prints the matrix build, the solver times
+formulation in PuLP, see geo/services/siting.py), the peer. Prints the matrix build, the solver
+times
 (medians of 3, CBC once), ``propose_sites`` end to end with the default fast answer, the
 covered residents, and each fast answer's gap to the optimum measured two ways: on the residents
 the new sites add (the objective once existing coverage is removed) and on all covered residents

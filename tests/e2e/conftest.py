@@ -16,12 +16,12 @@ wait_for_app, serve_streamlit
     The module functions of the same names, as fixtures: test modules cannot
     import conftest modules reliably (every conftest here is named "conftest").
 
-Where Chromium or Playwright is missing the tests skip, or fail under CI.
+Where Chromium is missing the tests skip, or fail under CI; a missing Python package of
+requirements-dev.txt (streamlit, playwright) fails them.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -168,10 +168,8 @@ def app_url(require: Require, tmp_path_factory: pytest.TempPathFactory) -> Itera
     """Base URL of the GridGov app served by a headless ``streamlit run dashboard.py``."""
     dashboard = REPO_ROOT / "dashboard.py"
     require(dashboard.is_file(), f"{dashboard} does not exist: there is no app to test yet.")
-    require(
-        importlib.util.find_spec("streamlit") is not None,
-        "streamlit is not installed: run `python -m pip install -r requirements-dev.txt`.",
-    )
+    import streamlit  # noqa: F401  (a requirement: missing, it fails the tests, never skips)
+
     configured = os.environ.get("GRIDGOV_E2E_DATA_DIR")
     if configured:
         data_dir = Path(configured).expanduser().resolve()
@@ -259,12 +257,9 @@ def is_local(url: str) -> bool:
 
 
 @pytest.fixture(scope="session")
-def _playwright(require: Require) -> Iterator[Playwright]:
-    require(
-        importlib.util.find_spec("playwright") is not None,
-        "Python Playwright is not installed: run `python -m pip install -r requirements-dev.txt` "
-        "(never `playwright install`: the tests use Debian's /usr/bin/chromium).",
-    )
+def _playwright() -> Iterator[Playwright]:
+    # In requirements-dev.txt: missing, it fails the tests, never skips (and never run
+    # `playwright install`: the tests use Debian's /usr/bin/chromium).
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -21,6 +21,7 @@ from geo.services.coverage import (
     service_circles,
     travel_minutes,
 )
+from geo.services.network import RoadNetwork
 
 METRIC = "EPSG:4549"
 # Lower-left household of the lattice: inside Sheyang in CGCS2000 / 3-degree GK CM 120E.
@@ -225,11 +226,10 @@ def test_service_access_with_the_network_engine_calls_once_per_type_with_service
 
 
 def test_real_road_network_fits_the_protocol():
-    network = pytest.importorskip("geo.services.network")
     road = gpd.GeoDataFrame(
         geometry=[shapely.LineString([(X0, Y0), (X0 + 2000.0, Y0)])], crs=METRIC
     )
-    roads = network.RoadNetwork.from_lines(road)
+    roads = RoadNetwork.from_lines(road)
     origins = np.array([[X0 + 600.0, Y0], [X0 + 1500.0, Y0]])  # on nodes (every 100 m)
     minutes, index = travel_minutes(origins, np.array([[X0, Y0]]), engine="network", network=roads)
     np.testing.assert_allclose(minutes, [8.0, 20.0])
@@ -459,8 +459,8 @@ def test_geographic_crs_is_refused():
         service_access(homes, services)
     with pytest.raises(InputProblems, match=r"services is in EPSG:4326, not a metric CRS"):
         service_circles(services)
+    _, access = lattice_access()
     with pytest.raises(InputProblems, match=r"grids is in EPSG:4326, not a metric CRS"):
-        _, access = lattice_access()
         gap_areas(lattice_grids().to_crs("EPSG:4326"), lattice_households(), access)
 
 

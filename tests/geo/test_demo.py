@@ -1,4 +1,5 @@
-"""The Sheyang demo county keeps its promises (geo.demo.build.generate, seed 0, built once)."""
+"""The Sheyang demo county keeps its promises (geo.demo.build.generate) for seed 0 and a second
+seed (each built once per session, see conftest.demo_county)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ LAYERS = ["towns", "villages", "grids", "households", "service_points", "issues"
 METRIC_CRS = "EPSG:4549"  # the test data's CRS (Sheyang's zone)
 
 
-@pytest.fixture(scope="module")
-def county() -> dict[str, pd.DataFrame]:
-    """Every layer of the demo for seed 0 (about 10 s, once for this module)."""
-    return demo.generate(seed=0)
+@pytest.fixture
+def county(demo_county) -> dict[str, pd.DataFrame]:
+    """Every layer of the demo, for each of the two seeds."""
+    return demo_county.layers
 
 
 @pytest.fixture(scope="module")
@@ -183,19 +184,19 @@ def test_planted_patterns(county):
     assert set(p6.caller_name) == {"周建华"}  # one caller, the same place, again and again
 
 
-def test_meta_says_synthetic(county):
+def test_meta_says_synthetic(county, demo_county):
     meta = dict(zip(county["meta"].key, county["meta"].value, strict=True))
     assert meta["synthetic"] == "true"
-    assert meta["seed"] == "0"
+    assert meta["seed"] == str(demo_county.seed)
     assert meta["county_code"] == "320924"
     assert "synthetic" in meta["note"] and "示例数据" in meta["note"]
 
 
-def test_same_seed_gives_identical_grids(county):
+def test_same_seed_gives_identical_grids(county, demo_county):
     # A cheap replay of the first steps of generate() (≈ 3 s instead of a second 10 s run):
     # the same seed must give the same grids, codes, names, workers and noded boundaries.
     # It mirrors generate()'s order of random draws; update it if generate() changes.
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(demo_county.seed)
     names = demo._Names(rng)
     villages = demo._villages(demo._towns(demo._outline()), names, rng)
     households = demo._households(villages, rng)

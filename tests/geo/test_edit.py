@@ -553,12 +553,14 @@ def test_move_to_village():
     geoms[0], geoms[1] = geoms[0].difference(column), geoms[1].union(column)
     redrawn = villages.set_geometry(gpd.GeoSeries(geoms, crs=METRIC))
     redrawn["kind"] = ["村", "社区"]
+    kept = grids.copy()
     out, change = move_to_village(grids, code, V2, redrawn)
     assert change.renamed == {code: f"{V2}010"}
     row = out.set_index("grid_code").loc[f"{V2}010"]
     assert row["village_code"] == V2 and row["town_code"] == TOWN and row["area_type"] == "城镇"
     assert geom(out, f"{V2}010").equals_exact(geom(grids, code), 0)
-    assert len(out) == len(grids) and grids["grid_code"].str.contains(code).any()
+    assert len(out) == len(grids) and code not in set(out["grid_code"])
+    assert_geodataframe_equal(grids, kept)  # the input is untouched
 
     with pytest.raises(EditError, match=f"grid {code} is not within village {V2}"):
         move_to_village(grids, code, V2, villages)  # the villages were not redrawn

@@ -4,7 +4,8 @@ categories.
 Space-time z-scores are checked against a loop of esda.G_Local over the bins (to 1e-9), the
 Mann-Kendall test against a plain double loop written here and scipy's kendalltau, every
 category (hot and cold) against constructed series, and the planted patterns of the demo
-county (geo.demo.build.generate(seed=0), built once per test session) against what was planted.
+county (geo.demo.build.generate for seed 0 and a second seed, each built once per test session,
+see conftest.demo_county) against what was planted.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import re
 import warnings
 from collections import Counter
+from typing import Any
 
 import esda
 import geopandas as gpd
@@ -27,6 +29,7 @@ from geo.grids.aggregate import IssueFilter
 from geo.hotspots.emerging import (
     CATEGORIES,
     CATEGORY_LABELS_ZH,
+    EmergingHotSpots,
     Freq,
     SpaceTimeCube,
     _space_time_p_sim,
@@ -481,56 +484,78 @@ def test_space_time_gi_equals_esda_on_the_demo(demo_layers, demo_weights):
         np.testing.assert_allclose(ours[:, t], pair[:, 1], rtol=0, atol=1e-9)
 
 
-def planted_categories(
-    demo_layers, weights: GridWeights, pattern: str, *, freq: Freq, permutations: int
-) -> pd.Series:
-    row = demo_layers["planted"].set_index("pattern_id").loc[pattern]
-    flt = IssueFilter(categories=(str(row["category"]),))
-    cube = space_time_cube(demo_layers["issues"], weights, freq=freq, flt=flt)
-    frame = emerging_hotspots(cube, weights, permutations=permutations).to_frame()
-    planted = str(row["top_grids"]).split(",")
-    assert len(planted) == 12
-    return frame.set_index("grid_code").loc[planted, "emerging_category"]
+#: Final bin hot and hot in at least 90 % of the bins (a Mann-Kendall trend on the z-scores
+#: tips persistent to intensifying or diminishing).
+MOSTLY_HOT = ("persistent_hot", "intensifying_hot", "diminishing_hot")
+#: Final bin hot, fewer than 90 % of the bins hot.
+LATELY_HOT = ("new_hot", "consecutive_hot", "sporadic_hot", "oscillating_hot")
 
 
-@pytest.fixture(scope="module")
-def demo_queen(demo_layers) -> GridWeights:
-    return grid_weights(demo_layers["grids"])
+def planted_result(demo_county, pattern: str, *, freq: Freq) -> tuple[Any, EmergingHotSpots]:
+    """Where ``pattern`` was planted (a conftest.PlantedPattern), and the page's analysis of its
+    category: ``freq`` bins, queen neighbours, 9,999 permutations per bin, FDR within each bin."""
+    planted = demo_county.planted(pattern)
+    assert len(planted.grids) >= planted.MIN_GRIDS, "this seed put the cluster in too few grids"
+    assert len(planted.top) == 12
+    weights = grid_weights(demo_county.layers["grids"])
+    flt = IssueFilter(categories=(str(planted.row["category"]),))
+    cube = space_time_cube(demo_county.layers["issues"], weights, freq=freq, flt=flt)
+    return planted, emerging_hotspots(cube, weights, permutations=9999)
 
 
-# The page's defaults (monthly bins, queen neighbours, 9,999 permutations per bin, FDR within each
-# bin) on seed 0; `python bench/planted_recall.py` prints every setting. The tests hold seed 0 a
-# little below what it gives (measured November 2026: P1 11, P2 8 by week, P4 10 of 12).
+def categories(result: EmergingHotSpots) -> pd.Series:
+    return result.to_frame().set_index("grid_code")["emerging_category"]
 
 
-def test_p1_is_a_long_standing_hot_spot_by_month(demo_layers, demo_queen):
-    """+20 环境卫生 issues a week for two years over about 12 grids: hot in at least 90 % of
-    the months (persistent; a Mann-Kendall trend on the z-scores may tip it to intensifying
-    or diminishing), never cold."""
-    found = planted_categories(demo_layers, demo_queen, "P1", freq="month", permutations=9999)
-    expected = found.isin(["persistent_hot", "intensifying_hot", "diminishing_hot"])
-    assert expected.sum() >= 9
-    assert not found.str.endswith("_cold").any()
+# `python bench/planted_recall.py` prints the recall of every setting for the cached demo. For
+# any seed the tests assert what the planting promises for the grids holding half of a
+# pattern's events (conftest.PlantedPattern.core); recalls over the 12 busiest grids are
+# pinned on seed 0 only.
 
 
-def test_p2_is_a_new_or_consecutive_hot_spot_by_week(demo_layers, demo_queen):
-    """噪音扰民 rising from 6 to 30 a week over the last 8 weeks: new or consecutive by week,
-    and hardly anywhere else."""
-    row = demo_layers["planted"].set_index("pattern_id").loc["P2"]
-    cube = space_time_cube(
-        demo_layers["issues"], demo_queen, freq="week", flt=IssueFilter(categories=("噪音扰民",))
-    )
-    frame = emerging_hotspots(cube, demo_queen, permutations=9999).to_frame()
-    category = frame.set_index("grid_code")["emerging_category"]
-    planted = str(row["top_grids"]).split(",")
-    emerging = category.isin(["new_hot", "consecutive_hot", "intensifying_hot"])
-    assert emerging[planted].sum() >= 6
-    assert emerging.drop(planted).sum() <= 10
+def test_p1_is_a_long_standing_hot_spot_by_month(demo_county):
+    """+20 环境卫生 issues a week for two years over a 350 m disc: hot in at least 90 % of the
+    months, the last included, and never cold."""
+    planted, result = planted_result(demo_county, "P1", freq="month")
+    found = categories(result)
+    assert found[planted.core].isin(MOSTLY_HOT).all(), found[planted.core].to_dict()
+    assert not found[planted.grids].str.endswith("_cold").any()
+    if demo_county.seed == 0:
+        # pinned on demo seed 0, measured 11 of 12 (December 2026)
+        assert found[planted.top].isin(MOSTLY_HOT).sum() >= 9
 
 
-def test_p4_is_a_diminishing_hot_spot_by_month(demo_layers, demo_queen):
+def test_p2_is_a_new_or_consecutive_hot_spot_by_week(demo_county):
+    """噪音扰民 rising from 6 to 30 a week over the last 8 of 104 weeks: hot in the final week
+    but not in 90 % of them, and hardly anywhere else."""
+    planted, result = planted_result(demo_county, "P2", freq="week")
+    found = categories(result)
+    assert found[planted.core].isin(LATELY_HOT).all(), found[planted.core].to_dict()
+    # Away from the planted grids and their neighbours (Gi* sums a neighbourhood) a new or
+    # consecutive hot spot is a false discovery of the final week: the FDR level of 0.10
+    # bounds their expected share of that week's hot grids.
+    weights = grid_weights(demo_county.layers["grids"])
+    rows = np.flatnonzero(np.isin(weights.ids, planted.grids))
+    near = set(planted.grids) | set(weights.ids[weights.matrix[rows].indices])
+    recent = found.isin(["new_hot", "consecutive_hot", "intensifying_hot"])
+    far = recent[~recent.index.isin(near)].sum()
+    assert far <= math.ceil(0.10 * result.hot[:, -1].sum())
+    if demo_county.seed == 0:
+        # pinned on demo seed 0, measured 8 of the 12 busiest grids and 6 other grids
+        # (December 2026)
+        assert recent[planted.top].sum() >= 6
+        assert recent.drop(planted.top).sum() <= 10
+
+
+def test_p4_is_a_diminishing_hot_spot_by_month(demo_county):
     """物业管理 at 30 a week for a year, then falling to 10 a week: still hot in the last month,
-    hot in at least 90 % of them, with a falling z-score."""
-    found = planted_categories(demo_layers, demo_queen, "P4", freq="month", permutations=9999)
-    assert found.isin(["diminishing_hot", "persistent_hot"]).sum() >= 8
-    assert (found == "diminishing_hot").sum() >= 6
+    hot in at least 90 % of them, and for most of its grids with a falling z-score."""
+    planted, result = planted_result(demo_county, "P4", freq="month")
+    found = categories(result)
+    core = found[planted.core]
+    assert core.isin(["diminishing_hot", "persistent_hot"]).all(), core.to_dict()
+    assert (core == "diminishing_hot").sum() > len(core) / 2
+    if demo_county.seed == 0:
+        # pinned on demo seed 0, measured 12 and 10 of 12 (December 2026)
+        assert found[planted.top].isin(["diminishing_hot", "persistent_hot"]).sum() >= 8
+        assert (found[planted.top] == "diminishing_hot").sum() >= 6

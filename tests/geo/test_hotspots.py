@@ -3,7 +3,8 @@ FDR.
 
 Small lattices of 100 m squares (EPSG:4549) with answers worked by hand; esda/libpysal as the
 reference for z-scores, local I and quadrants (to 1e-9) on lattices and on the demo county
-(geo.demo.build.generate(seed=0), built once per test session).
+(geo.demo.build.generate(seed=0), built once per test session); the planted hot spots are
+looked for on seed 0 and on a second seed (see conftest.demo_county).
 """
 
 from __future__ import annotations
@@ -484,18 +485,25 @@ def demo_weights(demo_layers) -> GridWeights:
 
 
 @pytest.mark.parametrize("pattern", ["P1", "P2", "P4"])
-def test_gi_star_finds_the_planted_grids(demo_layers, demo_weights, pattern):
-    """Issue counts of the pattern's category over its span: at least 8 of the 12 grids that
-    hold most planted events are hot (seed 0: 12, 10 and 12 for P1, P2 and P4)."""
-    row = demo_layers["planted"].set_index("pattern_id").loc[pattern]
-    planted = str(row["top_grids"]).split(",")
+def test_gi_star_finds_the_planted_grids(demo_county, pattern):
+    """Issue counts of the pattern's category over its span. For any seed (what the planting
+    promises): the grids holding half of the planted events are hot and no planted grid is
+    cold. On seed 0 also a recall of the 12 grids that hold most planted events."""
+    planted = demo_county.planted(pattern)
+    assert len(planted.grids) >= planted.MIN_GRIDS, "this seed put the cluster in too few grids"
+    layers = demo_county.layers
     flt = IssueFilter(
-        start=pd.Timestamp(row["start"]).normalize(),
-        end=pd.Timestamp(row["end"]).normalize(),
-        categories=(str(row["category"]),),
+        start=pd.Timestamp(planted.row["start"]).normalize(),
+        end=pd.Timestamp(planted.row["end"]).normalize(),
+        categories=(str(planted.row["category"]),),
     )
-    y = grid_counts(demo_layers["issues"], demo_layers["grids"], flt=flt)["count"]
-    frame = gi_star(y.to_numpy(dtype=float), demo_weights).to_frame().set_index("grid_code")
-    found = frame.loc[planted, "hotspot_class"].str.startswith("hot").sum()
-    assert len(planted) == 12
-    assert found >= 8
+    y = grid_counts(layers["issues"], layers["grids"], flt=flt)["count"]
+    weights = grid_weights(layers["grids"])
+    frame = gi_star(y.to_numpy(dtype=float), weights).to_frame().set_index("grid_code")
+    hot = frame["hotspot_class"].str.startswith("hot")
+    assert len(planted.top) == 12
+    assert hot[planted.core].all(), frame.loc[planted.core, "hotspot_class"].to_dict()
+    assert not frame.loc[planted.top, "hotspot_class"].str.startswith("cold").any()
+    if demo_county.seed == 0:
+        # pinned on demo seed 0, measured 12, 11 and 12 of 12 for P1, P2 and P4 (December 2026)
+        assert hot[planted.top].sum() >= 8

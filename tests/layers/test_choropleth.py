@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import streamlit_folium
 from geopandas.testing import assert_geodataframe_equal
 
 from layers.choropleth import NO_DATA_COLOR, OutlineSpec, grid_choropleth
@@ -169,7 +170,6 @@ def _static_js() -> str:
 
 
 def test_streamlit_folium_renders_the_layer_and_collects_local_links(six_grids) -> None:
-    streamlit_folium = pytest.importorskip("streamlit_folium")
     m, layer = _draw(*six_grids)
     m.get_root().render()
     script = streamlit_folium._get_map_string(m)
@@ -258,7 +258,6 @@ def test_floats_are_rounded_before_classing(six_grids) -> None:
 
 def test_rendering_again_gives_the_same_script(six_grids) -> None:
     """st_folium renames elements in place; a cached map rendered again must still work."""
-    streamlit_folium = pytest.importorskip("streamlit_folium")
     m, _ = _draw(*six_grids)
     scripts = []
     for _ in range(3):

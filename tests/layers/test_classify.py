@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import mapclassify
 import numpy as np
 import pytest
 
@@ -51,7 +52,6 @@ def test_natural_breaks_known_answer() -> None:
 
 
 def test_natural_breaks_agree_with_mapclassify() -> None:
-    mapclassify = pytest.importorskip("mapclassify")
     y = np.random.default_rng(2).gamma(2.0, 50.0, size=300)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "Numba not installed"
