@@ -6,8 +6,7 @@ Demand is the demo's 348,117 households (weights = residents); existing 党群�
 household × candidate matrix: plain greedy (``max_swaps=0``), greedy followed by Teitz–Bart
 swaps (the default fast answer of the page and ``python -m geo site``) and CBC (spopt's MCLP
 formulation in PuLP, see geo/services/siting.py), the peer. Prints the matrix build, the solver
-times
-(medians of 3, CBC once), ``propose_sites`` end to end with the default fast answer, the
+times (medians of 3, CBC once), ``propose_sites`` end to end with the default fast answer, the
 covered residents, and each fast answer's gap to the optimum measured two ways: on the residents
 the new sites add (the objective once existing coverage is removed) and on all covered residents
 (spopt's objective with the existing sites as predefined facilities). The page asks for
