@@ -23,7 +23,7 @@ import pandas as pd
 from _demo import demo_gpkg, median_time
 
 from geo.loop.report import _report_tables, build_report, excel_bytes, pdf_bytes
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import load_county
 
 

@@ -42,7 +42,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     """Run the ``report`` command: check the options, load the county, write the files."""
     from geo.loop.report import build_report, format_kpi, parse_formats, parse_month, write_report
-    from geo.store.backends import open_store
+    from geo.store.base import open_store
     from geo.store.county import default_store, load_county
 
     formats = parse_formats(args.format)  # wrong options fail before any data is read

@@ -47,7 +47,7 @@ from geo.core.clock import beijing_stamp
 from geo.core.errors import GridGovError, GridValidationError, Problem
 from geo.core.settings import get_settings
 from geo.grids.assign import PROBLEM_OUTSIDE, assign_events, grid_index
-from geo.store.backends import Store, Transaction
+from geo.store.base import Store, Transaction
 
 #: The column that identifies an issue, and a household.
 ISSUE_ID = "ticket_id"

@@ -33,7 +33,7 @@ from geo.loop.report import (
     report_filename,
     write_report,
 )
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import County, load_county
 
 METRIC = "EPSG:4549"

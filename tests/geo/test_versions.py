@@ -29,7 +29,9 @@ from geo.planning.versions import (
     VersionedGrids,
     VersionError,
 )
-from geo.store.backends import GeoPackageStore, PostGISStore, Store, StoreError
+from geo.store.base import Store, StoreError
+from geo.store.gpkg import GeoPackageStore
+from geo.store.postgis import PostGISStore
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0
@@ -478,12 +480,12 @@ def test_crash_mid_publish_leaves_the_previous_version(store, monkeypatch, stage
 _KILLED = """
 import os, sys
 sys.path.insert(0, {root!r})
-import geo.store.backends
+import geo.store.gpkg
 import geo.planning.versions
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.planning.versions import VersionedGrids
 
-geo.store.backends._SQLITE_CACHE_KIB = 16  # spill early: the file is half-written when we die
+geo.store.gpkg._SQLITE_CACHE_KIB = 16  # spill early: the file is half-written when we die
 
 def die(stage):
     if stage == "issues":
