@@ -293,7 +293,7 @@ def _text(node: ast.AST) -> str:
         "geo.planning.draw",
         "geo.grids.validate",
         "geo.planning.check",
-        "geo.planning.versions",
+        "geo.planning._versions_drafts",
         "geo.planning.grid_files",
     ],
 )

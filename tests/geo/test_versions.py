@@ -20,7 +20,7 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import geo.planning.versions
+import geo.planning._versions_publish
 from geo.core.errors import GridValidationError
 from geo.grids.assign import PROBLEM_NO_COORDS, assign_events
 from geo.planning.versions import (
@@ -460,7 +460,7 @@ def test_crash_mid_publish_leaves_the_previous_version(store, monkeypatch, stage
         if at == stage:
             raise RuntimeError(f"power cut at {at}")
 
-    monkeypatch.setattr(geo.planning.versions, "_checkpoint", crash)
+    monkeypatch.setattr(geo.planning._versions_publish, "_checkpoint", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         vg.publish(draft, author="王规划", reason="r")
 
@@ -481,7 +481,7 @@ _KILLED = """
 import os, sys
 sys.path.insert(0, {root!r})
 import geo.store.gpkg
-import geo.planning.versions
+import geo.planning._versions_publish
 from geo.store.base import open_store
 from geo.planning.versions import VersionedGrids
 
@@ -491,7 +491,7 @@ def die(stage):
     if stage == "issues":
         os._exit(7)  # no rollback, no cleanup: as if the machine lost power
 
-geo.planning.versions._checkpoint = die
+geo.planning._versions_publish._checkpoint = die
 vg = VersionedGrids(open_store({location!r}, schema={schema!r}))
 vg.publish(vg.read_draft({draft!r}), author="王规划", reason="r")
 """
