@@ -33,7 +33,7 @@ from scipy import sparse
 from geo.grids.aggregate import IssueFilter
 from geo.hotspots.emerging import Freq, emerging_hotspots, space_time_cube, space_time_gi
 from geo.hotspots.local import GridWeights, gi_star, grid_counts, grid_weights
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import County, load_county
 
 T = TypeVar("T")

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.grids.aggregate import IssueFilter
 from geo.hotspots.local import grid_counts, grid_weights
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import load_county
 
 

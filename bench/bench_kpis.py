@@ -39,7 +39,7 @@ from geo.loop.lifecycle import (
     platform_of,
     weekly_summary,
 )
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import load_county
 
 LEVELS = ("town", "village", "grid", "category", "platform")

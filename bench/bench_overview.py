@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.core.settings import DISPLAY_CRS
 from geo.grids.aggregate import IssueFilter
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import load_county
 from geo.views.overview import overview
 

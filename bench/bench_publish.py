@@ -34,7 +34,9 @@ import shapely
 from _demo import demo_gpkg, median_time
 
 from geo.planning.versions import VersionedGrids
-from geo.store.backends import GeoPackageStore, PostGISStore, Store
+from geo.store.base import Store
+from geo.store.gpkg import GeoPackageStore
+from geo.store.postgis import PostGISStore
 
 REPEATS = 3
 GOAL_S = 2.0

@@ -2,10 +2,10 @@
 
 1. :func:`geo.loop.report.build_report` for the whole county and one month (KPI tables, daily
    intake, 月过堂 with the repeat-complaint alerts detected on ~300,000 tickets, grid status).
-2. :func:`geo.loop.report.excel_bytes` — the workbook (≈ 9,000 rows over 11 sheets), with the peer
-   measured in the same run: pandas ``DataFrame.to_excel`` (openpyxl engine) of the same
-   tables, plain (no labels, formats, widths or frozen headers).
-3. :func:`geo.loop.report.pdf_bytes` — the PDF (chart and maps drawn by matplotlib, tables by
+2. :func:`geo.views.report_xlsx.excel_bytes` — the workbook (≈ 9,000 rows over 11 sheets), with
+   the peer measured in the same run: pandas ``DataFrame.to_excel`` (openpyxl engine) of the
+   same tables, plain (no labels, formats, widths or frozen headers).
+3. :func:`geo.views.report_pdf.pdf_bytes` — the PDF (chart and maps drawn by matplotlib, tables by
 fpdf2).
    No peer: nothing else draws this document.
 Then the same for one town (四明镇, 181 grids).
@@ -22,9 +22,11 @@ import io
 import pandas as pd
 from _demo import demo_gpkg, median_time
 
-from geo.loop.report import _report_tables, build_report, excel_bytes, pdf_bytes
-from geo.store.backends import open_store
+from geo.loop.report import build_report
+from geo.store.base import open_store
 from geo.store.county import load_county
+from geo.views.report_pdf import pdf_bytes
+from geo.views.report_xlsx import _report_tables, excel_bytes
 
 
 def plain_excel(tables: dict[str, pd.DataFrame]) -> bytes:

@@ -21,7 +21,7 @@ from geo.grids.aggregate import IssueFilter
 from geo.hotspots.alerts import detect_alerts
 from geo.hotspots.emerging import emerging_hotspots, space_time_cube
 from geo.hotspots.local import gi_star, grid_counts, grid_weights
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import load_county
 
 EXPECTED = {

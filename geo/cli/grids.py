@@ -46,7 +46,7 @@ from geo.planning.versions import (
     VersionedGrids,
     VersionError,
 )
-from geo.store.backends import Store, open_store
+from geo.store.base import Store, open_store
 from geo.views.planner import PlanScope, check, load_scope
 
 _LATEST = ("latest", "current", "最新")

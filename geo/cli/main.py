@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from geo.demo import build_demo, demo_layers
-    from geo.store.backends import StoreError, open_store
+    from geo.store.base import StoreError, open_store
 
     def progress(fraction: float, message: str) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
@@ -622,7 +622,7 @@ def _site(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from geo.store.backends import open_store
+    from geo.store.base import open_store
     from geo.store.readers import read_layer
 
     layers = {}

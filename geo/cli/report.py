@@ -41,9 +41,10 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     """Run the ``report`` command: check the options, load the county, write the files."""
-    from geo.loop.report import build_report, format_kpi, parse_formats, parse_month, write_report
-    from geo.store.backends import open_store
+    from geo.loop.report import build_report, format_kpi, parse_month
+    from geo.store.base import open_store
     from geo.store.county import default_store, load_county
+    from geo.views.report_files import parse_formats, write_report
 
     formats = parse_formats(args.format)  # wrong options fail before any data is read
     month = parse_month(args.month)

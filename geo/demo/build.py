@@ -207,7 +207,7 @@ def build_demo(out_dir: str | Path, *, seed: int = 0, progress: Progress | None 
     pathlib.Path
         The GeoPackage written. Every layer is in EPSG:4549 (metres).
     """
-    from geo.store.backends import write_geopackage
+    from geo.store.gpkg import write_geopackage
 
     report = progress or _noop
     layers = demo_layers(seed=seed, progress=report)

@@ -1,5 +1,4 @@
-"""The monthly report 月度报告 of a town or the county: its tables from geo.loop.lifecycle, as Excel
-and PDF.
+"""The monthly report 月度报告 of a town or the county: its figures, tables and labels.
 
 Every figure comes from :mod:`geo.loop.lifecycle` (nothing is recounted here):
 
@@ -16,22 +15,17 @@ Map
     Open and overdue-open tickets per grid at that time (:func:`geo.loop.lifecycle.loop_kpis`).
 
 Callers' names and phone numbers appear only masked (:func:`geo.core.privacy.mask_callers`).
-The Excel workbook (openpyxl) has one sheet per table; the PDF (fpdf2, landscape A4) has the
-summary, a chart and a map drawn with matplotlib (Agg, in memory) and the main tables, with
-a Chinese font embedded (:func:`cjk_font`). Labels are Chinese, or English with ``lang="en"``;
-place names and categories stay as the data write them.
+Labels are Chinese, or English with ``lang="en"``; place names and categories stay as the data
+write them. The documents are drawn from a :class:`MonthlyReport` elsewhere: the Excel workbook
+by :mod:`geo.views.report_xlsx`, the PDF by :mod:`geo.views.report_pdf`, the files named and
+written by :mod:`geo.views.report_files`.
 """
 
 from __future__ import annotations
 
-import io
-import itertools
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -59,17 +53,6 @@ from geo.loop.lifecycle import (
 )
 from geo.store.county import County
 
-#: Output formats of :func:`write_report`.
-FORMATS = ("xlsx", "pdf")
-#: Chinese fonts tried in order for the PDF and its pictures (Debian ``fonts-wqy-microhei``
-#: first). The environment variable ``GRIDGOV_REPORT_FONT`` names another TrueType font
-#: (``.ttf`` or ``.ttc``) with Chinese glyphs; it is read at call time.
-FONT_CANDIDATES = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
-)
-FONT_ENV = "GRIDGOV_REPORT_FONT"
 #: Share columns of the KPI tables (shown as percentages).
 RATE_COLUMNS = (
     "on_time_rate",
@@ -91,10 +74,16 @@ PLACE_COLUMNS = (
     "grid_name",
     "grid_worker",
 )
-#: Rows of the PDF's case list (the workbook lists them all).
-PDF_CASE_ROWS = 25
-#: Rows of the PDF's list of grids with the most overdue tickets.
-PDF_GRID_ROWS = 15
+#: 月过堂 figures of the scope shown in the summary and the backlog table.
+BACKLOG_SUMMARY = (
+    "backlog",
+    "overdue",
+    "reprimand",
+    "closed_late",
+    "repeated",
+    "escalated",
+    "hard_cases",
+)
 
 _MONTH = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
 
@@ -141,35 +130,6 @@ def report_months(county: County) -> list[pd.Period]:
         return []
     periods = pd.period_range(pd.Timestamp(first), county.as_of, freq="M")
     return list(periods[::-1])
-
-
-def cjk_font(path: str | Path | None = None) -> Path:
-    """The TrueType font with Chinese glyphs used for the PDF and its pictures.
-
-    ``path`` wins, then the environment variable ``GRIDGOV_REPORT_FONT``, then the first of
-    :data:`FONT_CANDIDATES` that exists.
-    """
-    given = path or os.environ.get(FONT_ENV, "").strip() or None
-    if given is not None:
-        font = Path(given)
-        if not font.is_file():
-            raise InputProblems(
-                "build the monthly report",
-                [f"font {str(font)!r} does not exist; give a .ttf/.ttc with Chinese glyphs"],
-            )
-        return font
-    for candidate in FONT_CANDIDATES:
-        if Path(candidate).is_file():
-            return Path(candidate)
-    raise InputProblems(
-        "build the monthly report",
-        [
-            "no Chinese font found for the PDF (looked for "
-            + ", ".join(FONT_CANDIDATES)
-            + "); install one with `apt-get install fonts-wqy-microhei`, or set "
-            f"{FONT_ENV} to a .ttf/.ttc file with Chinese glyphs"
-        ],
-    )
 
 
 # --------------------------------------------------------------------------- tables
@@ -476,7 +436,7 @@ def display_table(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
     """A copy for people: stages, states, reasons, platforms and flags in words, times as
     ``YYYY-MM-DD HH:MM:SS`` text (blank when not reached yet), headers labelled
     (:func:`column_label`). Numbers stay numbers (rates are shares in [0, 1])."""
-    out = _words(frame, lang)
+    out = in_words(frame, lang)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
@@ -489,7 +449,7 @@ def report_title(report: MonthlyReport, lang: str = "zh") -> str:
     scope = report.county_name
     if report.town_code is not None:
         scope = f"{report.county_name}·{report.scope_name}"
-    return t("rpt_title").format(scope=scope, month=_month_label(report.month, lang))
+    return t("rpt_title").format(scope=scope, month=month_label(report.month, lang))
 
 
 def scope_name(county: County, town_code: str | None) -> str:
@@ -500,308 +460,53 @@ def scope_name(county: County, town_code: str | None) -> str:
     return str(towns.loc[str(town_code), "town_name"])
 
 
-def report_filename(scope: str, month: str | pd.Period, fmt: str, lang: str = "zh") -> str:
-    """``四明镇_2026-10_月度报告.xlsx`` (``…_monthly-report.pdf`` in English)."""
-    return f"{scope}_{parse_month(month)}_{translator(lang)('rpt_file_word')}.{fmt}"
+def month_label(period: pd.Period, lang: str) -> str:
+    """``2026年10月`` (``October 2026`` in English)."""
+    if lang == "en":
+        return f"{period.start_time:%B %Y}"
+    return f"{period.year}年{period.month}月"
 
 
-# --------------------------------------------------------------------------- Excel
-
-
-def excel_bytes(report: MonthlyReport, *, lang: str = "zh") -> bytes:
-    """The report as an Excel workbook (.xlsx): a summary sheet, then one sheet per table.
-
-    Every table sheet has labelled headers (frozen, with a filter), column widths to fit and
-    number formats: counts ``#,##0``, rates ``0.0%``, days ``0.0``, times
-    ``yyyy-mm-dd hh:mm``. Empty rates (no denominator) are empty cells.
-    """
-    from openpyxl import Workbook
-
+def meta_lines(report: MonthlyReport, lang: str) -> list[tuple[str, object]]:
+    """The report's header lines as (label, value): scope, month, the two "as of" times and
+    when it was made."""
     t = translator(lang)
-    book = Workbook(write_only=True)  # streamed: rows go out as they are appended
-    _summary_sheet(book.create_sheet(_sheet_title(t("rpt_sheet_summary"))), report, lang)
-    for key, frame in _report_tables(report).items():
-        _table_sheet(book.create_sheet(_sheet_title(t(f"rpt_sheet_{key}"))), frame, lang)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    scope = t("scope_county") if report.town_code is None else report.scope_name
+    as_of = f"{report.as_of:%Y-%m-%d %H:%M}" + (t("rpt_partial") if report.partial else "")
+    return [
+        (t("rpt_scope"), f"{report.county_name} · {scope}" if report.town_code else scope),
+        (t("rpt_month"), month_label(report.month, lang)),
+        (t("rpt_as_of"), as_of),
+        (t("rpt_data_as_of"), f"{report.data_as_of:%Y-%m-%d %H:%M}"),
+        (t("rpt_generated"), f"{pd.Timestamp.now(tz='Asia/Shanghai'):%Y-%m-%d %H:%M}"),
+    ]
 
 
-def _report_tables(report: MonthlyReport) -> dict[str, pd.DataFrame]:
-    """The workbook's tables by sheet key (``rpt_sheet_<key>``), in sheet order."""
-    kpi_first = [*PLACE_COLUMNS, "category", "platform"]
-    tables: dict[str, pd.DataFrame] = {
-        level: report.kpis[level][
-            [c for c in kpi_first if c in report.kpis[level]] + list(KPI_LABELS)
-        ]
-        for level in ("town", "village", "grid", "category", "platform")
-        if level in report.kpis
-    }
-    tables["daily"] = report.daily
-    tables["backlog"] = report.backlog
-    case_cols = [c for c in report.cases.columns if c != "n_flags"]
-    for flag in ("overdue", "repeated", "escalated"):
-        tables[flag] = report.case_list(flag)[case_cols]
-    return tables
-
-
-def _styled(sheet: Any, value: object, **style: object) -> Any:
-    """A cell of a write-only sheet with its style (``font``, ``fill``, ``number_format``…)."""
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value)
-    for name, setting in style.items():
-        setattr(cell, name, setting)
-    return cell
-
-
-def _summary_sheet(sheet: Any, report: MonthlyReport, lang: str) -> None:
-    from openpyxl.styles import Font, PatternFill
-
+def in_words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Stages, states, reasons, platforms and flags in words (same column names)."""
+    pos = 1 if lang == "en" else 0
     t = translator(lang)
-    sheet.column_dimensions["A"].width = 34
-    sheet.column_dimensions["B"].width = 30
-    sheet.freeze_panes = "A2"
-    sheet.append([_styled(sheet, report_title(report, lang), font=Font(size=14, bold=True))])
-    for label, value in _meta_lines(report, lang):
-        sheet.append([label, value])
-    if report.synthetic:
-        red = Font(color="C00000", bold=True)
-        sheet.append([_styled(sheet, t("rpt_synthetic"), font=red)])
-    for note in (t("rpt_masked"), t("rpt_scope_note")):
-        sheet.append([note])
-    bold, header = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
-    sections = (
-        ("rpt_kpi_head", [(k, report.summary[k]) for k in KPI_LABELS]),
-        ("rpt_backlog_head", [(k, report.scope_row.get(k, 0)) for k in _BACKLOG_SUMMARY]),
-    )
-    for head, values in sections:
-        sheet.append([])
-        sheet.append([_styled(sheet, t(head), font=bold)])
-        sheet.append(
-            [_styled(sheet, t(k), font=bold, fill=header) for k in ("rpt_kpi", "rpt_value")]
+    out = frame.copy()
+    if "stage" in out.columns:
+        out["stage"] = out["stage"].map(lambda s: STAGE_LABELS[s][pos] if s in STAGE_LABELS else s)
+    if "state" in out.columns:
+        out["state"] = out["state"].map(lambda s: STATE_LABELS[s][pos] if s in STATE_LABELS else s)
+    if "reason" in out.columns:
+        out["reason"] = out["reason"].map(lambda r: t(f"loop_reason_{r}"))
+    if "platform" in out.columns:
+        out["platform"] = out["platform"].map(
+            lambda p: t(f"loop_pf_{p}") if f"loop_pf_{p}" in TEXT else p
         )
-        for key, value in values:
-            if key not in RATE_COLUMNS and key != "median_close_days":
-                value = int(value)  # a count (the summary row is all floats)
-            fmt = _number_format(key, pd.Series([value]))
-            sheet.append(
-                [column_label(key, lang), _styled(sheet, _cell_value(value), number_format=fmt)]
-            )
-
-
-def _table_sheet(sheet: Any, frame: pd.DataFrame, lang: str) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-
-    shown = _words(frame, lang)
-    formats = [_number_format(c, frame[c]) for c in frame.columns]
-    for j, col in enumerate(frame.columns, start=1):
-        sample = [_text_width(v) for v in shown[col].head(300)]
-        width = max([min(_text_width(column_label(col, lang)), 20), *sample, 4])
-        sheet.column_dimensions[get_column_letter(j)].width = min(width + 2, 44)
-    sheet.freeze_panes = "A2"
-    if len(frame):
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{len(frame) + 1}"
-    head = {
-        "font": Font(bold=True),
-        "fill": PatternFill("solid", fgColor="DDEBF7"),
-        "alignment": Alignment(wrap_text=True, vertical="center"),
-    }
-    sheet.append([_styled(sheet, column_label(c, lang), **head) for c in frame.columns])
-    formatted = [(j, fmt) for j, fmt in enumerate(formats) if fmt != "General"]
-    for row in shown.itertuples(index=False, name=None):
-        values = [_cell_value(v) for v in row]
-        for j, fmt in formatted:
-            values[j] = _styled(sheet, values[j], number_format=fmt)
-        sheet.append(values)
-
-
-# --------------------------------------------------------------------------- PDF
-
-
-def pdf_bytes(
-    report: MonthlyReport, *, lang: str = "zh", font_path: str | Path | None = None
-) -> bytes:
-    """The report as a PDF (landscape A4) with the Chinese font (:func:`cjk_font`) embedded.
-
-    Page 1: title, data times, the synthetic-data notice, the KPIs and the chart of daily
-    intake and on-time rate. Page 2: maps of open and overdue-open tickets per grid. Then
-    the KPI tables (per town or village, per platform and category), the grids with the most
-    overdue tickets and 月过堂 (backlog per town and the first hard cases, callers masked).
-    """
-    from fpdf import FPDF
-    from fpdf.enums import WrapMode
-    from fpdf.fonts import FontFace
-
-    t = translator(lang)
-    font = cjk_font(font_path)
-    title = report_title(report, lang)
-    footer = f"{title} · {t('rpt_footer_synthetic')}" if report.synthetic else title
-
-    class _PDF(FPDF):
-        def footer(self) -> None:
-            self.set_y(-10)
-            self.set_font("cjk", size=7)
-            self.set_text_color(110)
-            self.cell(0, 5, footer[:150], align="L")
-            self.set_x(-40)
-            self.cell(30, 5, t("rpt_page").format(page=self.page_no(), nb="{nb}"), align="R")
-
-    pdf = _PDF(orientation="L", unit="mm", format="A4")
-    pdf.set_auto_page_break(True, margin=14)
-    pdf.add_font("cjk", fname=str(font))
-    pdf.set_title(title)
-    pdf.set_creator("GridGov 网格治理一张图")
-    head = FontFace(fill_color=(221, 235, 247))
-
-    def heading(text: str, size: float = 12) -> None:
-        pdf.set_font("cjk", size=size)
-        pdf.set_text_color(0)
-        pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
-
-    def note(text: str, color: tuple[int, int, int] = (90, 90, 90)) -> None:
-        pdf.set_font("cjk", size=8)
-        pdf.set_text_color(*color)
-        pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0)
-
-    def table(frame: pd.DataFrame, widths: Sequence[float] | None = None) -> None:
-        if not len(frame):
-            note(t("rpt_none"))
-            return
-        cells = _pdf_cells(frame, lang)
-        align = [_pdf_align(frame[c]) for c in frame.columns]
-        pdf.set_font("cjk", size=7)
-        with pdf.table(
-            col_widths=widths or [1.0] * len(frame.columns),
-            width=pdf.epw,
-            line_height=3.6,
-            headings_style=head,
-            text_align=align,
-            wrapmode=WrapMode.CHAR,
-            repeat_headings=1,
-        ) as grid:
-            row = grid.row()
-            for col in frame.columns:
-                row.cell(column_label(col, lang), align="CENTER")
-            for values in cells:
-                row = grid.row()
-                for value in values:
-                    row.cell(value)
-        pdf.ln(3)
-
-    # Page 1: summary and chart
-    pdf.add_page()
-    heading(title, 17)
-    for label, value in _meta_lines(report, lang):
-        note(f"{label}: {_pdf_text(value)}", (40, 40, 40))
-    if report.synthetic:
-        note(t("rpt_synthetic"), (192, 0, 0))
-    note(f"{t('rpt_masked')} {t('rpt_scope_note')}")
-    pdf.ln(2)
-    heading(t("rpt_kpi_head"), 11)
-    summary = pd.DataFrame([report.summary[list(KPI_LABELS)[:-1]]])
-    table(summary.iloc[:, :7])
-    table(summary.iloc[:, 7:])
-    pdf.image(io.BytesIO(_chart_png(report, font, lang)), x=pdf.l_margin, w=pdf.epw, h=70)
-
-    # Page 2: maps
-    pdf.add_page()
-    heading(t("rpt_map_title"), 13)
-    pdf.image(io.BytesIO(_map_png(report, font, lang)), x=pdf.l_margin, w=pdf.epw, h=165)
-
-    # KPI tables
-    kpi_cols = [c for c in KPI_LABELS if c not in ("closed_on_time", "calendar_fallback")]
-    pdf.add_page()
-    level = "town" if "town" in report.kpis else "village"
-    heading(t(f"rpt_sheet_{level}"), 13)
-    key = f"{level}_name"
-    table(report.kpis[level][[key, *kpi_cols]], [2.2] + [1.0] * len(kpi_cols))
-    for level in ("platform", "category"):
-        heading(t(f"rpt_sheet_{level}"), 13)
-        table(report.kpis[level][[level, *kpi_cols]], [2.2] + [1.0] * len(kpi_cols))
-    heading(t("rpt_top_grids"), 13)
-    top = pd.DataFrame(report.grid_status.drop(columns="geometry"))
-    top = top.sort_values(["overdue", "open"], ascending=False).head(PDF_GRID_ROWS)
-    table(top[["town_name", "village_name", "grid_code", "grid_name", "open", "overdue"]])
-
-    # 月过堂
-    pdf.add_page()
-    heading(t("rpt_sheet_backlog"), 13)
-    backlog_cols = ["town_name", *_BACKLOG_SUMMARY]
-    table(report.backlog[backlog_cols], [2.0] + [1.0] * len(_BACKLOG_SUMMARY))
-    heading(t("rpt_hard_cases"), 13)
-    note(
-        t("rpt_cases_note").format(n=min(PDF_CASE_ROWS, len(report.cases)), total=len(report.cases))
-    )
-    case_cols = ["ticket_id", "town_name", "village_name", "category", "request_type"]
-    case_cols += ["received_at", "due_at", "state", "overdue", "repeated", "escalated"]
-    case_cols += [c for c in ("caller_phone",) if c in report.cases.columns]
-    cases = report.cases.head(PDF_CASE_ROWS)[case_cols]
-    table(cases, [1.6, 1.2, 1.4, 1.0, 0.8, 1.4, 1.4, 1.3, 0.6, 0.7, 0.7, 1.2][: len(case_cols)])
-    return bytes(pdf.output())
-
-
-# --------------------------------------------------------------------------- files
-
-
-def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:
-    """``"xlsx,pdf"`` → ``("xlsx", "pdf")``; unknown formats raise :class:`InputProblems`."""
-    items = text.replace("，", ",").split(",") if isinstance(text, str) else list(text)
-    formats = tuple(dict.fromkeys(i.strip().lower().lstrip(".") for i in items if i.strip()))
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise InputProblems(
-            "build the monthly report",
-            [f"format must be xlsx, pdf or both (xlsx,pdf); got {text!r}"],
-        )
-    return formats
-
-
-def report_file(report: MonthlyReport, fmt: str, *, lang: str = "zh") -> bytes:
-    """The report as ``xlsx`` or ``pdf`` bytes."""
-    (fmt,) = parse_formats(fmt)
-    return excel_bytes(report, lang=lang) if fmt == "xlsx" else pdf_bytes(report, lang=lang)
-
-
-def write_report(
-    report: MonthlyReport,
-    out_dir: str | Path,
-    *,
-    formats: str | Sequence[str] = FORMATS,
-    lang: str = "zh",
-) -> list[Path]:
-    """Write the report into ``out_dir`` (created if needed) as :func:`report_filename`."""
-    chosen = parse_formats(formats)
-    folder = Path(out_dir)
-    if folder.exists() and not folder.is_dir():
-        raise InputProblems(
-            "build the monthly report",
-            [f"--out {str(folder)!r} is a file; give a folder for the report"],
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for fmt in chosen:
-        path = folder / report_filename(report.scope_name, report.month, fmt, lang)
-        path.write_bytes(report_file(report, fmt, lang=lang))
-        paths.append(path)
-    return paths
+    for col in FLAG_COLUMNS:
+        if col in out.columns and out[col].dtype == bool:
+            out[col] = np.where(out[col].to_numpy(), t("loop_yes"), "")
+    for col in out.columns:
+        if isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype(object)
+    return out
 
 
 # --------------------------------------------------------------------------- plumbing
-
-#: 月过堂 figures of the scope shown in the summary and the backlog table.
-_BACKLOG_SUMMARY = (
-    "backlog",
-    "overdue",
-    "reprimand",
-    "closed_late",
-    "repeated",
-    "escalated",
-    "hard_cases",
-)
 
 
 def _county_name(county: County) -> str:
@@ -817,25 +522,6 @@ def _lookup(layer: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def _month_end(period: pd.Period) -> pd.Timestamp:
     return period.end_time.floor("s")
-
-
-def _month_label(period: pd.Period, lang: str) -> str:
-    if lang == "en":
-        return f"{period.start_time:%B %Y}"
-    return f"{period.year}年{period.month}月"
-
-
-def _meta_lines(report: MonthlyReport, lang: str) -> list[tuple[str, object]]:
-    t = translator(lang)
-    scope = t("scope_county") if report.town_code is None else report.scope_name
-    as_of = f"{report.as_of:%Y-%m-%d %H:%M}" + (t("rpt_partial") if report.partial else "")
-    return [
-        (t("rpt_scope"), f"{report.county_name} · {scope}" if report.town_code else scope),
-        (t("rpt_month"), _month_label(report.month, lang)),
-        (t("rpt_as_of"), as_of),
-        (t("rpt_data_as_of"), f"{report.data_as_of:%Y-%m-%d %H:%M}"),
-        (t("rpt_generated"), f"{pd.Timestamp.now(tz='Asia/Shanghai'):%Y-%m-%d %H:%M}"),
-    ]
 
 
 def _daily(month_issues: pd.DataFrame, as_of: pd.Timestamp, start: pd.Timestamp) -> pd.DataFrame:
@@ -864,225 +550,3 @@ def _daily(month_issues: pd.DataFrame, as_of: pd.Timestamp, start: pd.Timestamp)
     out = counts.assign(on_time_rate=rate).rename_axis("day").reset_index()
     out["day"] = out["day"].astype("datetime64[ns]")
     return out
-
-
-def _words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Stages, states, reasons, platforms and flags in words (same column names)."""
-    pos = 1 if lang == "en" else 0
-    t = translator(lang)
-    out = frame.copy()
-    if "stage" in out.columns:
-        out["stage"] = out["stage"].map(lambda s: STAGE_LABELS[s][pos] if s in STAGE_LABELS else s)
-    if "state" in out.columns:
-        out["state"] = out["state"].map(lambda s: STATE_LABELS[s][pos] if s in STATE_LABELS else s)
-    if "reason" in out.columns:
-        out["reason"] = out["reason"].map(lambda r: t(f"loop_reason_{r}"))
-    if "platform" in out.columns:
-        out["platform"] = out["platform"].map(
-            lambda p: t(f"loop_pf_{p}") if f"loop_pf_{p}" in TEXT else p
-        )
-    for col in FLAG_COLUMNS:
-        if col in out.columns and out[col].dtype == bool:
-            out[col] = np.where(out[col].to_numpy(), t("loop_yes"), "")
-    for col in out.columns:
-        if isinstance(out[col].dtype, pd.CategoricalDtype):
-            out[col] = out[col].astype(object)
-    return out
-
-
-def _number_format(column: str, values: pd.Series) -> str:
-    if column in RATE_COLUMNS:
-        return "0.0%"
-    if column == "median_close_days":
-        return "0.0"
-    if column == "day":
-        return "yyyy-mm-dd"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "yyyy-mm-dd hh:mm"
-    if pd.api.types.is_integer_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return "#,##0"
-    return "General"
-
-
-def _cell_value(value: object) -> object:
-    """A value openpyxl writes: None for NaN/NaT, plain Python numbers and datetimes."""
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.generic):
-        return _cell_value(value.item())
-    return value
-
-
-def _text_width(value: object) -> int:
-    """Width of a value in Excel columns: Chinese characters count double."""
-    text = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-    if isinstance(value, pd.Timestamp):
-        text = f"{value:%Y-%m-%d %H:%M}"
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def _sheet_title(text: str) -> str:
-    """An Excel sheet name: at most 31 characters, none of ``[]:*?/\\``."""
-    return re.sub(r"[\[\]:*?/\\]", " ", text)[:31]
-
-
-def _pdf_text(value: object, column: str = "") -> str:
-    if value is None or value is pd.NaT or (isinstance(value, float) and np.isnan(value)):
-        return "—"
-    if column in RATE_COLUMNS and isinstance(value, (int, float, np.number)):
-        return f"{float(value):.1%}"
-    if column == "median_close_days" and isinstance(value, (int, float, np.number)):
-        return f"{float(value):.1f}"
-    if isinstance(value, pd.Timestamp):
-        return f"{value:%Y-%m-%d %H:%M}"
-    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)) and float(value).is_integer():
-        return f"{int(value):,}"  # a count in a float column (the summary row)
-    return str(value)
-
-
-def _pdf_align(values: pd.Series) -> str:
-    if pd.api.types.is_bool_dtype(values):
-        return "CENTER"
-    return "RIGHT" if pd.api.types.is_numeric_dtype(values) else "LEFT"
-
-
-def _pdf_cells(frame: pd.DataFrame, lang: str) -> list[list[str]]:
-    shown = _words(frame, lang)
-    return [
-        [_pdf_text(v, c) for c, v in zip(frame.columns, row, strict=True)]
-        for row in shown.itertuples(index=False, name=None)
-    ]
-
-
-def _chart_png(report: MonthlyReport, font: Path, lang: str) -> bytes:
-    """Bars of tickets received per day, a line of their on-time rate (%).
-
-    The Chinese font is passed to every text (no global matplotlib settings change), so
-    reports drawn at the same time on different threads do not disturb each other.
-    """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.font_manager import FontProperties
-
-    t = translator(lang)
-    fp = FontProperties(fname=str(font))
-    daily = report.daily
-    fig = Figure(figsize=(11, 2.9), dpi=150)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    days = daily["day"].dt.day.to_numpy()
-    ax.bar(days, daily["received"], color="#5B8FD0", label=t("rpt_chart_intake"))
-    ax.set_ylabel(t("rpt_chart_intake"), fontproperties=fp)
-    ax.set_xticks(days)
-    ax.set_xlabel(_month_label(report.month, lang), fontproperties=fp)
-    ax.spines[["top"]].set_visible(False)
-    line = ax.twinx()
-    line.plot(
-        days,
-        daily["on_time_rate"] * 100,
-        color="#D9822B",
-        marker="o",
-        markersize=3,
-        label=t("rpt_chart_on_time"),
-    )
-    line.set_ylim(0, 105)
-    line.set_ylabel(t("rpt_chart_on_time"), fontproperties=fp)
-    bars, lines = ax.get_legend_handles_labels(), line.get_legend_handles_labels()
-    ax.legend(
-        bars[0] + lines[0],
-        bars[1] + lines[1],
-        loc="lower left",
-        prop=FontProperties(fname=str(font), size=8),
-    )
-    ax.set_title(t("rpt_chart_title"), fontproperties=FontProperties(fname=str(font), size=11))
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def _map_png(report: MonthlyReport, font: Path, lang: str) -> bytes:
-    """Two choropleths of the scope's grids: open tickets and overdue-open tickets."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.colors import BoundaryNorm, ListedColormap
-    from matplotlib.figure import Figure
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.patches import Patch
-
-    t = translator(lang)
-
-    def fp(size: float) -> FontProperties:
-        return FontProperties(fname=str(font), size=size)
-
-    grids, outlines = report.grid_status, report.outlines
-    fig = Figure(figsize=(12, 6.2), dpi=150)
-    FigureCanvasAgg(fig)
-    for ax, column in zip(fig.subplots(1, 2), ("open", "overdue"), strict=True):
-        edges = _count_edges(grids[column].to_numpy())
-        colors = ["#EEEEEE", *_ramp(len(edges) - 2)]
-        cmap = ListedColormap(colors)
-        if len(grids):
-            grids.plot(
-                column=column,
-                ax=ax,
-                cmap=cmap,
-                norm=BoundaryNorm(edges, cmap.N),
-                linewidth=0.05,
-                edgecolor="#FFFFFF",
-            )
-        if len(outlines):
-            outlines.boundary.plot(ax=ax, color="#333333", linewidth=0.5)
-            size = 6 if len(outlines) <= 25 else 4
-            points = outlines.representative_point()
-            for name, point in zip(outlines["name"], points, strict=True):
-                ax.annotate(
-                    str(name),
-                    (point.x, point.y),
-                    ha="center",
-                    color="#222222",
-                    fontproperties=fp(size),
-                )
-        ax.legend(
-            handles=[Patch(facecolor=c, edgecolor="#999999") for c in colors],
-            labels=[_class_label(lo, hi) for lo, hi in itertools.pairwise(edges)],
-            title=t("rpt_legend"),
-            loc="lower right",
-            prop=fp(7),
-            title_fontproperties=fp(7),
-        )
-        ax.set_title(t(f"rpt_map_{column}"), fontproperties=fp(11))
-        ax.set_axis_off()
-        ax.set_aspect("equal")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
-
-
-def _count_edges(values: np.ndarray) -> list[float]:
-    """Class edges for ticket counts: 0 on its own, then up to 5 classes of the positives."""
-    positive = values[values > 0]
-    if not len(positive):
-        return [-0.5, 0.5]
-    cuts = np.unique(np.ceil(np.quantile(positive, [0.4, 0.7, 0.9, 0.97, 1.0])))
-    return [-0.5, 0.5, *[float(c) + 0.5 for c in cuts]]
-
-
-def _class_label(lo: float, hi: float) -> str:
-    a, b = int(lo + 0.5), int(hi - 0.5)
-    return f"{a}" if a == b else f"{a}–{b}"
-
-
-def _ramp(n: int) -> list[str]:
-    """``n`` colours from light yellow to dark red."""
-    from matplotlib import colormaps
-    from matplotlib.colors import to_hex
-
-    cmap = colormaps["YlOrRd"]
-    return [to_hex(cmap(x)) for x in np.linspace(0.2, 0.95, max(n, 1))][:n]

@@ -12,7 +12,7 @@ import pandas as pd
 from geo.core.clock import now_beijing
 from geo.core.settings import DEMO_FILENAME, Settings, get_settings
 from geo.grids.aggregate import with_deadlines
-from geo.store.backends import Store, StoreError, open_store
+from geo.store.base import Store, StoreError, open_store
 
 CATEGORICAL = (
     "source",
@@ -130,7 +130,7 @@ def default_store(settings: Settings | None = None) -> Store:
 
     PostGIS when ``DATABASE_URL`` is set, else the GeoPackage ``<data_dir>/sheyang_demo.gpkg``.
     Nothing is ever generated or seeded here: an empty database or a missing file raises
-    :class:`~geo.store.backends.StoreError` naming the command that fills it, so a mistyped
+    :class:`~geo.store.base.StoreError` naming the command that fills it, so a mistyped
     schema in a real deployment never shows the synthetic county.
     """
     cfg = settings or get_settings()

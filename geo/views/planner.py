@@ -39,7 +39,7 @@ from geo.planning.versions import (
     PublishResult,
     VersionedGrids,
 )
-from geo.store.backends import Store
+from geo.store.base import Store
 from geo.store.county import as_of, read_meta
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ import streamlit as st
 from geo.core.i18n import LANGUAGES, translator
 from geo.core.settings import LAYERS, get_settings
 from geo.grids.aggregate import IssueFilter
-from geo.store.backends import Store
+from geo.store.base import Store
 from geo.store.county import County, default_store, demo_store_path, load_county
 
 

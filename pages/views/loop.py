@@ -14,13 +14,12 @@ from geo.loop.report import (
     display_table,
     format_kpi,
     named_kpis,
-    report_file,
-    report_filename,
     report_months,
     rhythm_tables,
     scope_name,
 )
 from geo.store.county import County
+from geo.views.report_files import report_file, report_filename
 from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
 
 t = tr()

@@ -24,7 +24,9 @@ from geo.cli.main import main
 from geo.demo.build import DEMO_FILENAME
 from geo.grids.assign import assign_events
 from geo.planning.versions import VersionedGrids
-from geo.store.backends import GeoPackageStore, PostGISStore, Store
+from geo.store.base import Store
+from geo.store.gpkg import GeoPackageStore
+from geo.store.postgis import PostGISStore
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

@@ -13,14 +13,10 @@ import shapely
 from geo.cli import main as cli_main
 from geo.core.settings import DEMO_FILENAME, Settings
 from geo.demo import build as demo_build
-from geo.store.backends import (
-    GeoPackageStore,
-    PostGISStore,
-    StoreError,
-    open_store,
-    write_geopackage,
-)
+from geo.store.base import StoreError, open_store
 from geo.store.county import default_store, load_county
+from geo.store.gpkg import GeoPackageStore, write_geopackage
+from geo.store.postgis import PostGISStore
 
 CRS = "EPSG:4549"
 

@@ -19,7 +19,7 @@ from geo.grids.assign import assign_events
 from geo.planning.edit import merge_grids, rename
 from geo.planning.grid_files import FORMATS, export_bytes
 from geo.planning.versions import ConflictError, PublishBlockedError, VersionedGrids
-from geo.store.backends import GeoPackageStore, write_geopackage
+from geo.store.gpkg import GeoPackageStore, write_geopackage
 from geo.views import planner as pv
 
 METRIC = "EPSG:4549"
@@ -293,7 +293,7 @@ def _text(node: ast.AST) -> str:
         "geo.planning.draw",
         "geo.grids.validate",
         "geo.planning.check",
-        "geo.planning.versions",
+        "geo.planning._versions_drafts",
         "geo.planning.grid_files",
     ],
 )

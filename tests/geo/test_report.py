@@ -1,4 +1,5 @@
-"""The monthly report (geo.loop.report) on a tiny county: workbook figures equal
+"""The monthly report (geo.loop.report, drawn by geo.views.report_xlsx and report_pdf) on a
+tiny county: workbook figures equal
 geo.loop.lifecycle's, the PDF
 renders with its Chinese font embedded, callers are masked, bad input gets a clear answer."""
 
@@ -21,20 +22,12 @@ from openpyxl import load_workbook
 
 from geo.core.errors import InputProblems
 from geo.loop.lifecycle import KPI_LABELS, kpi_tables, monthly_review
-from geo.loop.report import (
-    RATE_COLUMNS,
-    build_report,
-    cjk_font,
-    display_table,
-    excel_bytes,
-    parse_formats,
-    parse_month,
-    pdf_bytes,
-    report_filename,
-    write_report,
-)
-from geo.store.backends import open_store
+from geo.loop.report import RATE_COLUMNS, build_report, display_table, parse_month
+from geo.store.base import open_store
 from geo.store.county import County, load_county
+from geo.views.report_files import parse_formats, report_filename, write_report
+from geo.views.report_pdf import cjk_font, pdf_bytes
+from geo.views.report_xlsx import excel_bytes
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

@@ -1,4 +1,5 @@
-"""The same store tests against a GeoPackage file and a PostGIS schema (geo.store.backends)."""
+"""The same store tests against a GeoPackage file and a PostGIS schema (geo.store.gpkg and
+geo.store.postgis)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo.store.backends import GeoPackageStore, PostGISStore, Store, StoreError, open_store
+from geo.store.base import Store, StoreError, open_store
+from geo.store.gpkg import GeoPackageStore
+from geo.store.postgis import PostGISStore
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0

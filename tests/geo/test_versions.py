@@ -20,7 +20,7 @@ from geopandas.testing import assert_geodataframe_equal
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-import geo.planning.versions
+import geo.planning._versions_publish
 from geo.core.errors import GridValidationError
 from geo.grids.assign import PROBLEM_NO_COORDS, assign_events
 from geo.planning.versions import (
@@ -29,7 +29,9 @@ from geo.planning.versions import (
     VersionedGrids,
     VersionError,
 )
-from geo.store.backends import GeoPackageStore, PostGISStore, Store, StoreError
+from geo.store.base import Store, StoreError
+from geo.store.gpkg import GeoPackageStore
+from geo.store.postgis import PostGISStore
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0
@@ -459,7 +461,7 @@ def test_crash_mid_publish_leaves_the_previous_version(store, monkeypatch, stage
         if at == stage:
             raise RuntimeError(f"power cut at {at}")
 
-    monkeypatch.setattr(geo.planning.versions, "_checkpoint", crash)
+    monkeypatch.setattr(geo.planning._versions_publish, "_checkpoint", crash)
     with pytest.raises(RuntimeError, match="power cut"):
         vg.publish(draft, author="王规划", reason="r")
 
@@ -479,18 +481,18 @@ def test_crash_mid_publish_leaves_the_previous_version(store, monkeypatch, stage
 _KILLED = """
 import os, sys
 sys.path.insert(0, {root!r})
-import geo.store.backends
-import geo.planning.versions
-from geo.store.backends import open_store
+import geo.store.gpkg
+import geo.planning._versions_publish
+from geo.store.base import open_store
 from geo.planning.versions import VersionedGrids
 
-geo.store.backends._SQLITE_CACHE_KIB = 16  # spill early: the file is half-written when we die
+geo.store.gpkg._SQLITE_CACHE_KIB = 16  # spill early: the file is half-written when we die
 
 def die(stage):
     if stage == "issues":
         os._exit(7)  # no rollback, no cleanup: as if the machine lost power
 
-geo.planning.versions._checkpoint = die
+geo.planning._versions_publish._checkpoint = die
 vg = VersionedGrids(open_store({location!r}, schema={schema!r}))
 vg.publish(vg.read_draft({draft!r}), author="王规划", reason="r")
 """

@@ -13,7 +13,7 @@ import pytest
 from geo.demo.build import DEMO_FILENAME
 from geo.grids.aggregate import IssueFilter, filter_mask
 from geo.loop.lifecycle import daily_clearance, kpi_tables, monthly_review
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import load_county
 
 MASKED_PHONE = re.compile(r"^(\d{0,3}\*+\d{4}|\*+|)$")

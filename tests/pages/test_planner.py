@@ -18,7 +18,7 @@ from geo.demo.build import DEMO_FILENAME
 from geo.planning.edit import rename
 from geo.planning.grid_files import export_bytes
 from geo.planning.versions import VersionedGrids
-from geo.store.backends import open_store
+from geo.store.base import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 TOWN = "320924101"  # 合德镇

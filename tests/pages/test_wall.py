@@ -9,7 +9,7 @@ import pytest
 
 from geo.demo.build import DEMO_FILENAME
 from geo.hotspots.alerts import detect_alerts
-from geo.store.backends import open_store
+from geo.store.base import open_store
 from geo.store.county import load_county
 from geo.views.wall import WallView, wall_as_of, wall_view
 
