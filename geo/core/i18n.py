@@ -31,6 +31,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_open": ("在办", "Open"),
     "kpi_overdue": ("超期未办结", "Overdue"),
     "kpi_resolution": ("办结率", "Resolution rate"),
+    "kpi_on_time": ("按期办结率", "On-time rate"),
     "kpi_grids": ("网格数", "Grids"),
     "kpi_residents": ("居民数", "Residents"),
     "metric": ("着色指标", "Colour by"),

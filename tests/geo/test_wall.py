@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import box
 
 from geo.core.errors import InputProblems
-from geo.grids.aggregate import CLOSED, with_deadlines
+from geo.core.tickets import CLOSED, with_deadlines
 from geo.store.county import County
 from geo.views.wall import (
     CLEARANCE_COLUMNS,
