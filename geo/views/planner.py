@@ -444,8 +444,9 @@ def metrics_table(report: DraftReport, grids: gpd.GeoDataFrame, lang: str) -> pd
     """The metrics panel: one row per grid with what breaks the size standard (``standard``).
 
     Columns ``grid_code``, ``grid_name``, ``grid_worker``, ``households``, ``residents``,
-    ``workload``, ``area_km2``, ``polsby_popper``, ``standard`` (empty when within the county's
-    standard, else the problem in ``lang``).
+    ``issues_12m``, ``workload``, ``area_km2``, ``polsby_popper`` (the last four as
+    :func:`geo.planning.check.grid_metrics` defines them), ``standard`` (empty when within the
+    county's standard, else the problem in ``lang``).
     """
     table = report.metrics.copy()
     names = grids.drop(columns="geometry").drop_duplicates("grid_code").set_index("grid_code")
@@ -456,8 +457,8 @@ def metrics_table(report: DraftReport, grids: gpd.GeoDataFrame, lang: str) -> pd
         if p.code in SIZE_CODES:
             flags.setdefault(p.feature, []).append(pick_language(p.message, lang))
     table["standard"] = table["grid_code"].map(lambda c: "；".join(flags.get(c, [])))
-    cols = ["grid_code", "grid_name", "grid_worker", "households", "residents", "workload"]
-    cols += ["area_km2", "polsby_popper", "standard"]
+    cols = ["grid_code", "grid_name", "grid_worker", "households", "residents", "issues_12m"]
+    cols += ["workload", "area_km2", "polsby_popper", "standard"]
     return table[cols].reset_index(drop=True)
 
 
