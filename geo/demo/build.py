@@ -22,6 +22,7 @@ from shapely.ops import nearest_points
 
 from geo.core import crs as wm
 from geo.core.settings import DEMO_FILENAME, DISPLAY_CRS, ROOT, get_settings
+from geo.core.tickets import CLOSED, IN_PROGRESS, PENDING
 from geo.demo.facts import METRIC_CRS
 from geo.demo.roads import road_layers
 from geo.grids.assign import GridIndex
@@ -828,7 +829,7 @@ def _issues(
     backlog = rng.random(n) < 0.004
     closed_or_nat = pd.Series(closed).where(~backlog).to_numpy()
     is_closed = pd.notna(closed_or_nat) & (closed_or_nat <= AS_OF.to_datetime64())
-    status = np.where(is_closed, "已办结", np.where(dispatched <= AS_OF, "处理中", "待派单"))
+    status = np.where(is_closed, CLOSED, np.where(dispatched <= AS_OF, IN_PROGRESS, PENDING))
     closed_at = np.where(is_closed, closed_or_nat, np.datetime64("NaT"))
     hotline = np.isin(src, ["12345", "群众随手拍"])
     sat = rng.choice(["满意", "基本满意", "不满意"], size=n, p=[0.88, 0.095, 0.025])

@@ -59,6 +59,13 @@ def filter_mask(issues: pd.DataFrame, flt: IssueFilter) -> np.ndarray:
     return mask
 
 
+def rate_per_1000(count: pd.Series, residents: pd.Series) -> pd.Series:
+    """Issues per 1,000 residents: ``count / residents × 1000``, NaN where nobody lives
+    (``residents`` 0, negative or missing); on ``count``'s index."""
+    people = pd.to_numeric(residents, errors="coerce")
+    return count / people.where(people > 0) * 1000
+
+
 def counts(
     issues: pd.DataFrame, units: pd.DataFrame, *, level: str = "grid", by: Sequence[str] = ()
 ) -> pd.DataFrame:
@@ -79,7 +86,7 @@ def counts(
     -------
     pandas.DataFrame
         One row per unit (and split value): the unit key, ``count``, ``open`` and
-        ``rate_per_1000`` (issues per 1,000 residents; NaN where nobody lives).
+        :func:`rate_per_1000`.
     """
     if level not in LEVEL_KEYS:
         raise ValueError(f"level must be one of {list(LEVEL_KEYS)}, got {level!r}")
@@ -88,9 +95,7 @@ def counts(
         return _counts_by_codes(issues, units, key)
     keys = issues[key]
     assigned = issues[(keys.notna() & (keys != "")).to_numpy()]
-    flags = pd.DataFrame(
-        {key: assigned[key].to_numpy(), "open": (assigned["status"] != CLOSED).to_numpy()}
-    )
+    flags = pd.DataFrame({key: assigned[key].to_numpy(), "open": _is_open(assigned)})
     for col in by:
         flags[col] = assigned[col].to_numpy()
     table = (
@@ -108,8 +113,7 @@ def counts(
     table[key] = table[key].astype(str)
     table = base.merge(table, on=key, how="left")
     table[["count", "open"]] = table[["count", "open"]].fillna(0).astype(int)
-    residents = table["residents"].where(table["residents"] > 0)
-    table["rate_per_1000"] = table["count"] / residents * 1000
+    table["rate_per_1000"] = rate_per_1000(table["count"], table["residents"])
     return table
 
 
@@ -118,7 +122,7 @@ def _counts_by_codes(issues: pd.DataFrame, units: pd.DataFrame, key: str) -> pd.
     column = issues[key]
     categories = column.cat.categories.astype(str)
     codes = column.cat.codes.to_numpy()
-    is_open = (issues["status"] != CLOSED).to_numpy()
+    is_open = _is_open(issues)
     ok = codes >= 0
     n = np.bincount(codes[ok], minlength=len(categories))
     n_open = np.bincount(codes[ok], weights=is_open[ok], minlength=len(categories))
@@ -135,7 +139,10 @@ def _counts_by_codes(issues: pd.DataFrame, units: pd.DataFrame, key: str) -> pd.
             "open": open_,
         }
     )
-    table["rate_per_1000"] = (
-        table["count"] / table["residents"].where(table["residents"] > 0) * 1000
-    )
+    table["rate_per_1000"] = rate_per_1000(table["count"], table["residents"])
     return table
+
+
+def _is_open(issues: pd.DataFrame) -> np.ndarray:
+    """Open by the ticket's status (not :data:`geo.core.tickets.CLOSED`), whatever its time."""
+    return (issues["status"] != CLOSED).to_numpy()

@@ -306,14 +306,19 @@ def _metrics(
     frame["area_km2"] = np.where(usable, shapely.area(geoms), np.nan) / 1e6
     frame["polsby_popper"] = np.where(usable, polsby_popper(geoms), np.nan)
     frame["parts"] = np.where(usable, shapely.get_num_geometries(geoms), 0)
-    by_village = frame.groupby("village_code", sort=False)
     for col in ("households", "workload", "area_km2"):
-        median = by_village[col].transform("median")
+        median = _village_median(frame, col)
         with np.errstate(divide="ignore", invalid="ignore"):
             frame[f"{col.removesuffix('_km2')}_vs_median"] = np.where(
                 median > 0, frame[col] / median, np.nan
             )
     return frame, end
+
+
+def _village_median(metrics: pd.DataFrame, col: str) -> np.ndarray:
+    """Per grid, the median of ``col`` over the grids of its village (what balance compares)."""
+    median = metrics.groupby("village_code", sort=False)[col].transform("median")
+    return median.to_numpy(dtype=float)
 
 
 def _points(
@@ -497,14 +502,13 @@ def _unmatched_edges(
 
 
 def _balance(metrics: pd.DataFrame, labels: np.ndarray) -> list[Problem]:
-    by_village = metrics.groupby("village_code")
-    size = by_village["grid_code"].transform("size").to_numpy()
+    size = metrics.groupby("village_code")["grid_code"].transform("size").to_numpy()
     out: list[Problem] = []
     for col, (zh, en, fmt, hi, lo) in _BALANCE.items():
         ratio = metrics[f"{col.removesuffix('_km2')}_vs_median"].to_numpy(dtype=float)
         scale = 1e6 if col == "area_km2" else 1  # km² in the table, m² in the message
         value = metrics[col].to_numpy(dtype=float) * scale
-        medians = by_village[col].transform("median").to_numpy(dtype=float) * scale
+        medians = _village_median(metrics, col) * scale
         with np.errstate(invalid="ignore"):
             flag = (size >= BALANCE_MIN_GRIDS) & ((ratio > hi) | (ratio < lo))
         for i in np.flatnonzero(flag):

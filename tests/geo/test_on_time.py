@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from geo.core.tickets import CLOSED, IN_PROGRESS, with_deadlines
+from geo.core.tickets import CLOSED, IN_PROGRESS
 from geo.grids.aggregate import IssueFilter
 from geo.loop.lifecycle import kpi_tables, loop_kpis, on_time_rate, weekly_summary
 from geo.loop.report import build_report
-from geo.store.county import CATEGORICAL, County
+from geo.store.county import County
 from geo.views.overview import headline, overview
 from geo.views.wall import wall_view
 
@@ -43,7 +43,7 @@ TOWNS = {T1: 1 / 3, T2: 1 / 2}
 
 
 @pytest.fixture(scope="module")
-def county() -> County:
+def county(memory_county) -> County:
     """Two towns: T1 with two grids side by side, T2 with one; six tickets (:data:`TICKETS`)."""
     grids = gpd.GeoDataFrame(
         {
@@ -91,17 +91,9 @@ def county() -> County:
     frame["assign_problem"] = ""
     points = [place[g] for g in frame["grid_code"]]
     frame["lon"], frame["lat"] = 120.2, 33.8  # unused: every ticket lies in a grid
-    issues = gpd.GeoDataFrame(with_deadlines(frame), geometry=points, crs=CRS)
-    for col in CATEGORICAL:
-        issues[col] = issues[col].astype("category")  # as load_county has them
-    return County(
-        towns=towns,
-        villages=villages,
-        grids=grids,
-        service_points=gpd.GeoDataFrame(),
-        issues=issues,
-        meta={"synthetic": "true", "as_of": str(AS_OF)},
-        store_location="memory",
+    issues = gpd.GeoDataFrame(frame, geometry=points, crs=CRS)
+    return memory_county(
+        towns=towns, villages=villages, grids=grids, issues=issues, as_of=AS_OF, categorical=True
     )
 
 
