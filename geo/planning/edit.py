@@ -30,7 +30,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridGovError
-from geo.core.settings import Settings, get_settings
+from geo.core.settings import AREA_TYPE_OF_KIND, Settings, get_settings
 from geo.core.validate import is_metric
 
 #: A drawn line or polygon passing within this distance (metres) of a vertex of the grids it
@@ -631,7 +631,7 @@ def move_to_village(
             str(vrow["town_code"]) if "town_code" in villages.columns else target_village[:9]
         )
     if "area_type" in grids.columns and "kind" in villages.columns:
-        kind = {"社区": "城镇", "村": "农村"}.get(str(vrow["kind"]))
+        kind = AREA_TYPE_OF_KIND.get(str(vrow["kind"]))
         if kind:
             values["area_type"] = kind
     out = grids.copy()

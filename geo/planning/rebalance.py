@@ -70,7 +70,7 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridGovError, InputProblems
-from geo.core.settings import GridSizeRule, Settings, get_settings
+from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, GridSizeRule, Settings, get_settings
 from geo.grids.partition import dissolve
 from geo.planning.metrics import ISSUE_WEIGHT, issue_window, polsby_popper, workload
 
@@ -867,11 +867,8 @@ def _rule_arrays(
     if rule is not None:
         rules = [rule] * n
     else:
-        kinds = grids["area_type"].astype(str) if "area_type" in grids.columns else None
-        rules = [
-            cfg.urban_rule if kinds is not None and kinds.iloc[i] == "城镇" else cfg.rural_rule
-            for i in range(n)
-        ]
+        kinds = grids["area_type"] if "area_type" in grids.columns else [""] * n
+        rules = [cfg.size_rule(kind) for kind in kinds]
     return (
         np.array([r.min_households for r in rules], dtype=float),
         np.array([r.max_households for r in rules], dtype=float),
@@ -1205,18 +1202,17 @@ def rebalance_town(
     iss_in = None if issues is None else _subset(issues, town_area)
     pieces = []
     for v in mine.itertuples(index=False):
-        kind = str(getattr(v, "kind", "村"))
-        urban = kind == "社区"
+        area_type = AREA_TYPE_OF_KIND.get(str(getattr(v, "kind", "村")), RURAL)
         proposal = propose_partition(
             v.geometry,
             hh_in,
             iss_in,
-            rule=cfg.urban_rule if urban else cfg.rural_rule,
+            rule=cfg.size_rule(area_type),
             method=method,
             seed=seed,
             village_code=str(v.village_code),
             village_name=str(getattr(v, "village_name", "") or ""),
-            area_type="城镇" if urban else "农村",
+            area_type=area_type,
             as_of=as_of,
             issue_weight=issue_weight,
             cell_m=cell_m,

@@ -27,7 +27,7 @@ import shapely
 
 from geo.core.clock import beijing_text
 from geo.core.errors import GridValidationError, InputFileError
-from geo.core.settings import Settings, get_settings
+from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, Settings, get_settings
 from geo.planning.check import DraftReport, check_draft
 from geo.planning.edit import EditError, EditResult
 from geo.planning.grid_files import ScopeImport, export_bytes, read_grid_bytes, take_scope
@@ -620,18 +620,18 @@ def propose(
             method=method, seed=seed, current=mine, settings=cfg,  # type: ignore[arg-type]
         )  # fmt: skip
     village = scope.villages.iloc[0]
-    urban = str(village.get("kind", "村")) == "社区"
+    area_type = AREA_TYPE_OF_KIND.get(str(village.get("kind", "村")), RURAL)
     return propose_partition(
         village.geometry,
         scope.households,
         issues,
-        rule=cfg.urban_rule if urban else cfg.rural_rule,
+        rule=cfg.size_rule(area_type),
         method=method,  # type: ignore[arg-type]
         seed=seed,
         current=mine,
         village_code=scope.code,
         village_name=str(village.get("village_name", "") or ""),
-        area_type="城镇" if urban else "农村",
+        area_type=area_type,
         settings=cfg,
     )
 
