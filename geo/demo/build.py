@@ -27,6 +27,7 @@ from geo.demo.facts import METRIC_CRS
 from geo.demo.roads import road_layers
 from geo.grids.assign import GridIndex
 from geo.grids.partition import dissolve, node_coverage, partition
+from geo.planning.codes import grid_code
 
 #: End of the demo history (Beijing time) and its length.
 AS_OF = pd.Timestamp("2026-11-20 23:59:59")
@@ -582,7 +583,7 @@ def _grids(
         for seq, j in enumerate(order, start=1):
             rows.append(
                 {
-                    "grid_code": f"{v.village_code}{seq:03d}",
+                    "grid_code": grid_code(v.village_code, seq),
                     "grid_name": f"{v.village_name}第{seq}网格",
                     "village_code": v.village_code,
                     "town_code": v.town_code,

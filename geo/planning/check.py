@@ -40,6 +40,7 @@ from geo.core.errors import InputProblems, Problem
 from geo.core.settings import Settings, get_settings
 from geo.core.validate import crs_problem, same_crs_problem
 from geo.grids.validate import ERROR, WARNING, GridReport, validate_grids
+from geo.planning.codes import code_problem
 from geo.planning.metrics import issue_window, polsby_popper, workload
 
 #: A grid above this many times its village's median households (or workload) is flagged.
@@ -60,7 +61,6 @@ BALANCE_MIN_GRIDS = 3
 #: 1, a square 0.785, a 1×10 strip 0.26). Proposed setting: ``Settings.compactness_min``.
 COMPACTNESS_MIN = 0.2
 
-_CODE = re.compile(r"^\d{15}$")
 _GAP = re.compile(r"^gap@(-?\d+),(-?\d+)$")
 
 #: Metric → (Chinese label, English label, number format, high ratio, low ratio).
@@ -417,13 +417,7 @@ def _code_format(grids: gpd.GeoDataFrame, labels: np.ndarray) -> list[Problem]:
     for i, (value, v) in enumerate(zip(raw.to_numpy(dtype=object), village, strict=True)):
         if not isinstance(value, str) or not value.strip():
             continue  # validate_grids reports missing codes
-        why = ""
-        if not _CODE.match(value):
-            why = "不是15位数字 / is not 15 digits"
-        elif v and not value.startswith(v):
-            why = f"不以村(居)编码 {v} 开头 / does not start with village_code {v}"
-        elif value.endswith("000"):
-            why = "序号为 000 / has sequence 000"
+        why = code_problem(value, v)
         if why:
             out.append(
                 Problem(

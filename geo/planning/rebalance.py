@@ -72,6 +72,7 @@ from shapely.geometry.base import BaseGeometry
 from geo.core.errors import GridGovError, InputProblems
 from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, GridSizeRule, Settings, get_settings
 from geo.grids.partition import dissolve
+from geo.planning.codes import grid_code
 from geo.planning.metrics import ISSUE_WEIGHT, issue_window, polsby_popper, workload
 
 __all__ = [
@@ -977,7 +978,7 @@ def _grid_frame(
     seq[order] = np.arange(1, len(ids) + 1)
     frame = gpd.GeoDataFrame(
         {
-            "grid_code": [f"{village_code}{s:03d}" for s in seq],
+            "grid_code": [grid_code(village_code, int(s)) for s in seq],
             "grid_name": [f"{village_name}第{s}网格" if village_name else "" for s in seq],
             "village_code": village_code,
             "town_code": village_code[:9],
