@@ -7,7 +7,7 @@
    level with a function computing each rate and the median on the group's rows. Both
    tables are compared (largest difference printed).
 2. The same from scratch (no ``due_at`` column: deadlines on the Chinese working calendar
-   first), and the deadlines alone: :func:`geo.grids.aggregate.due_at` over every ticket (one
+   first), and the deadlines alone: :func:`geo.core.tickets.due_at` over every ticket (one
    sorted array of working days from ``chinese_calendar``, looked up) vs a per-ticket
    loop of ``chinese_calendar.find_workday``, checked to agree. The loop takes minutes
    for 300,000 tickets (each call walks day by day and re-validates the date), so it runs
@@ -30,7 +30,7 @@ import pandas as pd
 from _demo import demo_gpkg, median_time
 
 from geo.core.settings import get_settings
-from geo.grids.aggregate import CLOSED, due_at
+from geo.core.tickets import CLOSED, due_at
 from geo.loop.lifecycle import (
     KPI_LEVELS,
     daily_clearance,

@@ -61,6 +61,13 @@ DETOUR_FACTOR = 1.3
 COVERAGE_TARGET = 0.85
 
 
+#: ``area_type`` of grids under the urban size rule (城镇) and under the rural one (农村).
+URBAN, RURAL = "城镇", "农村"
+#: ``area_type`` of the grids of a village by the village's ``kind``: a community (社区) is
+#: urban, a village (村) rural.
+AREA_TYPE_OF_KIND: dict[str, str] = {"社区": URBAN, "村": RURAL}
+
+
 @dataclass(frozen=True)
 class GridSizeRule:
     """Household thresholds for one kind of grid (a per-county setting, never a constant).
@@ -143,6 +150,11 @@ class Settings:
     travel_speeds_kmh: dict[str, float] = field(default_factory=lambda: dict(TRAVEL_SPEEDS_KMH))
     detour_factor: float = DETOUR_FACTOR
     coverage_target: float = COVERAGE_TARGET
+
+    def size_rule(self, area_type: object) -> GridSizeRule:
+        """The size rule of a grid of ``area_type``: :attr:`urban_rule` for 城镇
+        (:data:`URBAN`), :attr:`rural_rule` for anything else."""
+        return self.urban_rule if str(area_type).strip() == URBAN else self.rural_rule
 
 
 def get_settings() -> Settings:

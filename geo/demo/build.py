@@ -22,10 +22,12 @@ from shapely.ops import nearest_points
 
 from geo.core import crs as wm
 from geo.core.settings import DEMO_FILENAME, DISPLAY_CRS, ROOT, get_settings
+from geo.core.tickets import CLOSED, IN_PROGRESS, PENDING
 from geo.demo.facts import METRIC_CRS
 from geo.demo.roads import road_layers
 from geo.grids.assign import GridIndex
 from geo.grids.partition import dissolve, node_coverage, partition
+from geo.planning.codes import grid_code
 
 #: End of the demo history (Beijing time) and its length.
 AS_OF = pd.Timestamp("2026-11-20 23:59:59")
@@ -581,7 +583,7 @@ def _grids(
         for seq, j in enumerate(order, start=1):
             rows.append(
                 {
-                    "grid_code": f"{v.village_code}{seq:03d}",
+                    "grid_code": grid_code(v.village_code, seq),
                     "grid_name": f"{v.village_name}第{seq}网格",
                     "village_code": v.village_code,
                     "town_code": v.town_code,
@@ -828,7 +830,7 @@ def _issues(
     backlog = rng.random(n) < 0.004
     closed_or_nat = pd.Series(closed).where(~backlog).to_numpy()
     is_closed = pd.notna(closed_or_nat) & (closed_or_nat <= AS_OF.to_datetime64())
-    status = np.where(is_closed, "已办结", np.where(dispatched <= AS_OF, "处理中", "待派单"))
+    status = np.where(is_closed, CLOSED, np.where(dispatched <= AS_OF, IN_PROGRESS, PENDING))
     closed_at = np.where(is_closed, closed_or_nat, np.datetime64("NaT"))
     hotline = np.isin(src, ["12345", "群众随手拍"])
     sat = rng.choice(["满意", "基本满意", "不满意"], size=n, p=[0.88, 0.095, 0.025])

@@ -45,7 +45,7 @@ from scipy.spatial import cKDTree
 
 from geo.core.errors import GridValidationError, Problem
 from geo.core.validate import require_metric_crs
-from geo.grids.aggregate import IssueFilter, counts, filter_mask
+from geo.grids.aggregate import IssueFilter, counts, filter_mask, rate_per_1000
 
 if TYPE_CHECKING:
     from libpysal.weights import W
@@ -358,7 +358,7 @@ def grid_counts(
     -------
     pandas.DataFrame
         ``grid_code`` (and the ``by`` columns), ``residents``, ``count``, ``open`` and
-        ``rate_per_1000`` (issues per 1,000 residents; NaN where nobody lives), in the row
+        ``rate_per_1000`` (:func:`geo.grids.aggregate.rate_per_1000`), in the row
         order of ``grids``.
     """
     cols = [by] if isinstance(by, str) else list(by or ())
@@ -379,8 +379,7 @@ def grid_counts(
         found[["grid_code", *cols, "count", "open"]], on=["grid_code", *cols], how="left"
     )
     out[["count", "open"]] = out[["count", "open"]].fillna(0).astype(int)
-    residents = pd.to_numeric(out["residents"])
-    out["rate_per_1000"] = out["count"] / residents.where(residents > 0) * 1000
+    out["rate_per_1000"] = rate_per_1000(out["count"], out["residents"])
     return out.reset_index(drop=True)
 
 

@@ -5,6 +5,7 @@ from geo.loop.lifecycle import (
     kpi_tables,
     lifecycle,
     monthly_review,
+    on_time_rate,
     weekly_summary,
 )
 from geo.loop.report import MonthlyReport, build_report
@@ -16,5 +17,6 @@ __all__ = [
     "kpi_tables",
     "lifecycle",
     "monthly_review",
+    "on_time_rate",
     "weekly_summary",
 ]

@@ -1,7 +1,7 @@
 """The closed loop of every issue: stages, deadline states, KPIs and the 日清—周结—月过堂 rhythm.
 
 Every 12345 or patrol ticket goes received → dispatched → (handled) → closed → called back.
-Its deadline is :func:`geo.grids.aggregate.due_at` (the one deadline function: working days on the
+Its deadline is :func:`geo.core.tickets.due_at` (the one deadline function: working days on the
 Chinese working calendar of :mod:`geo.core.workcal`); after it the provincial 12345 rules send a
 reminder (催办) the day after the deadline — here the first working day after the deadline
 day — and a reprimand (通报/督办) five working days after the reminder.
@@ -19,12 +19,12 @@ Columns read (``issues`` is never modified)
     Codes and categories may be text or categorical (as :class:`geo.store.county.County` has them).
 
 Definitions (the KPI table of :func:`loop_kpis`)
+    overdue (超期)
+        Open at ``as_of`` (not closed by then) and past the deadline's last second.
     on-time rate (按期办结率)
-        Tickets closed by their deadline / tickets whose outcome is known at ``as_of``:
-        closed ones plus open ones past their deadline. Open tickets still within their
-        time count neither way. (:func:`geo.grids.aggregate.kpis` divides by closed tickets
-        only; this stricter rate also charges the overdue backlog.) A closed ticket without
-        ``closed_at`` cannot be shown to be on time and counts as late, as in ``kpis``.
+        :func:`on_time_rate`: closed on time / (closed + overdue). The Overview's tiles, the
+        closed-loop page, the wall, the weekly summary and the monthly report all take it
+        from there.
     first-time resolution rate (一次性办结率) — a proxy
         The data hold no reopen history, so a closed ticket counts as resolved first time
         when it was closed inside the grid net (``resolution_level`` 网格 or 村: not
@@ -57,15 +57,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 
 from geo.core.clock import naive_beijing, naive_beijing_times
 from geo.core.errors import InputProblems
 from geo.core.settings import get_settings
+from geo.core.tickets import CLOSED, PENDING, due_at
 from geo.core.workcal import add_workdays, coverage
-from geo.grids.aggregate import CLOSED, due_at
-
-#: Status of a ticket not yet dispatched (the demo's and the 12345 system's word).
-PENDING = "待派单"
 
 #: Working days from the deadline day to the reminder (催办): the first working day after it.
 REMINDER_AFTER_WORKDAYS = 1
@@ -276,6 +274,44 @@ def platform_of(category: pd.Series) -> pd.Series:
 # --------------------------------------------------------------------------- KPIs
 
 
+def on_time_rate(closed_on_time: ArrayLike, closed: ArrayLike, overdue: ArrayLike) -> np.ndarray:
+    """按期办结率, GridGov's one on-time rate: closed on time / (closed + overdue).
+
+    Of a set of tickets at ``as_of``: the tickets closed by their deadline
+    (``closed_at`` ≤ :func:`geo.core.tickets.due_at`, the last second of the last working
+    day), divided by the tickets whose outcome is known — those closed by ``as_of``, early or
+    late, plus those still open past their deadline (``overdue``). In other words: closed by
+    the deadline / due or closed. Open tickets still within their time count neither way.
+    A closed ticket without ``closed_at`` cannot be shown to be on time and counts as late.
+
+    Why this denominator: under the provincial 12345 rules a ticket still open after its
+    deadline (3 working days for enquiries and requests for help, 13 for complaints and
+    reports) has already missed it — it draws a reminder the day after and a reprimand five
+    working days later — so it is late whether it is closed next week or never. Dividing by
+    closed tickets only would leave that backlog out and let a unit raise its rate by not
+    closing its late tickets; counting only what is decided keeps the rate from falling
+    merely because tickets were received recently.
+
+    Which tickets are counted is the caller's choice: the KPI tables (:func:`kpi_tables`, and
+    through them the Overview's tiles, the closed-loop page, the wall and the monthly
+    report) count the tickets received in the period selected; :func:`weekly_summary` those
+    closed in the week or whose deadline passed in it.
+
+    Parameters
+    ----------
+    closed_on_time, closed, overdue
+        Counts (numbers or arrays of the same shape): tickets closed by their deadline,
+        tickets closed (on time or late) and tickets open past their deadline.
+
+    Returns
+    -------
+    numpy.ndarray
+        The rate in [0, 1] (a 0-d array for numbers), NaN where nothing is closed or overdue.
+    """
+    on_time = np.asarray(closed_on_time, dtype=float)
+    return _rate(on_time, np.asarray(closed, dtype=float) + np.asarray(overdue, dtype=float))
+
+
 def loop_kpis(
     issues: pd.DataFrame,
     as_of: pd.Timestamp | str,
@@ -406,8 +442,9 @@ def weekly_summary(
     pandas.DataFrame
         One row per town with tickets, then a county row (``town_code`` = the county code):
         ``received`` (in the week), ``closed`` (closed in the week, whenever received),
-        ``closed_on_time`` (of those, by their deadline), ``on_time_rate`` (closed on time /
-        (closed + tickets whose deadline passed in the week still open at its end)),
+        ``closed_on_time`` (of those, by their deadline), ``on_time_rate``
+        (:func:`on_time_rate` of the week: those closings, and the tickets whose deadline
+        passed in the week still open at its end as the overdue),
         ``satisfaction_rate`` and ``median_close_days`` of the week's closings, and at the
         end of the week ``open``, ``overdue`` and ``reprimand``.
     """
@@ -443,7 +480,7 @@ def weekly_summary(
         table = pd.DataFrame({"town_code": labels.astype(object)})
         for name in ("received", "closed", "closed_on_time"):
             table[name] = sums[name].astype(np.int64)
-        table["on_time_rate"] = _rate(sums["closed_on_time"], sums["closed"] + sums["missed"])
+        table["on_time_rate"] = on_time_rate(sums["closed_on_time"], sums["closed"], sums["missed"])
         table["satisfaction_rate"] = _rate(sums["happy"], sums["rated"])
         table["median_close_days"] = _group_medians(codes, len(labels), ranked, sorted_days)
         for name in ("open", "overdue", "reprimand"):
@@ -754,7 +791,7 @@ def _kpi_frame(
             "reprimand": sums["reprimand"].astype(np.int64),
             "closed": closed.astype(np.int64),
             "closed_on_time": sums["closed_on_time"].astype(np.int64),
-            "on_time_rate": _rate(sums["closed_on_time"], closed + sums["overdue"]),
+            "on_time_rate": on_time_rate(sums["closed_on_time"], closed, sums["overdue"]),
             "first_time_rate": _rate(sums["first_time"], closed),
             "grid_share": _rate(sums["grid_level"], closed),
             "net_share": _rate(sums["net_level"], closed),

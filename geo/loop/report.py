@@ -49,6 +49,7 @@ from geo.loop.lifecycle import (
     loop_kpis,
     month_alerts,
     monthly_review,
+    on_time_rate,
     weekly_summary,
 )
 from geo.store.county import County
@@ -270,7 +271,8 @@ class MonthlyReport:
     daily
         One row per day of the month up to ``as_of``: ``day``, ``received``, ``closed``,
         ``closed_on_time``, ``decided`` (closed, or open past the deadline) and
-        ``on_time_rate`` (closed on time / decided) of the tickets received that day.
+        ``on_time_rate`` (:func:`geo.loop.lifecycle.on_time_rate`) of the tickets received
+        that day.
     backlog
         :attr:`geo.loop.lifecycle.MonthlyReview.backlog` with names: per town, then the county row
         (a town report has its town's row only).
@@ -544,9 +546,8 @@ def _daily(month_issues: pd.DataFrame, as_of: pd.Timestamp, start: pd.Timestamp)
     else:
         counts = pd.DataFrame(columns=columns, dtype=np.int64)
     counts = counts.reindex(days, fill_value=0).astype(np.int64)
-    decided = counts["decided"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rate = np.where(decided > 0, counts["closed_on_time"] / np.maximum(decided, 1), np.nan)
+    closed = counts["closed"].to_numpy()
+    rate = on_time_rate(counts["closed_on_time"], closed, counts["decided"].to_numpy() - closed)
     out = counts.assign(on_time_rate=rate).rename_axis("day").reset_index()
     out["day"] = out["day"].astype("datetime64[ns]")
     return out

@@ -14,12 +14,14 @@ warnings
     tolerance), ``balance_households`` / ``balance_workload`` (above :data:`BALANCE_HIGH` or
     below :data:`BALANCE_LOW` times the village median), ``balance_area`` (above
     :data:`AREA_BALANCE_HIGH` or below :data:`AREA_BALANCE_LOW` times the median: rural grids
-    differ in area by design, so the band is wider), ``compactness`` (Polsby–Popper
-    4πA/P² below :data:`COMPACTNESS_MIN`).
+    differ in area by design, so the band is wider), ``compactness``
+    (:func:`geo.planning.metrics.polsby_popper` below :data:`COMPACTNESS_MIN`).
 
 Households and residents are re-counted from household points when they are given, since a
-draft's columns may be stale; workload is the number of issues received in the
-:data:`WORKLOAD_WINDOW_DAYS` up to ``as_of``, located by their point in the draft's grids.
+draft's columns may be stale; the issues received in the
+:data:`~geo.planning.metrics.WORKLOAD_WINDOW_DAYS` up to ``as_of`` are located by their point in
+the draft's grids, and the workload is :func:`geo.planning.metrics.workload` (households + issue
+weight × those issues): the sum the rebalancer equalises.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from geo.core.errors import InputProblems, Problem
 from geo.core.settings import Settings, get_settings
 from geo.core.validate import crs_problem, same_crs_problem
 from geo.grids.validate import ERROR, WARNING, GridReport, validate_grids
+from geo.planning.codes import code_problem
+from geo.planning.metrics import issue_window, polsby_popper, workload
 
 #: A grid above this many times its village's median households (or workload) is flagged.
 #: Proposed setting: ``Settings.balance_high_ratio``.
@@ -56,19 +60,15 @@ BALANCE_MIN_GRIDS = 3
 #: Polsby–Popper compactness 4πA/P² below this flags an elongated or ragged grid (a circle is
 #: 1, a square 0.785, a 1×10 strip 0.26). Proposed setting: ``Settings.compactness_min``.
 COMPACTNESS_MIN = 0.2
-#: Workload window: issues received in this many days up to ``as_of`` (the same 365 days as
-#: :mod:`geo.planning.rebalance`). Proposed setting: ``Settings.workload_window_days``.
-WORKLOAD_WINDOW_DAYS = 365
 
-_CODE = re.compile(r"^\d{15}$")
 _GAP = re.compile(r"^gap@(-?\d+),(-?\d+)$")
 
 #: Metric → (Chinese label, English label, number format, high ratio, low ratio).
 _BALANCE = {
     "households": ("户数", "households", "{:,.0f}", BALANCE_HIGH, BALANCE_LOW),
     "workload": (
-        "近12个月诉求",
-        "issues in the last 12 months",
+        "工作量（户数+近12个月诉求）",
+        "workload (households + issues in the last 12 months)",
         "{:,.0f}",
         BALANCE_HIGH,
         BALANCE_LOW,
@@ -172,8 +172,8 @@ def check_draft(
         households and residents are re-counted in the draft's grids and the size rules are
         checked on those counts.
     issues
-        Issue points with ``received_at`` (``grid_code`` speeds up locating them); their
-        count in the last :data:`WORKLOAD_WINDOW_DAYS` days is each grid's workload.
+        Issue points with ``received_at`` (``grid_code`` speeds up locating them); those of
+        the last 12 months weigh in each grid's workload (:func:`grid_metrics`).
     as_of
         End of the workload window (default: the newest ``received_at``).
     settings
@@ -243,8 +243,9 @@ def grid_metrics(
         Household points with ``residents``; when given, ``households`` and ``residents``
         are counted in each grid (otherwise the grid's own columns are used).
     issues
-        Issue points with ``received_at``; ``workload`` counts those received in the last
-        :data:`WORKLOAD_WINDOW_DAYS` days up to ``as_of`` in each grid (NaN without issues).
+        Issue points with ``received_at``; ``issues_12m`` counts those received in the
+        window of :func:`geo.planning.metrics.issue_window` (365 days up to ``as_of``) in each
+        grid (NaN without issues).
     as_of
         End of the workload window (default: the newest ``received_at``).
 
@@ -252,7 +253,10 @@ def grid_metrics(
     -------
     pandas.DataFrame
         One row per grid in the layer's order: ``grid_code``, ``village_code``,
-        ``households``, ``residents``, ``workload``, ``area_km2``, ``polsby_popper``,
+        ``households``, ``residents``, ``issues_12m``, ``workload``
+        (:func:`geo.planning.metrics.workload`: households + issue weight × ``issues_12m``;
+        NaN without issues), ``area_km2``, ``polsby_popper``
+        (:func:`geo.planning.metrics.polsby_popper`; NaN for an unusable geometry),
         ``parts``, and ``households_vs_median``, ``workload_vs_median``,
         ``area_vs_median`` (ratio to the median of the grid's village).
     """
@@ -292,33 +296,29 @@ def _metrics(
             frame[col] = _numbers(grids, col)
     end: pd.Timestamp | None = None
     if issues is not None:
-        when = pd.to_datetime(issues["received_at"], errors="coerce")
-        end = pd.Timestamp(as_of) if as_of is not None else when.max()
-        if pd.isna(end):
-            end = None
-            frame["workload"] = 0.0
-        else:
-            start = end - pd.Timedelta(days=WORKLOAD_WINDOW_DAYS)
-            recent = ((when > start) & (when <= end)).fillna(False).to_numpy(dtype=bool)
-            xy, guess, _ = _points(issues, grids.crs, codes, recent)
-            at = _locate(geoms, usable, xy, guess)
-            frame["workload"] = np.bincount(at[at >= 0], minlength=len(grids)).astype(float)
+        recent, end = issue_window(issues["received_at"], as_of)
+        xy, guess, _ = _points(issues, grids.crs, codes, recent)
+        at = _locate(geoms, usable, xy, guess)
+        frame["issues_12m"] = np.bincount(at[at >= 0], minlength=len(grids)).astype(float)
     else:
-        frame["workload"] = np.nan
-    area = np.where(usable, shapely.area(geoms), np.nan)
-    perimeter = np.where(usable, shapely.length(geoms), np.nan)
-    frame["area_km2"] = area / 1e6
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frame["polsby_popper"] = np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, np.nan)
+        frame["issues_12m"] = np.nan
+    frame["workload"] = workload(frame["households"], frame["issues_12m"])
+    frame["area_km2"] = np.where(usable, shapely.area(geoms), np.nan) / 1e6
+    frame["polsby_popper"] = np.where(usable, polsby_popper(geoms), np.nan)
     frame["parts"] = np.where(usable, shapely.get_num_geometries(geoms), 0)
-    by_village = frame.groupby("village_code", sort=False)
     for col in ("households", "workload", "area_km2"):
-        median = by_village[col].transform("median")
+        median = _village_median(frame, col)
         with np.errstate(divide="ignore", invalid="ignore"):
             frame[f"{col.removesuffix('_km2')}_vs_median"] = np.where(
                 median > 0, frame[col] / median, np.nan
             )
     return frame, end
+
+
+def _village_median(metrics: pd.DataFrame, col: str) -> np.ndarray:
+    """Per grid, the median of ``col`` over the grids of its village (what balance compares)."""
+    median = metrics.groupby("village_code", sort=False)[col].transform("median")
+    return median.to_numpy(dtype=float)
 
 
 def _points(
@@ -417,13 +417,7 @@ def _code_format(grids: gpd.GeoDataFrame, labels: np.ndarray) -> list[Problem]:
     for i, (value, v) in enumerate(zip(raw.to_numpy(dtype=object), village, strict=True)):
         if not isinstance(value, str) or not value.strip():
             continue  # validate_grids reports missing codes
-        why = ""
-        if not _CODE.match(value):
-            why = "不是15位数字 / is not 15 digits"
-        elif v and not value.startswith(v):
-            why = f"不以村(居)编码 {v} 开头 / does not start with village_code {v}"
-        elif value.endswith("000"):
-            why = "序号为 000 / has sequence 000"
+        why = code_problem(value, v)
         if why:
             out.append(
                 Problem(
@@ -502,14 +496,13 @@ def _unmatched_edges(
 
 
 def _balance(metrics: pd.DataFrame, labels: np.ndarray) -> list[Problem]:
-    by_village = metrics.groupby("village_code")
-    size = by_village["grid_code"].transform("size").to_numpy()
+    size = metrics.groupby("village_code")["grid_code"].transform("size").to_numpy()
     out: list[Problem] = []
     for col, (zh, en, fmt, hi, lo) in _BALANCE.items():
         ratio = metrics[f"{col.removesuffix('_km2')}_vs_median"].to_numpy(dtype=float)
         scale = 1e6 if col == "area_km2" else 1  # km² in the table, m² in the message
         value = metrics[col].to_numpy(dtype=float) * scale
-        medians = by_village[col].transform("median").to_numpy(dtype=float) * scale
+        medians = _village_median(metrics, col) * scale
         with np.errstate(invalid="ignore"):
             flag = (size >= BALANCE_MIN_GRIDS) & ((ratio > hi) | (ratio < lo))
         for i in np.flatnonzero(flag):

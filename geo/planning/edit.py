@@ -18,7 +18,6 @@ with an :class:`EditError` rather than return a layer with gaps or overlaps.
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
@@ -30,8 +29,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridGovError
-from geo.core.settings import Settings, get_settings
+from geo.core.settings import AREA_TYPE_OF_KIND, Settings, get_settings
 from geo.core.validate import is_metric
+from geo.planning.codes import SEQ_DIGITS, code_problem, grid_code
 
 #: A drawn line or polygon passing within this distance (metres) of a vertex of the grids it
 #: cuts is snapped to pass through that vertex (1 mm: far below drawing precision, far above
@@ -42,13 +42,9 @@ SNAP_M = 1e-3
 #: within this distance (metres); the computed crossing lies within ~1e-9 m of the edges.
 NODE_M = 1e-6
 
-#: Digits of the sequence part of a grid code (village_code of 12 digits + 3 = 15).
-SEQ_DIGITS = 3
-
 #: Area changes below this (m²) come from inserting vertices into edges, not from an edit.
 _AREA_NOISE_M2 = 1e-3
 
-_CODE = re.compile(r"^\d{15}$")
 _POLYGONAL = (3, 6)  # shapely type ids of Polygon and MultiPolygon
 
 
@@ -631,7 +627,7 @@ def move_to_village(
             str(vrow["town_code"]) if "town_code" in villages.columns else target_village[:9]
         )
     if "area_type" in grids.columns and "kind" in villages.columns:
-        kind = {"社区": "城镇", "村": "农村"}.get(str(vrow["kind"]))
+        kind = AREA_TYPE_OF_KIND.get(str(vrow["kind"]))
         if kind:
             values["area_type"] = kind
     out = grids.copy()
@@ -689,7 +685,7 @@ def renumber(grids: gpd.GeoDataFrame, village_code: str) -> EditResult:
             "先拆分该村(居) / split the village first",
         )
     order = np.asarray(members)[_reading_order(lay.geoms[members])]
-    mapping = {lay.codes[p]: f"{village}{k + 1:0{SEQ_DIGITS}d}" for k, p in enumerate(order)}
+    mapping = {lay.codes[p]: grid_code(village, k + 1) for k, p in enumerate(order)}
     others = set(np.delete(lay.codes, members))
     clash = sorted(set(mapping.values()) & others)
     if clash:
@@ -1235,7 +1231,7 @@ def _new_codes(lay: _Layer, village: str, n: int, wanted: Sequence[str] | None) 
                 ),
             )
         for c in codes:
-            if not _CODE.match(c) or not c.startswith(village) or c.endswith("0" * SEQ_DIGITS):
+            if code_problem(c, village):
                 raise EditError(
                     c,
                     f"新编码 {c} 格式不对 / new code {c!r} is not {village} + a 3-digit number",
@@ -1264,4 +1260,4 @@ def _new_codes(lay: _Layer, village: str, n: int, wanted: Sequence[str] | None) 
             "grid sequence numbers left",
             f"先给该村(居)重新编号 / renumber the village first: renumber(grids, '{village}')",
         )
-    return [f"{village}{s:0{SEQ_DIGITS}d}" for s in range(start, start + n)]
+    return [grid_code(village, s) for s in range(start, start + n)]

@@ -36,9 +36,11 @@ Both methods end with the same fix-up: a grid above ``max_households`` (or ``max
 is bisected into ``ceil(households / max_households)`` parts; a grid below
 ``min_households`` joins the smallest neighbour it can join without passing the maximum.
 
-Workload of an atom or grid = households + ``issue_weight`` × issues received in the 12 months
-(365 days) up to ``as_of`` (default: the newest ``received_at``), issues located by their
-point. With ``issue_weight = 1`` one issue weighs as much as one household.
+Workload of an atom or grid is :func:`geo.planning.metrics.workload`: households +
+``issue_weight`` × issues received in the 12 months (365 days) up to ``as_of`` (default: the
+newest ``received_at``), issues located by their point. With ``issue_weight = 1`` one issue
+weighs as much as one household. Without issues it is the households. Compactness is
+:func:`geo.planning.metrics.polsby_popper`, as in the planner's table and the draft check.
 
 A village in several pieces (an exclave): each piece is partitioned on its own; a piece with
 fewer households than the minimum joins the nearest grid of another piece (that grid is then
@@ -68,8 +70,10 @@ from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridGovError, InputProblems
-from geo.core.settings import GridSizeRule, Settings, get_settings
+from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, GridSizeRule, Settings, get_settings
 from geo.grids.partition import dissolve
+from geo.planning.codes import grid_code
+from geo.planning.metrics import ISSUE_WEIGHT, issue_window, polsby_popper, workload
 
 __all__ = [
     "CELL_M",
@@ -94,10 +98,6 @@ METHODS: tuple[str, ...] = ("maxp", "balanced")
 CELL_M = 120.0
 #: Smallest cell side after quartering crowded cells, metres.
 MIN_CELL_M = 15.0
-#: Household-equivalents of one issue received in the last 12 months.
-ISSUE_WEIGHT = 1.0
-#: Length of the issue window, days.
-ISSUE_WINDOW_DAYS = 365
 #: spopt max-p effort: constructions tried and simulated-annealing rounds per construction.
 MAXP_CONSTRUCTIONS = 10
 MAXP_SA_ROUNDS = 1
@@ -213,16 +213,6 @@ def _check_region(region: Any, problems: list[str]) -> BaseGeometry | None:
     return region
 
 
-def _issue_window(issues: gpd.GeoDataFrame, as_of: pd.Timestamp | str | None) -> np.ndarray:
-    """Mask of the issues received in the ``ISSUE_WINDOW_DAYS`` up to ``as_of``."""
-    when = pd.to_datetime(issues["received_at"], errors="coerce")
-    end = pd.Timestamp(as_of) if as_of is not None else when.max()
-    if pd.isna(end):
-        return np.zeros(len(issues), dtype=bool)
-    start = end - pd.Timedelta(days=ISSUE_WINDOW_DAYS)
-    return ((when > start) & (when <= end)).fillna(False).to_numpy(dtype=bool)
-
-
 def _points_in(
     region: BaseGeometry,
     households: gpd.GeoDataFrame,
@@ -237,7 +227,7 @@ def _points_in(
     else:
         res = np.zeros(len(households))
     if issues is not None and len(issues):
-        recent = _issue_window(issues, as_of)
+        recent, _ = issue_window(issues["received_at"], as_of)
         iss = shapely.get_coordinates(issues.geometry.to_numpy()[recent])
         iss = iss[shapely.intersects_xy(region, iss[:, 0], iss[:, 1])]
     else:
@@ -288,7 +278,7 @@ class _Atoms:
         return len(self.households)
 
     def workload(self, issue_weight: float) -> np.ndarray:
-        return self.households + issue_weight * self.issues
+        return workload(self.households, self.issues, issue_weight=issue_weight)
 
 
 def _polygonize(lines: list[BaseGeometry], region: BaseGeometry) -> np.ndarray:
@@ -843,13 +833,6 @@ def _group(
 # --------------------------------------------------------------------------- metrics
 
 
-def _polsby_popper(geoms: np.ndarray) -> np.ndarray:
-    perimeter = shapely.length(geoms)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pp = 4 * np.pi * shapely.area(geoms) / perimeter**2
-    return np.where(perimeter > 0, pp, np.nan)
-
-
 def _metrics(
     hh: np.ndarray,
     res: np.ndarray,
@@ -872,7 +855,7 @@ def _metrics(
             "households_max": float(np.max(hh)),
             "share_within_rule": float(np.mean(within)),
             "workload_cv": float(np.std(work) / mean) if mean > 0 else np.nan,
-            "mean_polsby_popper": float(np.nanmean(_polsby_popper(geoms))),
+            "mean_polsby_popper": float(np.nanmean(polsby_popper(geoms))),
         },
         dtype=float,
     )
@@ -885,11 +868,8 @@ def _rule_arrays(
     if rule is not None:
         rules = [rule] * n
     else:
-        kinds = grids["area_type"].astype(str) if "area_type" in grids.columns else None
-        rules = [
-            cfg.urban_rule if kinds is not None and kinds.iloc[i] == "城镇" else cfg.rural_rule
-            for i in range(n)
-        ]
+        kinds = grids["area_type"] if "area_type" in grids.columns else [""] * n
+        rules = [cfg.size_rule(kind) for kind in kinds]
     return (
         np.array([r.min_households for r in rules], dtype=float),
         np.array([r.max_households for r in rules], dtype=float),
@@ -946,7 +926,7 @@ def _current_metrics(
     geoms = current.geometry.to_numpy()
     hh = _tally(geoms, pts.hh_xy)
     res = _tally(geoms, pts.hh_xy, pts.hh_res.astype(float))
-    work = hh + issue_weight * _tally(geoms, pts.issue_xy)
+    work = workload(hh, _tally(geoms, pts.issue_xy), issue_weight=issue_weight)
     lo, hi, rmax = _rule_arrays(current, rule, cfg)
     return _metrics(hh, res, work, geoms, lo, hi, rmax)
 
@@ -998,7 +978,7 @@ def _grid_frame(
     seq[order] = np.arange(1, len(ids) + 1)
     frame = gpd.GeoDataFrame(
         {
-            "grid_code": [f"{village_code}{s:03d}" for s in seq],
+            "grid_code": [grid_code(village_code, int(s)) for s in seq],
             "grid_name": [f"{village_name}第{s}网格" if village_name else "" for s in seq],
             "village_code": village_code,
             "town_code": village_code[:9],
@@ -1007,9 +987,9 @@ def _grid_frame(
             "households": hh,
             "residents": total(atoms.residents).astype(np.int64),
             "issues_12m": issues,
-            "workload": hh + issue_weight * issues,
+            "workload": workload(hh, issues, issue_weight=issue_weight),
             "area_km2": shapely.area(geoms) / 1e6,
-            "polsby_popper": _polsby_popper(geoms),
+            "polsby_popper": polsby_popper(geoms),
         },
         geometry=list(geoms),
         crs=crs,
@@ -1223,18 +1203,17 @@ def rebalance_town(
     iss_in = None if issues is None else _subset(issues, town_area)
     pieces = []
     for v in mine.itertuples(index=False):
-        kind = str(getattr(v, "kind", "村"))
-        urban = kind == "社区"
+        area_type = AREA_TYPE_OF_KIND.get(str(getattr(v, "kind", "村")), RURAL)
         proposal = propose_partition(
             v.geometry,
             hh_in,
             iss_in,
-            rule=cfg.urban_rule if urban else cfg.rural_rule,
+            rule=cfg.size_rule(area_type),
             method=method,
             seed=seed,
             village_code=str(v.village_code),
             village_name=str(getattr(v, "village_name", "") or ""),
-            area_type="城镇" if urban else "农村",
+            area_type=area_type,
             as_of=as_of,
             issue_weight=issue_weight,
             cell_m=cell_m,

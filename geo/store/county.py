@@ -11,7 +11,7 @@ import pandas as pd
 
 from geo.core.clock import now_beijing
 from geo.core.settings import DEMO_FILENAME, Settings, get_settings
-from geo.grids.aggregate import with_deadlines
+from geo.core.tickets import with_deadlines
 from geo.store.base import Store, StoreError, open_store
 
 CATEGORICAL = (

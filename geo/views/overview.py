@@ -8,7 +8,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.core.privacy import mask_callers
-from geo.grids.aggregate import IssueFilter, counts, filter_mask, kpis
+from geo.grids.aggregate import IssueFilter, counts, filter_mask
+from geo.loop.lifecycle import KPI_LABELS, kpi_tables
 from geo.store.county import County
 
 
@@ -19,7 +20,12 @@ class Overview:
     Attributes
     ----------
     kpis
-        See :func:`geo.grids.aggregate.kpis`, plus ``grids`` and ``residents`` of the scope.
+        The closed loop's figures of the selected issues at the county's ``as_of``: the keys
+        of :data:`geo.loop.lifecycle.KPI_LABELS` (the county row of
+        :func:`geo.loop.lifecycle.kpi_tables`, so ``on_time_rate`` is
+        :func:`geo.loop.lifecycle.on_time_rate`, as on the closed-loop page and the wall),
+        ``resolution_rate`` (closed / received; NaN when nothing is received), and
+        ``grids`` and ``residents`` of the scope.
     grids
         Grids in scope (EPSG:4549) with ``town_name``, ``village_name``, ``count``, ``open``
         and ``rate_per_1000``.
@@ -55,7 +61,7 @@ def overview(data: County, flt: IssueFilter) -> Overview:
     out["village_name"] = out["village_code"].map(village_names)
     out["town_name"] = out["town_code"].map(town_names)
     out["rate_per_1000"] = out["rate_per_1000"].round(1)
-    figures = kpis(selected, data.as_of)
+    figures = headline(selected, data.as_of)
     figures["grids"] = float(len(out))
     figures["residents"] = float(out["residents"].sum())
     no_scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
@@ -64,6 +70,15 @@ def overview(data: County, flt: IssueFilter) -> Overview:
         ["ticket_id", "received_at", "category", "lon", "lat", "coord_sys", "assign_problem"]
     ]
     return Overview(figures, gpd.GeoDataFrame(out, crs=grids.crs), villages, towns, unassigned)
+
+
+def headline(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
+    """The Overview's KPI figures of ``issues`` at ``as_of`` (see :attr:`Overview.kpis`)."""
+    row = kpi_tables(issues, as_of, levels=("county",))["county"].iloc[0]
+    figures = {name: float(row[name]) for name in KPI_LABELS}
+    received = figures["issues"]
+    figures["resolution_rate"] = figures["closed"] / received if received else float("nan")
+    return figures
 
 
 def grid_detail(

@@ -27,7 +27,7 @@ import shapely
 
 from geo.core.clock import beijing_text
 from geo.core.errors import GridValidationError, InputFileError
-from geo.core.settings import Settings, get_settings
+from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, Settings, get_settings
 from geo.planning.check import DraftReport, check_draft
 from geo.planning.edit import EditError, EditResult
 from geo.planning.grid_files import ScopeImport, export_bytes, read_grid_bytes, take_scope
@@ -444,8 +444,9 @@ def metrics_table(report: DraftReport, grids: gpd.GeoDataFrame, lang: str) -> pd
     """The metrics panel: one row per grid with what breaks the size standard (``standard``).
 
     Columns ``grid_code``, ``grid_name``, ``grid_worker``, ``households``, ``residents``,
-    ``workload``, ``area_km2``, ``polsby_popper``, ``standard`` (empty when within the county's
-    standard, else the problem in ``lang``).
+    ``issues_12m``, ``workload``, ``area_km2``, ``polsby_popper`` (the last four as
+    :func:`geo.planning.check.grid_metrics` defines them), ``standard`` (empty when within the
+    county's standard, else the problem in ``lang``).
     """
     table = report.metrics.copy()
     names = grids.drop(columns="geometry").drop_duplicates("grid_code").set_index("grid_code")
@@ -456,8 +457,8 @@ def metrics_table(report: DraftReport, grids: gpd.GeoDataFrame, lang: str) -> pd
         if p.code in SIZE_CODES:
             flags.setdefault(p.feature, []).append(pick_language(p.message, lang))
     table["standard"] = table["grid_code"].map(lambda c: "；".join(flags.get(c, [])))
-    cols = ["grid_code", "grid_name", "grid_worker", "households", "residents", "workload"]
-    cols += ["area_km2", "polsby_popper", "standard"]
+    cols = ["grid_code", "grid_name", "grid_worker", "households", "residents", "issues_12m"]
+    cols += ["workload", "area_km2", "polsby_popper", "standard"]
     return table[cols].reset_index(drop=True)
 
 
@@ -619,18 +620,18 @@ def propose(
             method=method, seed=seed, current=mine, settings=cfg,  # type: ignore[arg-type]
         )  # fmt: skip
     village = scope.villages.iloc[0]
-    urban = str(village.get("kind", "村")) == "社区"
+    area_type = AREA_TYPE_OF_KIND.get(str(village.get("kind", "村")), RURAL)
     return propose_partition(
         village.geometry,
         scope.households,
         issues,
-        rule=cfg.urban_rule if urban else cfg.rural_rule,
+        rule=cfg.size_rule(area_type),
         method=method,  # type: ignore[arg-type]
         seed=seed,
         current=mine,
         village_code=scope.code,
         village_name=str(village.get("village_name", "") or ""),
-        area_type="城镇" if urban else "农村",
+        area_type=area_type,
         settings=cfg,
     )
 

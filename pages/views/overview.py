@@ -1,5 +1,7 @@
 """一图观全域 Overview: KPIs, the issue choropleth with drill-down, grid details."""
 
+import math
+
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -33,19 +35,24 @@ def _map(view: Overview, metric: str):
     )
 
 
+def _share(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.1%}"
+
+
 key = (data.store_location, data.meta.get("as_of", ""))
 view = _overview(key, flt, data)
 scope = view.towns.town_name.iloc[0] if flt.town_code else t("scope_county")
 st.title(f"{t('county')} · {scope}")
 
 k = view.kpis
-cols = st.columns(6)
+cols = st.columns(7)
 cols[0].metric(t("kpi_issues"), f"{k['issues']:,.0f}")
 cols[1].metric(t("kpi_open"), f"{k['open']:,.0f}")
 cols[2].metric(t("kpi_overdue"), f"{k['overdue']:,.0f}")
-cols[3].metric(t("kpi_resolution"), f"{k['resolution_rate']:.1%}" if k["issues"] else "—")
-cols[4].metric(t("kpi_grids"), f"{k['grids']:,.0f}")
-cols[5].metric(t("kpi_residents"), f"{k['residents']:,.0f}")
+cols[3].metric(t("kpi_resolution"), _share(k["resolution_rate"]))
+cols[4].metric(t("kpi_on_time"), _share(k["on_time_rate"]))
+cols[5].metric(t("kpi_grids"), f"{k['grids']:,.0f}")
+cols[6].metric(t("kpi_residents"), f"{k['residents']:,.0f}")
 
 metric = st.radio(
     t("metric"),

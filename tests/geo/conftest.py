@@ -15,14 +15,18 @@ demo_county
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 
+from geo.core.tickets import with_deadlines
 from geo.demo import build as demo
+from geo.store.county import CATEGORICAL, County
 
 #: The other seed the demo's promises and planted patterns are checked on.
 SECOND_SEED = 1
@@ -94,3 +98,39 @@ def demo_county(request: pytest.FixtureRequest) -> DemoCounty:
     """The demo county of seed 0, then of the second seed (each built once per session)."""
     name = "demo_layers" if request.param == 0 else "demo_layers_second_seed"
     return DemoCounty(request.param, request.getfixturevalue(name))
+
+
+@pytest.fixture(scope="session")
+def memory_county() -> Callable[..., County]:
+    """Builds a :class:`County` held in memory, its issues given ``due_at`` as on loading.
+
+    ``make(towns=…, villages=…, grids=…, issues=…, as_of=…, categorical=False)``: the layers
+    in EPSG:4549, ``issues`` a GeoDataFrame; a synthetic county whose "now" is ``as_of``;
+    ``categorical`` turns the code columns into categoricals as :func:`load_county` does.
+    """
+
+    def make(
+        *,
+        towns: gpd.GeoDataFrame,
+        villages: gpd.GeoDataFrame,
+        grids: gpd.GeoDataFrame,
+        issues: gpd.GeoDataFrame,
+        as_of: pd.Timestamp,
+        categorical: bool = False,
+    ) -> County:
+        prepared = with_deadlines(issues)
+        if categorical:
+            for col in CATEGORICAL:
+                if col in prepared.columns:
+                    prepared[col] = prepared[col].astype("category")
+        return County(
+            towns=towns,
+            villages=villages,
+            grids=grids,
+            service_points=gpd.GeoDataFrame(),
+            issues=prepared,
+            meta={"synthetic": "true", "as_of": str(as_of)},
+            store_location="memory",
+        )
+
+    return make

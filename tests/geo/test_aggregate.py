@@ -1,26 +1,14 @@
-"""Known-answer tests for geo.grids.aggregate: filters, 12345 deadlines, KPIs and counts per
-unit."""
+"""Known-answer tests for geo.grids.aggregate: filters and counts per unit."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from geo.grids.aggregate import (
-    CLOSED,
-    IssueFilter,
-    counts,
-    due_at,
-    filter_mask,
-    kpis,
-    overdue_mask,
-    with_deadlines,
-)
+from geo.core.tickets import CLOSED
+from geo.grids.aggregate import IssueFilter, counts, filter_mask
 
-AS_OF = pd.Timestamp("2026-11-20 18:00")  # a Friday
 T1, T2 = "320924101", "320924102"
 V11, V12, V21 = T1 + "001", T1 + "002", T2 + "001"
 
@@ -29,64 +17,9 @@ def ts(text: str) -> pd.Timestamp:
     return pd.Timestamp(text)
 
 
-def eod(day: str) -> pd.Timestamp:
-    """End of a working day: the deadline's time of day."""
-    return pd.Timestamp(day) + pd.Timedelta(hours=23, minutes=59, seconds=59)
-
-
-# --------------------------------------------------------------------------- deadlines
-
-
-def test_calendar_of_the_fixtures():
-    assert [ts(d).day_name() for d in ("2026-11-20", "2026-11-21", "2026-11-22")] == [
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ]
-
-
-DEADLINES = [
-    # (received, request type, deadline) worked by hand on the 2026 calendar, Mon-Fri.
-    ("2026-11-20 09:00", "投诉", "2026-12-09"),  # Fri + 13 working days (2 weekends)
-    ("2026-11-20 23:59", "举报", "2026-12-09"),  # time of day does not matter
-    ("2026-11-16 08:00", "咨询", "2026-11-19"),  # Mon + 3 = Thu
-    ("2026-11-20 17:00", "咨询", "2026-11-25"),  # Fri + 3 = Wed (weekend skipped)
-    ("2026-11-21 10:00", "求助", "2026-11-26"),  # Sat rolls to Mon, + 3 = Thu
-    ("2026-11-22 10:00", "求助", "2026-11-26"),  # Sun rolls to Mon, + 3 = Thu
-    ("2026-11-18 12:00", "巡查上报", "2026-11-23"),  # Wed + 3 = Mon
-    ("2026-11-18 12:00", "建议", "2026-12-07"),  # Wed + 13
-    ("2026-11-18 12:00", "不知道", "2026-12-07"),  # unknown type: the longest limit (13)
-]
-
-
-def test_due_at_known_answers():
-    index = pd.Index([f"t{i}" for i in range(len(DEADLINES))])
-    received = pd.Series(pd.to_datetime([r for r, _, _ in DEADLINES]), index=index)
-    types = pd.Series([t for _, t, _ in DEADLINES], index=index)
-    got = due_at(received, types)
-    expected = pd.Series([eod(d) for _, _, d in DEADLINES], index=index)
-    pd.testing.assert_series_equal(got, expected, check_dtype=False, check_names=False)
-
-
-def test_due_at_missing_received_is_nat():
-    received = pd.Series(pd.to_datetime(["2026-11-16 08:00", None]))
-    got = due_at(received, pd.Series(["咨询", "咨询"]))
-    assert got.iloc[0] == eod("2026-11-19")
-    assert pd.isna(got.iloc[1])
-
-
-def test_due_at_custom_limits():
-    received = pd.Series(pd.to_datetime(["2026-11-20 09:00", "2026-11-20 09:00"]))
-    got = due_at(received, pd.Series(["咨询", "其他"]), {"咨询": 1, "投诉": 5})
-    assert list(got) == [eod("2026-11-23"), eod("2026-11-27")]  # unknown: the longest (5)
-
-
-# --------------------------------------------------------------------------- KPIs
-
-
 @pytest.fixture
 def tickets() -> pd.DataFrame:
-    """Six tickets worked by hand against AS_OF (Fri 2026-11-20 18:00).
+    """Six tickets; their deadlines and states as of Fri 2026-11-20 18:00 for reference.
 
     ====  ========  ===========  =====  ================  ======  ========  ========
     id    type      received     due    closed            status  level     rating
@@ -133,73 +66,6 @@ def tickets() -> pd.DataFrame:
             "grid_code": [V11 + "001", V11 + "001", V12 + "001", V12 + "002", V21 + "001", ""],
         }
     )
-
-
-def test_kpis_known_answers(tickets):
-    got = kpis(tickets, AS_OF)
-    assert got == {
-        "issues": 6.0,
-        "open": 2.0,
-        "overdue": 1.0,
-        "resolution_rate": pytest.approx(4 / 6),
-        "on_time_rate": pytest.approx(3 / 4),
-        "satisfaction_rate": pytest.approx(2 / 3),
-        "grid_level_rate": pytest.approx(3 / 4),
-    }
-
-
-def test_kpis_reuse_precomputed_deadlines(tickets):
-    frame = with_deadlines(tickets)
-    assert "due_at" not in tickets.columns  # with_deadlines returns a copy
-    assert list(frame.due_at) == [
-        eod(d)
-        for d in (
-            "2026-11-05",
-            "2026-11-19",
-            "2026-11-09",
-            "2026-11-17",
-            "2026-12-08",
-            "2026-12-03",
-        )
-    ]
-    assert kpis(frame, AS_OF) == kpis(tickets, AS_OF)
-
-
-def test_overdue_moves_with_as_of(tickets):
-    assert list(np.flatnonzero(overdue_mask(tickets, AS_OF))) == [3]
-    # On the deadline day itself ticket 4 is not late yet; a minute after midnight it is.
-    assert not overdue_mask(tickets, ts("2026-11-17 23:00")).any()
-    assert list(np.flatnonzero(overdue_mask(tickets, ts("2026-11-18 00:01")))) == [3]
-    assert list(np.flatnonzero(overdue_mask(tickets, ts("2026-12-09 00:00")))) == [3, 4]
-    assert kpis(tickets, ts("2026-12-09 00:00"))["overdue"] == 2.0
-
-
-def test_kpis_of_nothing():
-    got = kpis(
-        pd.DataFrame(
-            {
-                "request_type": pd.Series([], dtype=str),
-                "received_at": pd.Series([], dtype="datetime64[ns]"),
-                "closed_at": pd.Series([], dtype="datetime64[ns]"),
-                "status": pd.Series([], dtype=str),
-                "resolution_level": pd.Series([], dtype=str),
-                "satisfaction": pd.Series([], dtype=str),
-            }
-        ),
-        AS_OF,
-    )
-    assert got["issues"] == 0.0 and got["open"] == 0.0 and got["overdue"] == 0.0
-    for rate in ("resolution_rate", "on_time_rate", "satisfaction_rate", "grid_level_rate"):
-        assert math.isnan(got[rate])
-
-
-def test_kpis_without_closed_or_rated_tickets(tickets):
-    open_only = tickets.iloc[[3, 4]]
-    got = kpis(open_only, AS_OF)
-    assert got["resolution_rate"] == 0.0
-    assert math.isnan(got["on_time_rate"])
-    assert math.isnan(got["satisfaction_rate"])
-    assert math.isnan(got["grid_level_rate"])
 
 
 # --------------------------------------------------------------------------- filters

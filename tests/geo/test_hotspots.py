@@ -24,7 +24,8 @@ from libpysal.weights import Queen, lat2W
 from scipy import stats
 
 from geo.core.errors import GridValidationError
-from geo.grids.aggregate import CLOSED, IssueFilter, counts
+from geo.core.tickets import CLOSED
+from geo.grids.aggregate import IssueFilter, counts
 from geo.hotspots.local import (
     CLUSTER_LABELS_ZH,
     HOTSPOT_CLASSES,

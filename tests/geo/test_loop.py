@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 
 from geo.core.errors import InputProblems
+from geo.core.tickets import CLOSED, with_deadlines
 from geo.core.workcal import covered
-from geo.grids.aggregate import CLOSED, with_deadlines
 from geo.loop.lifecycle import (
     KPI_LABELS,
     PLATFORM_BY_CATEGORY,

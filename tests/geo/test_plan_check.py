@@ -16,12 +16,12 @@ from geo.grids.validate import ERROR, WARNING
 from geo.planning.check import (
     BALANCE_HIGH,
     COMPACTNESS_MIN,
-    WORKLOAD_WINDOW_DAYS,
     DraftReport,
     check_draft,
     grid_metrics,
 )
 from geo.planning.edit import split_grid
+from geo.planning.metrics import WORKLOAD_WINDOW_DAYS
 
 METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0
@@ -271,18 +271,23 @@ def test_balance_of_an_empty_grid_names_the_village_median():
     assert "nan" not in p.message
 
 
-def test_workload_balance_counts_the_last_12_months_by_location():
+def test_workload_balance_counts_households_and_the_last_12_months_by_location():
+    # Workload = 100 households + issues of the last 12 months: 110 in most grids.
     counts = {g: 10 for g in draft()["grid_code"]}
-    counts[code(1, 0)] = 25
-    points = issues(counts, old={code(2, 0): 100})
+    counts[code(1, 0)] = 250  # 350: 3.18× the village median of 110
+    counts[code(4, 0)] = 25  # 125: 1.14×, though 2.5× the median issue count
+    points = issues(counts, old={code(2, 0): 300})
     points.loc[points["grid_code"] == code(1, 0), "grid_code"] = "stale"  # located by point
     report = check_draft(draft(), villages=villages(), issues=points, as_of=AS_OF)
     assert report.as_of == AS_OF
     (p,) = [p for p in report.problems if p.code == "balance_workload"]
     assert p.feature == code(1, 0)
-    assert "issues in the last 12 months 25 is 2.50× the village median 10" in p.message
-    workload = report.metrics.set_index("grid_code")["workload"]
-    assert workload[code(2, 0)] == 10  # the 100 old ones are outside the window
+    assert "workload (households + issues in the last 12 months) 350 is 3.18× the village " in (
+        p.message
+    )
+    assert "工作量（户数+近12个月诉求） 350，为本村(居)中位数 110 的 3.18 倍" in p.message
+    metrics = report.metrics.set_index("grid_code")
+    assert metrics.loc[code(2, 0), ["issues_12m", "workload"]].tolist() == [10, 110]  # 300 old
     assert WORKLOAD_WINDOW_DAYS == 365
 
 
@@ -324,6 +329,7 @@ def test_grid_metrics_known_answers():
         "village_code",
         "households",
         "residents",
+        "issues_12m",
         "workload",
         "area_km2",
         "polsby_popper",
@@ -337,7 +343,9 @@ def test_grid_metrics_known_answers():
     assert m.iloc[at(grids, code(4, 2))]["households"] == 1  # its code said "nowhere"
     assert m["area_km2"].tolist() == pytest.approx([0.01] * 18)
     assert m["polsby_popper"].tolist() == pytest.approx([math.pi / 4] * 18)
-    assert m["workload"].sum() == 3 and m.iloc[at(grids, code(5, 2))]["workload"] == 3
+    assert m["issues_12m"].sum() == 3 and m.iloc[at(grids, code(5, 2))]["issues_12m"] == 3
+    # households + issues: 2 in grid 0,0, 1 in grid 4,2, 3 in grid 5,2, none elsewhere
+    assert m["workload"].sum() == 6 and m.iloc[at(grids, code(5, 2))]["workload"] == 3
     assert m["workload_vs_median"].isna().all()  # the village medians are 0
     assert m["area_vs_median"].tolist() == pytest.approx([1.0] * 18)
     plain = grid_metrics(grids)

@@ -205,8 +205,8 @@ def test_check_metrics_and_check_tables(store, layers):
     merged = merge_grids(merge_grids(grids, [f"{A}001", f"{A}002"]).grids, [f"{A}001", f"{A}003"])
     metrics = pv.metrics_table(pv.check(merged.grids, scope), merged.grids, "en")
     assert list(metrics.columns) == [
-        "grid_code", "grid_name", "grid_worker", "households", "residents", "workload",
-        "area_km2", "polsby_popper", "standard",
+        "grid_code", "grid_name", "grid_worker", "households", "residents", "issues_12m",
+        "workload", "area_km2", "polsby_popper", "standard",
     ]  # fmt: skip
     assert len(metrics) == 1 and metrics.households.iloc[0] == len(
         scope.households.cx[: X0 + 600, :]

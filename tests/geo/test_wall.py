@@ -12,7 +12,7 @@ import shapely
 from shapely.geometry import box
 
 from geo.core.errors import InputProblems
-from geo.grids.aggregate import CLOSED, with_deadlines
+from geo.core.tickets import CLOSED
 from geo.store.county import County
 from geo.views.wall import (
     CLEARANCE_COLUMNS,
@@ -42,7 +42,7 @@ def _squares(codes: list[str], x0: float, size: float) -> list[shapely.Geometry]
 
 
 @pytest.fixture
-def county() -> County:
+def county(memory_county) -> County:
     """Three towns side by side (T3 without tickets), two grids in each of T1 and T2.
 
     Tickets (咨询: 3 working days), as of Fri 2026-11-20 15:00:
@@ -127,19 +127,11 @@ def county() -> County:
     frame["resolution_level"] = np.where(frame["status"] == CLOSED, "网格", "")
     frame["caller_phone"] = "13800000000"
     issues = gpd.GeoDataFrame(
-        with_deadlines(frame),
+        frame,
         geometry=gpd.points_from_xy([500_500] * len(frame), [3_701_000] * len(frame)),
         crs=CRS,
     )
-    return County(
-        towns=towns,
-        villages=villages,
-        grids=grids,
-        service_points=gpd.GeoDataFrame(),
-        issues=issues,
-        meta={"synthetic": "true", "as_of": str(AS_OF)},
-        store_location="memory",
-    )
+    return memory_county(towns=towns, villages=villages, grids=grids, issues=issues, as_of=AS_OF)
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from geo.core import workcal
+from geo.core.tickets import due_at
 from geo.core.workcal import add_workdays, coverage, covered, is_workday, workdays_between
-from geo.grids.aggregate import due_at
 
 
 def day(text: str) -> np.datetime64:

@@ -71,3 +71,13 @@ def test_unassigned_issues_are_listed_with_reasons(app):
     assert expanders, "the unassigned issues are shown, not dropped"
     table = expanders[0].dataframe[0].value
     assert table["原因"].str.len().gt(0).all()
+
+
+def test_on_time_tile_is_the_closed_loop_pages(app):
+    # One on-time rate: the Overview and 闭环管理 show the same figure for the same sidebar.
+    at = app.run()
+    overview = _metrics(at)["按期办结率"]
+    assert overview.endswith("%")
+    at.switch_page("pages/views/loop.py").run()
+    assert not at.exception
+    assert _metrics(at)["按期办结率"] == overview
