@@ -33,7 +33,7 @@ _log = logging.getLogger(__name__)
 
 # The catalog's entries as (Chinese, English) pairs; :data:`TEXT` holds them as Text values.
 _ENTRIES: dict[str, tuple[str, str]] = {
-    "app_title": ("网格治理一张图", "GridGov — grid governance map"),
+    "app_title": ("网格治理一张图", "Grid governance map"),
     "county": ("射阳县", "Sheyang County"),
     "language": ("语言", "Language"),
     "sep_list": ("、", ", "),
@@ -539,7 +539,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "wall_overdue": ("超期在办", "Open overdue"),
     "wall_alerts": ("预警", "Warnings"),
     "wall_on_time_month": ("本月按期办结率", "On time this month"),
-    "wall_cleared_today": ("今日日清率", "Cleared today (日清)"),
+    "wall_cleared_today": ("今日日清率", "Cleared today"),
     "wall_panel_overdue": ("超期工单", "Overdue"),
     "wall_panel_warnings": ("预警", "Warnings"),
     "wall_panel_towns": ("各镇排名", "Towns"),
@@ -641,7 +641,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "loop_reason_new": ("当日新收", "New today"),
     "loop_reason_due": ("当日到期", "Due today"),
     "loop_yes": ("是", "yes"),
-    "loop_pf_综治": ("综治", "Public order (综治)"),
+    "loop_pf_综治": ("综治", "Public order"),
     "loop_pf_市场监管": ("市场监管", "Market regulation"),
     "loop_pf_综合执法": ("综合执法", "Urban law enforcement"),
     "loop_pf_便民服务": ("便民服务", "Public services"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from geo.core.i18n import pick
 from geo.core.privacy import mask_callers
 from geo.grids.aggregate import IssueFilter, counts, filter_mask, kpis
 from geo.store.county import County
@@ -26,7 +27,8 @@ class Overview:
     villages, towns
         Outlines in scope.
     unassigned
-        Issues passing the time/category/source filters that fell in no grid, with reason.
+        Issues passing the time/category/source filters that fell in no grid, with reason
+        (``assign_problem``, both languages: see :func:`unassigned_table`).
     """
 
     kpis: dict[str, float]
@@ -64,6 +66,12 @@ def overview(data: County, flt: IssueFilter) -> Overview:
         ["ticket_id", "received_at", "category", "lon", "lat", "coord_sys", "assign_problem"]
     ]
     return Overview(figures, gpd.GeoDataFrame(out, crs=grids.crs), villages, towns, unassigned)
+
+
+def unassigned_table(view: Overview, lang: str) -> pd.DataFrame:
+    """The issues in no grid as the page lists them, the reason in ``lang``."""
+    reasons = view.unassigned["assign_problem"].astype(str).map(lambda r: pick(r, lang))
+    return view.unassigned.assign(assign_problem=reasons)
 
 
 def grid_detail(

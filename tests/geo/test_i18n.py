@@ -18,6 +18,11 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 #: Calls that look a key up: ``tr("…")``, ``t("…")``, ``text("…")`` (and a translator's
 #: other local names), ``translator(lang)("…")`` and ``tr()("…")``.
 LOOKUPS = {"t", "tr", "text", "tooltip"}
+#: Latin words a Chinese text may hold: names of methods, formats, tools and units.
+PROPER_LATIN = {
+    "Gi", "CBC", "GeoPackage", "GeoJSON", "Shapefile", "QGIS", "CSV", "Excel", "PDF", "GB",
+    "Getis", "Ord", "FDR", "Benjamini", "Hochberg", "Local", "Moran", "max", "km", "refresh",
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- Text
@@ -66,6 +71,14 @@ def test_every_catalog_entry_has_both_languages_with_the_same_fields():
             for side in (entry.zh, entry.en)
         ]
         assert fields[0] == fields[1], f"{key}: {{…}} fields differ between zh and en: {fields}"
+
+
+def test_english_has_no_chinese_and_chinese_only_proper_latin():
+    for key, entry in TEXT.items():
+        assert not CJK.search(entry.en), f"{key}: Chinese in the English text {entry.en!r}"
+        words = re.sub(r"\{[^}]*\}|\?refresh=\d+", "", entry.zh)
+        stray = set(re.findall(r"[A-Za-z]{2,}", words)) - PROPER_LATIN
+        assert not stray, f"{key}: English words {stray} in the Chinese text {entry.zh!r}"
 
 
 def _lookups(path: Path) -> list[tuple[int, ast.expr]]:
@@ -210,3 +223,36 @@ def test_pick_takes_a_text_a_legacy_pair_or_a_plain_string(said, zh, en):
 
 def test_languages_are_named_in_their_own_language():
     assert LANGUAGES == {"zh": "中文", "en": "English"}
+
+
+# --------------------------------------------------------------------------- the code
+
+
+def _string_constants(path: Path) -> list[tuple[int, str]]:
+    """String constants of ``path`` that are not docstrings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        (node.lineno, node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+    ]
+
+
+def test_layers_and_pages_write_no_chinese_of_their_own():
+    """Words on screen come from the catalog; layers and pages hold none (data values aside)."""
+    paths = [*ROOT.glob("layers/*.py"), *ROOT.glob("pages/**/*.py"), ROOT / "dashboard.py"]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {value!r}"
+        for path in paths
+        for line, value in _string_constants(path)
+        if CJK.search(value)
+    ]
+    assert not found
