@@ -4,9 +4,9 @@ import streamlit as st
 
 from pages.views._common import language_switch, tr
 
-st.set_page_config(page_title="GridGov 网格治理一张图", page_icon="🗺️", layout="wide")
+t = tr()  # reads the session only, so the page config still comes first
+st.set_page_config(page_title=f"GridGov · {t('app_title')}", page_icon="🗺️", layout="wide")
 language_switch()
-t = tr()
 pages = [
     st.Page(
         "pages/views/overview.py", title=t("page_overview"), icon=":material/map:", default=True

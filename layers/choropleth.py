@@ -236,7 +236,7 @@ def grid_choropleth(
     scheme: Scheme = "quantiles",
     colors: Sequence[str] | None = None,
     outlines: Sequence[OutlineSpec] = (),
-    no_data_label: str = "无数据",
+    no_data_label: str = "—",
     legend_position: LegendPosition = "bottomright",
     breaks: ClassBreaks | None = None,
     layer_name: str | None = None,
@@ -284,9 +284,9 @@ def grid_choropleth(
         Hex colours light to dark; default ColorBrewer YlOrRd.
     outlines : sequence of OutlineSpec, default ()
         Drawn over the grids in the given order (so pass villages before towns).
-    no_data_label : str, default "无数据"
-        Legend and tooltip text for missing values (Chinese default; pass the
-        translation for the English UI).
+    no_data_label : str, default "—"
+        Legend and tooltip text for missing values (a dash by default, in no language;
+        pages pass the words in theirs).
     legend_position : {"topleft", "topright", "bottomleft", "bottomright"}
     layer_name : str, optional
         Name in a ``folium.LayerControl``; ``None`` keeps it out of the control.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import folium
 import geopandas as gpd
@@ -38,8 +38,9 @@ def service_map(
     circle_radius_m: float | None = None,
     gaps: gpd.GeoDataFrame | None = None,
     proposals: gpd.GeoDataFrame | None = None,
-    proposal_label: str = "建议新增",
-    gap_label: str = "未覆盖居民",
+    proposal_label: str,
+    gap_label: str,
+    type_label: Callable[[str], str] = str,
     tile_url: str | None = None,
     tile_attribution: str | None = None,
 ) -> folium.Map:
@@ -67,6 +68,9 @@ def service_map(
         Proposed new sites (EPSG:4549 points) with ``rank``, drawn as numbered red markers.
     proposal_label, gap_label
         Tooltip words for a proposal and for a gap's residents (already translated).
+    type_label
+        The words of a ``service_type`` value in a service point's tooltip (a translator;
+        default: the value itself).
     """
     m = base_map(
         bounds_wgs84=display_bounds(grids),
@@ -88,22 +92,22 @@ def service_map(
     )
     if gaps is not None and len(gaps):
         _gap_layer(gaps, gap_label).add_to(m)
-    _service_layer(services, circle_radius_m).add_to(m)
+    _service_layer(services, circle_radius_m, type_label).add_to(m)
     if proposals is not None and len(proposals):
         _proposal_layer(proposals, proposal_label).add_to(m)
     return m
 
 
-def _service_layer(services: gpd.GeoDataFrame, radius_m: float | None) -> folium.FeatureGroup:
+def _service_layer(
+    services: gpd.GeoDataFrame, radius_m: float | None, type_label: Callable[[str], str]
+) -> folium.FeatureGroup:
     """Service points as one GeoJSON layer (one element, not one per point: folium renders each
     element through a template, which costs ~3 ms a point), with their circles under them."""
     group = folium.FeatureGroup(name="services")
+    kinds = services["service_type"].astype(str)
+    words = kinds.map({kind: type_label(kind) for kind in kinds.unique()})
     shown = gpd.GeoDataFrame(
-        {
-            "label": (
-                services["service_type"].astype(str) + "：" + services["name"].astype(str)
-            ).to_numpy()
-        },
+        {"label": (words + " · " + services["name"].astype(str)).to_numpy()},
         geometry=shapely.set_precision(wgs84_geometry(services), 1e-6),
         crs="EPSG:4326",
     )

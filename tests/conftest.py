@@ -1,4 +1,7 @@
-"""Shared test policy: markers, `require` (skip here, fail under CI) and the PostGIS fixture.
+"""Shared test policy: strict i18n, markers, `require` (skip here, fail under CI) and PostGIS.
+
+Every test runs with ``GRIDGOV_STRICT_I18N=1``: a UI text key missing from
+``geo.core.i18n.TEXT`` raises instead of showing the key.
 
 A test that needs a part of the machine (a browser, a PostGIS database) calls
 ``require(condition, reason)``. On a developer's machine a missing part skips
@@ -20,6 +23,9 @@ import pytest
 
 DATABASE_URL_ENV = "GRIDGOV_TEST_DATABASE_URL"
 _CONNECT_TIMEOUT_S = 5
+
+# Set on import, before any test (or the dashboard an AppTest runs) reads the settings.
+os.environ["GRIDGOV_STRICT_I18N"] = "1"
 
 _HOW_TO_GET_POSTGIS = (
     f"Set {DATABASE_URL_ENV} to a PostgreSQL database with the PostGIS extension, e.g. "

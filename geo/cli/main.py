@@ -75,6 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     w = sub.add_parser("alerts", help="预警：激增、重复投诉、群体性苗头 / early warnings")
     _events_args(w)
     w.add_argument("--as-of", dest="as_of", help="截至时间 / now (default: the last ticket)")
+    w.add_argument(
+        "--lang", default="zh", choices=["zh", "en"], help="依据的语言 / language of the evidence"
+    )
     w.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx)")
 
     v = sub.add_parser(
@@ -372,6 +375,7 @@ def _hotspots(args: argparse.Namespace) -> int:
 
 
 def _alerts(args: argparse.Namespace) -> int:
+    from geo.core.i18n import pick
     from geo.hotspots.alerts import detect_alerts
     from geo.store.readers import write_output
 
@@ -379,6 +383,7 @@ def _alerts(args: argparse.Namespace) -> int:
     as_of = pd.Timestamp(args.as_of) if args.as_of else events["received_at"].max()
     alerts = detect_alerts(events, as_of=as_of)
     alerts["ticket_ids"] = alerts["ticket_ids"].map(",".join)
+    alerts["evidence"] = alerts["evidence"].map(lambda e: pick(e, args.lang))
     path = write_output(alerts, args.out, layer="alerts")
     print(f"{len(alerts)} 条预警 / warnings → {path}")
     return 0

@@ -3,7 +3,7 @@
 from geo.core.clock import now_beijing
 from geo.core.crs import normalize_coord_sys, to_wgs84
 from geo.core.errors import GridGovError, GridValidationError, InputFileError, Problem
-from geo.core.i18n import translator
+from geo.core.i18n import Text, pick, text, translator
 from geo.core.privacy import mask_callers, mask_name, mask_phone
 from geo.core.settings import Settings, get_settings
 from geo.core.workcal import add_workdays, is_workday
@@ -14,6 +14,7 @@ __all__ = [
     "InputFileError",
     "Problem",
     "Settings",
+    "Text",
     "add_workdays",
     "get_settings",
     "is_workday",
@@ -22,6 +23,8 @@ __all__ = [
     "mask_phone",
     "normalize_coord_sys",
     "now_beijing",
+    "pick",
+    "text",
     "to_wgs84",
     "translator",
 ]

@@ -1,15 +1,43 @@
-"""Every user-facing string of the dashboard, Chinese first and English second."""
+"""Every user-facing string of the dashboard, Chinese first and English second.
+
+One mechanism: a :class:`Text` holds one message in both languages. The catalog
+:data:`TEXT` maps a key to its :class:`Text`; :func:`translator` gives a page its
+``tr(key, **params)`` in one language, :func:`text` gives the :class:`Text` itself (for
+domain code that composes a message and lets the page pick the language), and :func:`pick`
+renders either a :class:`Text` or a plain string in a language.
+
+Where words live: what a page, a layer or :mod:`geo.views` shows under a name (titles,
+labels, headings, legends, the words of codes such as ``hot_class_hot_99`` or
+``alert_kind_burst``) is a catalog key; a message domain code composes from its findings
+(an alert's evidence) is a :class:`Text` built where it is found. Data travel as codes and
+:class:`Text` values and are put in one language only when shown or written out.
+
+An unknown key is a bug. Under ``GRIDGOV_STRICT_I18N=1`` (the test suite sets it) it raises
+:class:`KeyError`; otherwise it is logged once and the key itself is shown, so a missing
+entry never takes a page down.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import re
+from dataclasses import dataclass
+from typing import Protocol
 
+from geo.core.settings import get_settings
+
+#: The UI languages, each named in its own language (the switch shows both).
 LANGUAGES = {"zh": "中文", "en": "English"}
 
-TEXT: dict[str, tuple[str, str]] = {
-    "app_title": ("网格治理一张图", "GridGov — grid governance map"),
+_log = logging.getLogger(__name__)
+
+# The catalog's entries as (Chinese, English) pairs; :data:`TEXT` holds them as Text values.
+_ENTRIES: dict[str, tuple[str, str]] = {
+    "app_title": ("网格治理一张图", "Grid governance map"),
     "county": ("射阳县", "Sheyang County"),
     "language": ("语言", "Language"),
+    "sep_list": ("、", ", "),
+    "sep_clause": ("；", "; "),
     "synthetic_banner": (
         "示例数据（合成）：县界、镇名和总量为真实数据，网格、住户、设施和诉求均为合成数据，不代表真实情况。",
         "Synthetic demo data: the county outline, town names and totals are real; grids, "
@@ -99,8 +127,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "No significant hot grids in this scope and window; widen the categories or the window.",
     ),
     "reason": ("原因", "Why"),
-    "reason_zh": ("原因", "Why"),
-    "reason_en": ("原因", "Why"),
     "gi_z": ("Gi* z 值", "Gi* z"),
     "p_fdr": ("校正后 p 值", "FDR-adjusted p"),
     "pick_grid": ("查看网格", "Look at grid"),
@@ -111,8 +137,70 @@ TEXT: dict[str, tuple[str, str]] = {
     "first_at": ("开始", "From"),
     "last_at": ("最近", "Latest"),
     "n_events": ("件数", "Events"),
-    "evidence_zh": ("依据", "Evidence"),
-    "evidence_en": ("依据", "Evidence"),
+    "evidence": ("依据", "Evidence"),
+    # hot-spot classes (Gi*), patterns over time, local clusters, kinds of warning
+    "hot_class_hot_99": ("热点（99%）", "Hot spot, 99 %"),
+    "hot_class_hot_95": ("热点（95%）", "Hot spot, 95 %"),
+    "hot_class_hot_90": ("热点（90%）", "Hot spot, 90 %"),
+    "hot_class_not_significant": ("不显著", "Not significant"),
+    "hot_class_cold_90": ("冷点（90%）", "Cold spot, 90 %"),
+    "hot_class_cold_95": ("冷点（95%）", "Cold spot, 95 %"),
+    "hot_class_cold_99": ("冷点（99%）", "Cold spot, 99 %"),
+    "emerging_new_hot": ("新增热点", "New hot spot"),
+    "emerging_consecutive_hot": ("连续热点", "Consecutive hot spot"),
+    "emerging_intensifying_hot": ("加强热点", "Intensifying hot spot"),
+    "emerging_persistent_hot": ("持续热点", "Persistent hot spot"),
+    "emerging_diminishing_hot": ("减弱热点", "Diminishing hot spot"),
+    "emerging_sporadic_hot": ("零星热点", "Sporadic hot spot"),
+    "emerging_oscillating_hot": ("振荡热点", "Oscillating hot spot"),
+    "emerging_historical_hot": ("历史热点", "Historical hot spot"),
+    "emerging_new_cold": ("新增冷点", "New cold spot"),
+    "emerging_consecutive_cold": ("连续冷点", "Consecutive cold spot"),
+    "emerging_intensifying_cold": ("加强冷点", "Intensifying cold spot"),
+    "emerging_persistent_cold": ("持续冷点", "Persistent cold spot"),
+    "emerging_diminishing_cold": ("减弱冷点", "Diminishing cold spot"),
+    "emerging_sporadic_cold": ("零星冷点", "Sporadic cold spot"),
+    "emerging_oscillating_cold": ("振荡冷点", "Oscillating cold spot"),
+    "emerging_historical_cold": ("历史冷点", "Historical cold spot"),
+    "emerging_no_pattern": ("无明显模式", "No pattern detected"),
+    "cluster_HH": ("高-高", "high-high"),
+    "cluster_LL": ("低-低", "low-low"),
+    "cluster_HL": ("高-低", "high-low"),
+    "cluster_LH": ("低-高", "low-high"),
+    "cluster_not_significant": ("不显著", "not significant"),
+    "alert_kind_burst": ("群体性事件苗头", "Burst (possible group incident)"),
+    "alert_kind_repeat_caller": ("重复投诉（同一来电人）", "Repeat complaints (same caller)"),
+    "alert_kind_repeat_place": ("重复投诉（同一地点）", "Repeat complaints (same place)"),
+    "alert_kind_surge": ("诉求激增", "Surge"),
+    # why a grid is hot or cold (the 原因 column), in parts
+    "hot_reason_hot": (
+        "该网格及周边近{days}天{what}诉求显著偏高（置信度{level}%，已校正多重比较）："
+        "本网格 {count} 件，周边网格平均 {around:.1f} 件{change}",
+        "This grid and its neighbours had significantly more {what}issues in the last {days} "
+        "days ({level} % confidence, corrected for multiple comparisons): {count} here, "
+        "{around:.1f} on average in the neighbouring grids{change}",
+    ),
+    "hot_reason_cold": (
+        "该网格及周边近{days}天{what}诉求显著偏低（置信度{level}%，已校正多重比较）："
+        "本网格 {count} 件，周边网格平均 {around:.1f} 件{change}",
+        "This grid and its neighbours had significantly fewer {what}issues in the last {days} "
+        "days ({level} % confidence, corrected for multiple comparisons): {count} here, "
+        "{around:.1f} on average in the neighbouring grids{change}",
+    ),
+    "hot_reason_what": ("{categories}类", "{categories} "),
+    "hot_reason_up": (
+        "，较前{days}天上升{change:.0%}",
+        ", up {change:.0%} on the previous {days} days",
+    ),
+    "hot_reason_down": (
+        "，较前{days}天下降{change:.0%}",
+        ", down {change:.0%} on the previous {days} days",
+    ),
+    "hot_reason_none_before": ("，前{days}天无诉求", ", none in the previous {days} days"),
+    "hot_reason_pattern": ("时空模式：{pattern}", "pattern over time: {pattern}"),
+    "hot_reason_cluster": ("局部聚集：{cluster}", "local cluster: {cluster}"),
+    "hot_reason_top": ("主要类别：{top}", "main categories: {top}"),
+    "hot_reason_end": ("。", "."),
     "hex_tooltip": (
         "该六边形内事件数：{elevationValue}",
         "Events in this hexagon: {elevationValue}",
@@ -430,6 +518,22 @@ TEXT: dict[str, tuple[str, str]] = {
         "点击要删除的图形",
         "Click a drawing to delete it",
     ),
+    "plan_no_scope": (
+        "没有编码为 {code!r} 的村（居）或镇（区）；请选村（居）图层中的村（12 位，如 {example}）"
+        "或其所在镇（9 位）",
+        "no village or town with code {code!r}; pick one of the villages layer (12 digits, "
+        "e.g. {example}) or its towns (9 digits)",
+    ),
+    "plan_rebalance_no_households": (
+        "自动重划需要住户点：请先导入住户图层",
+        "rebalancing needs household points; import the households layer first",
+    ),
+    "plan_rebalance_one_scope": (
+        "自动重划按一个村（居）或镇（区）进行：请先选择一个",
+        "rebalancing works on one village or town; pick one",
+    ),
+    "plan_uploaded_note": ("上传图层 {name}", "uploaded layer {name}"),
+    "plan_note_edit": ("修改", "edit"),
     # == planner (网格规划): add keys above this line ==
     "wall_title": ("网格治理指挥大屏", "Grid governance command wall"),
     "wall_received_today": ("今日受理", "Received today"),
@@ -437,7 +541,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall_overdue": ("超期在办", "Open overdue"),
     "wall_alerts": ("预警", "Warnings"),
     "wall_on_time_month": ("本月按期办结率", "On time this month"),
-    "wall_cleared_today": ("今日日清率", "Cleared today (日清)"),
+    "wall_cleared_today": ("今日日清率", "Cleared today"),
     "wall_panel_overdue": ("超期工单", "Overdue"),
     "wall_panel_warnings": ("预警", "Warnings"),
     "wall_panel_towns": ("各镇排名", "Towns"),
@@ -466,6 +570,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "wall_cleared": ("已清", "Cleared"),
     "wall_cleared_rate": ("日清率", "Rate"),
     "wall_none": ("暂无", "None"),
+    "wall_no_town": ("未落格", "Not in a grid"),
     "wall_demo_as_of": ("示例数据截至", "Demo data as of"),
     "wall_live_as_of": ("实时数据截至", "Live data as of"),
     "wall_updated": ("刷新于", "Refreshed"),
@@ -538,7 +643,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "loop_reason_new": ("当日新收", "New today"),
     "loop_reason_due": ("当日到期", "Due today"),
     "loop_yes": ("是", "yes"),
-    "loop_pf_综治": ("综治", "Public order (综治)"),
+    "loop_pf_综治": ("综治", "Public order"),
     "loop_pf_市场监管": ("市场监管", "Market regulation"),
     "loop_pf_综合执法": ("综合执法", "Urban law enforcement"),
     "loop_pf_便民服务": ("便民服务", "Public services"),
@@ -641,12 +746,138 @@ TEXT: dict[str, tuple[str, str]] = {
 }
 
 
-def translator(lang: str) -> Callable[[str], str]:
-    """Return ``tr(key)`` for ``lang`` (``zh`` or ``en``); unknown keys come back as the key."""
-    pos = 1 if lang == "en" else 0
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One message in Chinese and English (both required, neither empty).
 
-    def tr(key: str) -> str:
-        pair = TEXT.get(key)
-        return pair[pos] if pair else key
+    ``str(text)`` gives ``"中文 / English"`` for logs and the command line; :meth:`pick`
+    gives one language for a page or a file.
+
+    Examples
+    --------
+    >>> t = Text("{n} 个网格", "{n} grids").format(n=3)
+    >>> t.pick("en"), str(t)
+    ('3 grids', '3 个网格 / 3 grids')
+    """
+
+    zh: str
+    en: str
+
+    def __post_init__(self) -> None:
+        said = {lang: getattr(self, lang) for lang in LANGUAGES}
+        empty = [lang for lang, s in said.items() if not isinstance(s, str) or not s.strip()]
+        if empty:
+            raise ValueError(
+                f"Text needs non-empty Chinese and English, got zh={self.zh!r}, en={self.en!r}: "
+                f"write the {' and '.join(empty)} text"
+            )
+
+    def pick(self, lang: str) -> str:
+        """The text in ``lang`` (``"zh"`` or ``"en"``)."""
+        if lang == "en":
+            return self.en
+        if lang == "zh":
+            return self.zh
+        raise ValueError(f"lang must be one of {list(LANGUAGES)}, got {lang!r}")
+
+    def format(self, *args: object, **params: object) -> Text:
+        """Both languages formatted with ``str.format``; a :class:`Text` argument is put in
+        each language as its own Chinese or English (messages compose)."""
+
+        def fill(lang: str) -> str:
+            def one(value: object) -> object:
+                return value.pick(lang) if isinstance(value, Text) else value
+
+            return getattr(self, lang).format(
+                *map(one, args), **{k: one(v) for k, v in params.items()}
+            )
+
+        return Text(zh=fill("zh"), en=fill("en"))
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+
+#: The catalog: every keyed UI string of the dashboard.
+TEXT: dict[str, Text] = {key: Text(*pair) for key, pair in _ENTRIES.items()}
+
+_missing_logged: set[str] = set()
+
+
+def _missing(key: str) -> Text:
+    """What an unknown key shows: raises under strict mode, else the key (logged once)."""
+    if get_settings().strict_i18n:  # read now: a test can switch it off
+        raise KeyError(
+            f"no i18n key {key!r} in geo.core.i18n.TEXT; add it with its Chinese and English"
+        )
+    if key not in _missing_logged:
+        _missing_logged.add(key)
+        _log.warning("no i18n key %r in geo.core.i18n.TEXT; showing the key", key)
+    return Text(key, key)
+
+
+def text(key: str, *args: object, **params: object) -> Text:
+    """The catalog's :class:`Text` of ``key``, formatted when arguments are given.
+
+    Raises
+    ------
+    KeyError
+        ``key`` is not in :data:`TEXT` and strict mode is on (``GRIDGOV_STRICT_I18N=1``).
+    """
+    found = TEXT.get(key)
+    if found is None:
+        return _missing(key)
+    return found.format(*args, **params) if args or params else found
+
+
+class Translator(Protocol):
+    """``tr(key, *args, **params)``: the catalog's text of ``key`` in one language."""
+
+    def __call__(self, key: str, /, *args: object, **params: object) -> str: ...
+
+
+def translator(lang: str) -> Translator:
+    """Return ``tr(key, *args, **params)`` for ``lang`` (``zh`` or ``en``).
+
+    Without arguments the text is returned as written (braces and all); with them it is
+    formatted (:meth:`Text.format`). An unknown key raises :class:`KeyError` in strict mode,
+    else shows the key (see the module docstring).
+    """
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {list(LANGUAGES)}, got {lang!r}")
+
+    def tr(key: str, /, *args: object, **params: object) -> str:
+        return text(key, *args, **params).pick(lang)
 
     return tr
+
+
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def pick(value: Text | str, lang: str) -> str:
+    """``value`` in ``lang``: a :class:`Text` picks its language; a string passes through.
+
+    A string written the older way, ``中文 / English`` (the domain messages not yet turned
+    into :class:`Text`), gives one side. The split is the first `` / `` with Chinese before it
+    and a Latin word right after it (or a number and then a Latin word, ``0 households…``);
+    failing that, the first after which no Chinese follows. So a `` / `` inside the Chinese
+    part (``规则 4× / 0.25×``) stays, and an English part naming a Chinese word
+    (``households outside the 城镇 standard``) still counts as English. Any other string is
+    returned as it is.
+    """
+    if isinstance(value, Text):
+        return value.pick(lang)
+    if lang not in LANGUAGES:
+        raise ValueError(f"lang must be one of {list(LANGUAGES)}, got {lang!r}")
+    value = str(value)
+    cuts = [
+        (value[: m.start()], value[m.end() :])
+        for m in re.finditer(r" / ", value)
+        if _CJK.search(value[: m.start()])
+    ]
+    for head, tail in [c for c in cuts if re.match(r"[A-Za-z]|[\d.,]+ [A-Za-z]", c[1])] + [
+        c for c in cuts if not _CJK.search(c[1])
+    ]:
+        return head.strip() if lang == "zh" else tail.strip()
+    return value

@@ -122,6 +122,8 @@ class Settings:
         Straight-line engine: road distance = straight distance × this factor.
     coverage_target
         Share of residents that should be inside the circle (0.85).
+    strict_i18n
+        An unknown i18n key raises instead of showing the key (on in the test suite).
     """
 
     county_code: str = "320924"
@@ -150,6 +152,7 @@ class Settings:
     travel_speeds_kmh: dict[str, float] = field(default_factory=lambda: dict(TRAVEL_SPEEDS_KMH))
     detour_factor: float = DETOUR_FACTOR
     coverage_target: float = COVERAGE_TARGET
+    strict_i18n: bool = False
 
     def size_rule(self, area_type: object) -> GridSizeRule:
         """The size rule of a grid of ``area_type``: :attr:`urban_rule` for 城镇
@@ -172,6 +175,8 @@ def get_settings() -> Settings:
         Schema for the tables (default ``public``).
     GRIDGOV_TILE_URL, GRIDGOV_TILE_ATTRIBUTION
         Intranet tile service, e.g. ``http://10.0.0.5/tiles/{z}/{x}/{y}.png``.
+    GRIDGOV_STRICT_I18N
+        ``1`` (or ``true``): an unknown i18n key raises :class:`KeyError` (tests set it).
     """
     env = os.environ
     kwargs: dict[str, object] = {}
@@ -186,4 +191,6 @@ def get_settings() -> Settings:
     if env.get("GRIDGOV_TILE_URL"):
         kwargs["tile_url"] = env["GRIDGOV_TILE_URL"]
         kwargs["tile_attribution"] = env.get("GRIDGOV_TILE_ATTRIBUTION", "")
+    if env.get("GRIDGOV_STRICT_I18N", "").strip().lower() in ("1", "true", "yes"):
+        kwargs["strict_i18n"] = True
     return Settings(**kwargs)  # type: ignore[arg-type]

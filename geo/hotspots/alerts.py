@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections import Counter
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 
 import geopandas as gpd
 import numpy as np
@@ -36,6 +36,7 @@ from scipy.stats import poisson
 
 from geo.core.clock import naive_beijing, naive_beijing_times
 from geo.core.errors import InputProblems
+from geo.core.i18n import Text
 from geo.core.privacy import mask_name, mask_phone
 from geo.core.validate import crs_problem
 
@@ -44,15 +45,11 @@ REPEAT_CALLER = "repeat_caller"
 REPEAT_PLACE = "repeat_place"
 BURST = "burst"
 
-#: Every kind of alert with its label, Chinese first and English second.
-KIND_LABELS: dict[str, tuple[str, str]] = {
-    BURST: ("群体性事件苗头", "Burst (possible group incident)"),
-    REPEAT_CALLER: ("重复投诉（同一来电人）", "Repeat complaints (same caller)"),
-    REPEAT_PLACE: ("重复投诉（同一地点）", "Repeat complaints (same place)"),
-    SURGE: ("诉求激增", "Surge"),
-}
+#: Every kind of alert, in the order alerts of the same time are listed; their words are the
+#: i18n keys ``alert_kind_<kind>`` (群体性事件苗头, Burst …).
+KINDS: tuple[str, ...] = (BURST, REPEAT_CALLER, REPEAT_PLACE, SURGE)
 _ID_PREFIX = {SURGE: "SG", REPEAT_CALLER: "RC", REPEAT_PLACE: "RP", BURST: "BU"}
-_KIND_ORDER = {kind: rank for rank, kind in enumerate(KIND_LABELS)}
+_KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
 
 _DAY_S = 86_400
 _WEEK_S = 7 * _DAY_S
@@ -153,7 +150,7 @@ class Alert:
         category and earliest ticket (a surge: grid, category and the day of ``as_of``): the
         same data give the same ids, and a caller's cluster keeps its id as it grows.
     kind
-        ``surge``, ``repeat_caller``, ``repeat_place`` or ``burst`` (see :data:`KIND_LABELS`).
+        ``surge``, ``repeat_caller``, ``repeat_place`` or ``burst`` (see :data:`KINDS`).
     grid_code, village_code, town_code
         The grid named by the alert: a surge's grid; for clusters the grid holding most of
         its tickets (ties: the smaller code); empty when none of them lies in a grid.
@@ -165,8 +162,8 @@ class Alert:
         Number of tickets in the alert; ``ticket_ids`` lists them in time order.
     n_reporters
         Distinct callers or reporters among them (a ticket with no phone counts as one).
-    evidence_zh, evidence_en
-        What was found and the rule it broke; caller data only masked.
+    evidence
+        What was found and the rule it broke, in Chinese and English; caller data only masked.
     caller
         The masked caller (``周** 138****4567``) of a ``repeat_caller`` alert, else empty.
     centre_x, centre_y
@@ -188,8 +185,7 @@ class Alert:
     n_events: int
     n_reporters: int
     ticket_ids: tuple[str, ...]
-    evidence_zh: str
-    evidence_en: str
+    evidence: Text
     caller: str = ""
     centre_x: float = float("nan")
     centre_y: float = float("nan")
@@ -273,7 +269,9 @@ def detect_alerts(
         *_cluster_alerts(BURST, tickets, _burst_clusters(tickets, cfg, stamp), stamp, cfg),
     ]
     alerts.sort(key=lambda a: (-a.last_at.value, _KIND_ORDER[a.kind], a.alert_id))
-    frame = pd.DataFrame([astuple(a) for a in alerts], columns=ALERT_COLUMNS)
+    # Row by row, not dataclasses.astuple: that would take the Text of the evidence apart.
+    rows = [[getattr(a, c) for c in ALERT_COLUMNS] for a in alerts]
+    frame = pd.DataFrame(rows, columns=ALERT_COLUMNS)
     for col in ("first_at", "last_at"):
         frame[col] = pd.to_datetime(frame[col])
     return frame
@@ -493,14 +491,12 @@ def _surge_alerts(tk: _Tickets, as_of: pd.Timestamp, cfg: AlertSettings) -> list
                 n_events=n,
                 n_reporters=_n_reporters(tk, members),
                 ticket_ids=tuple(tk.ticket_id[members].tolist()),
-                evidence_zh=(
+                evidence=Text(
                     f"该网格截至 {day} 的近7天{label}诉求 {n} 件，{compare_zh}"
-                    f"（单侧泊松检验 p={p:.1e}，阈值 p<{rule}）。"
-                ),
-                evidence_en=(
+                    f"（单侧泊松检验 p={p:.1e}，阈值 p<{rule}）。",
                     f"{n} {label_en}issues in this grid in the 7 days to {day}, "
                     f"{compare_en} (one-sided Poisson test p={p:.1e}, "
-                    f"threshold p<{rule})."
+                    f"threshold p<{rule}).",
                 ),
                 centre_x=cx,
                 centre_y=cy,
@@ -693,11 +689,11 @@ def _cluster_alerts(
                 for s in (mask_name(names[-1]) if names else "", mask_phone(tk.phone[members[0]]))
                 if s
             )
-            zh, en = _caller_evidence(caller, cat, n, first_at, last_at, cfg)
+            evidence = _caller_evidence(caller, cat, n, first_at, last_at, cfg)
         elif kind == REPEAT_PLACE:
-            zh, en = _place_evidence(cat, n, reporters, first_at, last_at, extent, cfg)
+            evidence = _place_evidence(cat, n, reporters, first_at, last_at, extent, cfg)
         else:
-            zh, en = _burst_evidence(tk, members, cat, reporters, first_at, last_at, extent, cfg)
+            evidence = _burst_evidence(tk, members, cat, reporters, first_at, last_at, extent, cfg)
         out.append(
             Alert(
                 alert_id=_alert_id(kind, cat, str(tk.ticket_id[members[0]])),
@@ -711,8 +707,7 @@ def _cluster_alerts(
                 n_events=n,
                 n_reporters=reporters,
                 ticket_ids=tuple(tk.ticket_id[members].tolist()),
-                evidence_zh=zh,
-                evidence_en=en,
+                evidence=evidence,
                 caller=caller,
                 centre_x=cx,
                 centre_y=cy,
@@ -727,11 +722,11 @@ def _cluster_alerts(
 
 def _caller_evidence(
     caller: str, cat: str, n: int, first: pd.Timestamp, last: pd.Timestamp, cfg: AlertSettings
-) -> tuple[str, str]:
+) -> Text:
     days = (last - first) / pd.Timedelta(days=1)
     rule_zh = f"规则：{_num(cfg.caller_window_days)} 天内 ≥{cfg.caller_min_tickets} 次"
     rule_en = f"rule: ≥{cfg.caller_min_tickets} within {_num(cfg.caller_window_days)} days"
-    return (
+    return Text(
         f"同一来电人（{caller}）在 {first:%Y-%m-%d} 至 {last:%Y-%m-%d}（{days:.1f} 天）"
         f"就“{cat}”类诉求来电 {n} 次（{rule_zh}）。",
         f"The same caller ({caller}) called {n} times about “{cat}” between "
@@ -747,9 +742,9 @@ def _place_evidence(
     last: pd.Timestamp,
     extent: float,
     cfg: AlertSettings,
-) -> tuple[str, str]:
+) -> Text:
     r, d, k = _num(cfg.place_radius_m), _num(cfg.place_window_days), cfg.place_min_reporters
-    return (
+    return Text(
         f"同一地点附近（距中心 {extent:.0f} 米内）{first:%Y-%m-%d} 至 {last:%Y-%m-%d} 共有 {n} 件"
         f"“{cat}”类诉求，来自 {reporters} 个不同来电人或上报人"
         f"（规则：{r} 米内、{d} 天内 ≥{k} 个不同来电人或上报人）。",
@@ -768,14 +763,14 @@ def _burst_evidence(
     last: pd.Timestamp,
     extent: float,
     cfg: AlertSettings,
-) -> tuple[str, str]:
+) -> Text:
     hours = (last - first) / pd.Timedelta(hours=1)
     subs = Counter(s for s in tk.subcategory[members] if s).most_common(3)
     sub_zh = "（" + "，".join(f"{s} {c} 件" for s, c in subs) + "）" if subs else ""
     sub_en = " (" + ", ".join(f"{s} {c}" for s, c in subs) + ")" if subs else ""
     r, h, k = _num(cfg.burst_radius_m), _num(cfg.burst_window_hours), cfg.burst_min_reporters
     end = f"{last:%H:%M}" if last.normalize() == first.normalize() else f"{last:%Y-%m-%d %H:%M}"
-    return (
+    return Text(
         f"{first:%Y-%m-%d %H:%M} 至 {end}（{hours:.1f} 小时）在距中心 {extent:.0f} 米内出现 "
         f"{len(members)} 件“{cat}”类诉求{sub_zh}，来自 {reporters} 个不同来电人或上报人，"
         f"疑似群体性事件苗头（规则：{r} 米内、{h} 小时内 ≥{k} 个不同来电人或上报人）。",

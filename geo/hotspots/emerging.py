@@ -95,7 +95,6 @@ from geo.hotspots.local import (
 
 __all__ = [
     "CATEGORIES",
-    "CATEGORY_LABELS_ZH",
     "EmergingHotSpots",
     "Freq",
     "SpaceTimeCube",
@@ -119,28 +118,13 @@ _PATTERNS = (
     "oscillating",
     "historical",
 )
-#: Every emerging category: the hot patterns, the cold patterns, then ``no_pattern``.
+#: Every emerging category: the hot patterns, the cold patterns, then ``no_pattern``. Their
+#: words are the i18n keys ``emerging_<category>`` (新增热点, New hot spot …).
 CATEGORIES: tuple[str, ...] = (
     *(f"{p}_hot" for p in _PATTERNS),
     *(f"{p}_cold" for p in _PATTERNS),
     "no_pattern",
 )
-_ZH = {
-    "new": "新增",
-    "consecutive": "连续",
-    "intensifying": "加强",
-    "persistent": "持续",
-    "diminishing": "减弱",
-    "sporadic": "零星",
-    "oscillating": "振荡",
-    "historical": "历史",
-}
-#: Chinese names of the categories (新增热点 …), for the i18n table of the page.
-CATEGORY_LABELS_ZH: dict[str, str] = {
-    **{f"{p}_hot": f"{_ZH[p]}热点" for p in _PATTERNS},
-    **{f"{p}_cold": f"{_ZH[p]}冷点" for p in _PATTERNS},
-    "no_pattern": "无明显模式",
-}
 
 
 # --------------------------------------------------------------------------- cube
@@ -558,13 +542,12 @@ class EmergingHotSpots:
     trend_correction: bool
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per grid: ``grid_code``, ``emerging_category`` (and ``_zh``), ``trend_tau``,
+        """One row per grid: ``grid_code``, ``emerging_category``, ``trend_tau``,
         ``trend_p``, ``count_tau``, ``count_p``, ``n_hot_bins``, ``n_cold_bins``, ``final_z``."""
         return pd.DataFrame(
             {
                 "grid_code": self.ids,
                 "emerging_category": self.category,
-                "emerging_category_zh": [CATEGORY_LABELS_ZH[c] for c in self.category.tolist()],
                 "trend_tau": self.trend_tau,
                 "trend_p": self.trend_p,
                 "count_tau": self.count_tau,

@@ -52,7 +52,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CLUSTER_CODES",
-    "CLUSTER_LABELS_ZH",
     "HOTSPOT_CLASSES",
     "GiStar",
     "GridWeights",
@@ -67,7 +66,8 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 Transform = Literal["B", "R"]
 
-#: Gi* classes from hottest to coldest (FDR-adjusted p at 99 / 95 / 90 % confidence).
+#: Gi* classes from hottest to coldest (FDR-adjusted p at 99 / 95 / 90 % confidence); their
+#: words are the i18n keys ``hot_class_<class>``.
 HOTSPOT_CLASSES: tuple[str, ...] = (
     "hot_99",
     "hot_95",
@@ -80,16 +80,9 @@ HOTSPOT_CLASSES: tuple[str, ...] = (
 #: Confidence levels of the classes: (suffix, largest FDR-adjusted p), strictest first.
 _LEVELS: tuple[tuple[str, float], ...] = (("99", 0.01), ("95", 0.05), ("90", 0.10))
 
-#: Local Moran cluster codes; esda's quadrant ``q`` is 1 HH, 2 LH, 3 LL, 4 HL.
+#: Local Moran cluster codes; esda's quadrant ``q`` is 1 HH, 2 LH, 3 LL, 4 HL. Their words
+#: (and those of ``not_significant``) are the i18n keys ``cluster_<code>`` (高-高, high-high …).
 CLUSTER_CODES: tuple[str, ...] = ("HH", "LH", "LL", "HL")
-#: Chinese labels of the cluster codes (high-high = 高-高 …) and of "not significant".
-CLUSTER_LABELS_ZH: dict[str, str] = {
-    "HH": "高-高",
-    "LL": "低-低",
-    "HL": "高-低",
-    "LH": "低-高",
-    "not_significant": "不显著",
-}
 
 
 # --------------------------------------------------------------------------- weights
@@ -799,8 +792,6 @@ class LocalMoran:
         Benjamini-Hochberg adjusted ``p_sim``.
     cluster
         ``quadrant`` where ``p_fdr <= alpha``, else ``not_significant``.
-    cluster_zh
-        The same in Chinese (高-高, 低-低, 高-低, 低-高, 不显著).
     islands
         Codes of grids without neighbours (NaN statistics, ``not_significant``).
     transform, permutations, seed, alpha
@@ -815,7 +806,6 @@ class LocalMoran:
     p_sim: FloatArray
     p_fdr: FloatArray
     cluster: NDArray[np.str_]
-    cluster_zh: NDArray[np.str_]
     islands: tuple[str, ...]
     transform: str
     permutations: int
@@ -824,7 +814,7 @@ class LocalMoran:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per grid: ``grid_code``, ``value``, ``moran_i``, ``quadrant``, ``p_sim``,
-        ``p_fdr``, ``cluster``, ``cluster_zh``."""
+        ``p_fdr``, ``cluster``."""
         return pd.DataFrame(
             {
                 "grid_code": self.ids,
@@ -834,7 +824,6 @@ class LocalMoran:
                 "p_sim": self.p_sim,
                 "p_fdr": self.p_fdr,
                 "cluster": self.cluster,
-                "cluster_zh": self.cluster_zh,
             }
         )
 
@@ -904,7 +893,6 @@ def local_moran(
     p_fdr = fdr_bh(p_sim)
     significant = np.isfinite(p_fdr) & (p_fdr <= alpha) & (q > 0)
     cluster = np.where(significant, quadrant, "not_significant").astype("<U15")
-    cluster_zh = np.array([CLUSTER_LABELS_ZH[c] for c in cluster.tolist()], dtype="<U3")
     return LocalMoran(
         ids=weights.ids,
         y=y,
@@ -914,7 +902,6 @@ def local_moran(
         p_sim=p_sim,
         p_fdr=p_fdr,
         cluster=cluster,
-        cluster_zh=cluster_zh,
         islands=weights.islands,
         transform=transform,
         permutations=permutations,

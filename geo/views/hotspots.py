@@ -9,27 +9,27 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.core.i18n import Text, pick, text, translator
 from geo.grids.aggregate import IssueFilter, filter_mask
 from geo.hotspots.emerging import (
-    CATEGORY_LABELS_ZH,
+    CATEGORIES,
     EmergingHotSpots,
     emerging_hotspots,
     space_time_cube,
 )
-from geo.hotspots.local import CLUSTER_LABELS_ZH, GridWeights, gi_star, grid_counts, local_moran
+from geo.hotspots.local import (
+    CLUSTER_CODES,
+    HOTSPOT_CLASSES,
+    GridWeights,
+    gi_star,
+    grid_counts,
+    local_moran,
+)
 from geo.store.county import County
 
-#: Hot-spot classes in legend order with their Chinese and English labels.
-CLASS_LABELS: dict[str, tuple[str, str]] = {
-    "hot_99": ("热点（99%）", "Hot spot, 99 %"),
-    "hot_95": ("热点（95%）", "Hot spot, 95 %"),
-    "hot_90": ("热点（90%）", "Hot spot, 90 %"),
-    "not_significant": ("不显著", "Not significant"),
-    "cold_90": ("冷点（90%）", "Cold spot, 90 %"),
-    "cold_95": ("冷点（95%）", "Cold spot, 95 %"),
-    "cold_99": ("冷点（99%）", "Cold spot, 99 %"),
-}
-_LEVEL = {"hot_99": 99, "hot_95": 95, "hot_90": 90}
+#: Columns of :func:`ranked_table` and :func:`alert_table` (before their headings are put on).
+RANKED_COLUMNS = ("grid_name", "count", "gi_z", "p_fdr", "reason")
+ALERT_COLUMNS = ("kind", "grid_code", "category", "first_at", "last_at", "n_events", "evidence")
 
 
 @dataclass
@@ -42,7 +42,8 @@ class HotspotView:
         Grids in scope (EPSG:4549): ``count``, ``previous`` (the window before), ``change``
         (relative), ``rate_per_1000``, ``gi_z``, ``p_sim``, ``p_fdr``, ``hotspot_class``,
         ``lisa_type``, ``emerging_category``, ``trend_tau``, ``trend_p``, ``neighbour_mean``,
-        ``top_categories``, ``reason_zh``, ``reason_en`` and the grid's names and worker.
+        ``top_categories`` and ``reason`` (a :class:`~geo.core.i18n.Text` for the significant
+        grids, ``""`` for the rest) and the grid's names and worker.
     ranked
         Hot grids in scope, hottest first (a subset of ``grids`` without geometry).
     window_days
@@ -188,16 +189,18 @@ def county_hotspots(
     sig = (table["hotspot_class"] != "not_significant").to_numpy()
     selected = issues[["grid_code", "category"]][filter_mask(issues, stats_flt)]
     selected = selected[selected["grid_code"].isin(table.loc[sig, "grid_code"]).to_numpy()]
-    table["top_categories"] = ""
-    table.loc[sig, "top_categories"] = _top_categories(selected, table[sig])
+    # Text values (or "" where there are no words): object columns, not pandas' str dtype.
+    top = np.full(len(table), "", dtype=object)
+    top[sig] = _top_categories(selected, table[sig])
+    table["top_categories"] = top
     table["village_name"] = table.village_code.map(
         data.villages.set_index("village_code")["village_name"]
     )
     table["town_name"] = table.town_code.map(data.towns.set_index("town_code")["town_name"])
-    table["reason_zh"], table["reason_en"] = "", ""
+    reason = np.full(len(table), "", dtype=object)
     if sig.any():
-        zh, en = _reasons(table[sig], flt, days)
-        table.loc[sig, "reason_zh"], table.loc[sig, "reason_en"] = zh, en
+        reason[sig] = _reasons(table[sig], flt, days)
+    table["reason"] = reason
     table["window_days"] = days
     return gpd.GeoDataFrame(table, geometry="geometry", crs=data.grids.crs)
 
@@ -252,8 +255,9 @@ def weekly_series(data: County, grid_code: str, flt: IssueFilter, *, weeks: int 
     return pd.Series(counts, index=edges[:-1].date, name="count")
 
 
-def _top_categories(selected: pd.DataFrame, table: pd.DataFrame, k: int = 3) -> list[str]:
-    """The ``k`` most frequent categories of each grid in the window (``环境卫生 12、…``)."""
+def _top_categories(selected: pd.DataFrame, table: pd.DataFrame, k: int = 3) -> list[Text | str]:
+    """The ``k`` most frequent categories of each grid in the window (``环境卫生 12、…``;
+    ``""`` for a grid with none)."""
     pairs = (
         pd.DataFrame(
             {
@@ -267,64 +271,101 @@ def _top_categories(selected: pd.DataFrame, table: pd.DataFrame, k: int = 3) -> 
         .sort_values(["grid_code", "n"], ascending=[True, False])
     )
     top = pairs.groupby("grid_code").head(k)
-    text = top.assign(item=top.category + " " + top.n.astype(str)).groupby("grid_code")["item"]
-    joined = text.agg("、".join)
-    return table["grid_code"].map(joined).fillna("").tolist()
+    items = top.assign(item=top.category + " " + top.n.astype(str)).groupby("grid_code")["item"]
+    joined = {code: _joined(list(group)) for code, group in items}
+    return [joined.get(code, "") for code in table["grid_code"]]
 
 
-def _reasons(table: pd.DataFrame, flt: IssueFilter, days: int) -> tuple[list[str], list[str]]:
-    """Why a grid is hot or cold, in plain Chinese and English."""
-    what_zh = "、".join(flt.categories) + "类" if flt.categories else ""
-    what_en = ", ".join(flt.categories) + " " if flt.categories else ""
-    zh: list[str] = []
-    en: list[str] = []
+def _joined(items: list[str]) -> Text:
+    """Items listed as each language lists them (``甲、乙`` / ``甲, 乙``)."""
+    sep = text("sep_list")
+    return Text(sep.zh.join(items), sep.en.join(items))
+
+
+def _reasons(table: pd.DataFrame, flt: IssueFilter, days: int) -> list[Text]:
+    """Why each grid is hot or cold, in plain words (catalog keys ``hot_reason_*``)."""
+    what = (
+        text("hot_reason_what", categories=_joined(list(flt.categories))) if flt.categories else ""
+    )
+    clause, end = text("sep_clause"), text("hot_reason_end")
+    out: list[Text] = []
     records: list[dict[Any, Any]] = table.to_dict("records")
     for row in records:
         cls = str(row["hotspot_class"])
-        if cls == "not_significant":
-            zh.append("")
-            en.append("")
-            continue
         level = int(cls.split("_")[1])
-        hot = cls.startswith("hot")
-        count, previous = int(row["count"]), int(row["previous"])
-        around = float(row["neighbour_mean"])
-        change = float(row["change"]) if pd.notna(row["change"]) else None
-        pattern = str(row["emerging_category"])
-        cluster = str(row["lisa_type"])
-        top = str(row["top_categories"] or "")
-        if change is not None:
-            change_zh = f"，较前{days}天{'上升' if change >= 0 else '下降'}{abs(change):.0%}"
-            change_en = (
-                f", {'up' if change >= 0 else 'down'} {abs(change):.0%} on the previous {days} days"
+        previous = int(row["previous"])
+        if pd.notna(row["change"]):
+            change: Text | str = text(
+                "hot_reason_up" if row["change"] >= 0 else "hot_reason_down",
+                days=days,
+                change=abs(float(row["change"])),
             )
         elif previous == 0:
-            change_zh, change_en = f"，前{days}天无诉求", f", none in the previous {days} days"
+            change = text("hot_reason_none_before", days=days)
         else:
-            change_zh, change_en = "", ""
-        pattern_zh = CATEGORY_LABELS_ZH.get(pattern, "")
-        parts_zh = [
-            f"该网格及周边近{days}天{what_zh}诉求显著{'偏高' if hot else '偏低'}"
-            f"（置信度{level}%，已校正多重比较）：本网格 {count} 件，"
-            f"周边网格平均 {around:.1f} 件{change_zh}"
+            change = ""
+        parts = [
+            text(
+                "hot_reason_hot" if cls.startswith("hot") else "hot_reason_cold",
+                days=days,
+                what=what,
+                level=level,
+                count=int(row["count"]),
+                around=float(row["neighbour_mean"]),
+                change=change,
+            )
         ]
-        if pattern_zh and pattern != "no_pattern":
-            parts_zh.append(f"时空模式：{pattern_zh}")
-        if cluster in CLUSTER_LABELS_ZH and cluster != "not_significant":
-            parts_zh.append(f"局部聚集：{CLUSTER_LABELS_ZH[cluster]}")
-        if top:
-            parts_zh.append(f"主要类别：{top}")
-        zh.append("；".join(parts_zh) + "。")
-        parts_en = [
-            f"This grid and its neighbours had significantly {'more' if hot else 'fewer'} "
-            f"{what_en}issues in the last {days} days ({level} % confidence, corrected for "
-            f"multiple comparisons): {count} here, {around:.1f} on average in the neighbouring "
-            f"grids{change_en}"
-        ]
-        if pattern not in ("no_pattern", "nan"):
-            parts_en.append(f"pattern over time: {pattern.replace('_', ' ')}")
-        en.append("; ".join(parts_en) + ".")
-    return zh, en
+        pattern, cluster = str(row["emerging_category"]), str(row["lisa_type"])
+        if pattern in CATEGORIES and pattern != "no_pattern":
+            parts.append(text("hot_reason_pattern", pattern=text(f"emerging_{pattern}")))
+        if cluster in CLUSTER_CODES:
+            parts.append(text("hot_reason_cluster", cluster=text(f"cluster_{cluster}")))
+        if isinstance(row["top_categories"], Text):
+            parts.append(text("hot_reason_top", top=row["top_categories"]))
+        out.append(
+            Text(
+                zh=clause.zh.join(p.zh for p in parts) + end.zh,
+                en=clause.en.join(p.en for p in parts) + end.en,
+            )
+        )
+    return out
+
+
+def ranked_table(view: HotspotView, lang: str) -> pd.DataFrame:
+    """The hot grids of ``view``, hottest first, as the page lists them: the columns of
+    :data:`RANKED_COLUMNS` with the reason in ``lang``."""
+    table = view.ranked[list(RANKED_COLUMNS)].copy()
+    table["reason"] = table["reason"].map(lambda r: pick(r, lang))
+    return table
+
+
+def grid_reason(view: HotspotView, grid_code: str, lang: str) -> str:
+    """Why ``grid_code`` is hot or cold in ``lang``; for a grid that is neither, its class."""
+    row = view.grids.set_index("grid_code").loc[grid_code]
+    if isinstance(row["reason"], Text):
+        return row["reason"].pick(lang)
+    tr = translator(lang)
+    return f"{tr('hotspot_class')}: {tr('hot_class_' + str(row['hotspot_class']))}"
+
+
+def class_labels(column: str, lang: str) -> dict[str, str]:
+    """Words of the codes of ``column`` (``hotspot_class`` or ``emerging_category``) in
+    ``lang``, for a legend."""
+    prefix, codes = (
+        ("hot_class_", HOTSPOT_CLASSES) if column == "hotspot_class" else ("emerging_", CATEGORIES)
+    )
+    tr = translator(lang)
+    return {code: tr(prefix + code) for code in codes}
+
+
+def alert_table(alerts: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Warnings as the page lists them: the columns of :data:`ALERT_COLUMNS`, the kind and the
+    evidence in ``lang``."""
+    tr = translator(lang)
+    table = alerts[list(ALERT_COLUMNS)].copy()
+    table["kind"] = table["kind"].map(lambda k: tr(f"alert_kind_{k}"))
+    table["evidence"] = table["evidence"].map(lambda e: pick(e, lang))
+    return table
 
 
 def event_points(data: County, flt: IssueFilter) -> pd.DataFrame:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from geo.core.i18n import pick
 from geo.core.privacy import mask_callers
 from geo.grids.aggregate import IssueFilter, counts, filter_mask
 from geo.loop.lifecycle import KPI_LABELS, kpi_tables
@@ -32,7 +33,8 @@ class Overview:
     villages, towns
         Outlines in scope.
     unassigned
-        Issues passing the time/category/source filters that fell in no grid, with reason.
+        Issues passing the time/category/source filters that fell in no grid, with reason
+        (``assign_problem``, both languages: see :func:`unassigned_table`).
     """
 
     kpis: dict[str, float]
@@ -79,6 +81,12 @@ def headline(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
     received = figures["issues"]
     figures["resolution_rate"] = figures["closed"] / received if received else float("nan")
     return figures
+
+
+def unassigned_table(view: Overview, lang: str) -> pd.DataFrame:
+    """The issues in no grid as the page lists them, the reason in ``lang``."""
+    reasons = view.unassigned["assign_problem"].astype(str).map(lambda r: pick(r, lang))
+    return view.unassigned.assign(assign_problem=reasons)
 
 
 def grid_detail(

@@ -15,7 +15,6 @@ language. Everything here is in EPSG:4549 metres.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,6 +26,7 @@ import shapely
 
 from geo.core.clock import beijing_text
 from geo.core.errors import GridValidationError, InputFileError
+from geo.core.i18n import Text, pick, text, translator
 from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, Settings, get_settings
 from geo.planning.check import DraftReport, check_draft
 from geo.planning.edit import EditError, EditResult
@@ -62,7 +62,6 @@ __all__ = [
     "load_scope",
     "map_layer",
     "metrics_table",
-    "pick_language",
     "propose",
     "read_upload",
     "scope_log",
@@ -73,18 +72,17 @@ __all__ = [
 
 #: Problem codes of the household/resident standard (highlighted in the metrics panel).
 SIZE_CODES = ("size_households", "size_residents")
-#: Change-log notes (Chinese / English, like the notes of geo.planning.edit).
-ADOPTED_NOTE = (
-    "采用自动重划方案（网格员暂沿用重叠最多的原网格） / adopted the rebalanced partition "
-    "(grid workers provisionally kept from the most overlapping old grid)"
+#: Change-log note of an adopted rebalancing proposal.
+ADOPTED_NOTE = Text(
+    "采用自动重划方案（网格员暂沿用重叠最多的原网格）",
+    "adopted the rebalanced partition (grid workers provisionally kept from the most "
+    "overlapping old grid)",
 )
 #: Columns of the map's tooltips, in order.
 MAP_FIELDS = (
     "grid_code", "grid_name", "grid_worker", "households", "residents", "workload", "area_km2",
     "standard",
 )  # fmt: skip
-
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
 # --------------------------------------------------------------------------- the scope
@@ -171,8 +169,7 @@ def load_scope(
         mine = everyone[everyone[f"{kind}_code"].astype(str) == code]
         if mine.empty and len(everyone):
             raise ValueError(
-                f"no village or town with code {code!r}; pick one of the villages layer "
-                f"(12 digits, e.g. {everyone.village_code.iloc[0]}) or its towns (9 digits)"
+                text("plan_no_scope", code=code, example=everyone.village_code.iloc[0])
             )
     box = tuple(float(v) for v in mine.total_bounds) if len(mine) else None
     crs = everyone.crs or cfg.metric_crs
@@ -258,7 +255,8 @@ class Workbench:
     draft
         The stored draft (None until the first save when no draft was open).
     notes
-        What was done since the last save (Chinese / English, one line each).
+        What was done since the last save, one line each (a :class:`~geo.core.i18n.Text`, or
+        an edit's ``中文 / English`` note).
     """
 
     scope_code: str
@@ -266,8 +264,8 @@ class Workbench:
     base_version: int
     grids: gpd.GeoDataFrame
     draft: Draft | None = None
-    notes: list[str] = field(default_factory=list)
-    _undo: list[tuple[gpd.GeoDataFrame, list[str]]] = field(default_factory=list, repr=False)
+    notes: list[Text | str] = field(default_factory=list)
+    _undo: list[tuple[gpd.GeoDataFrame, list[Text | str]]] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(
@@ -301,13 +299,13 @@ class Workbench:
         """True when there is an edit to take back."""
         return bool(self._undo)
 
-    def apply(self, edit: EditResult | gpd.GeoDataFrame, note: str = "") -> None:
+    def apply(self, edit: EditResult | gpd.GeoDataFrame, note: Text | str = "") -> None:
         """Make an edit's grids the working copy (``note`` defaults to the edit's own)."""
         grids = edit.grids if isinstance(edit, EditResult) else edit
-        text = note or (edit.change.note if isinstance(edit, EditResult) else "")
+        said = note or (edit.change.note if isinstance(edit, EditResult) else "")
         self._undo.append((self.grids, list(self.notes)))
         self.grids = grids.reset_index(drop=True)
-        self.notes.append(text or "edit")
+        self.notes.append(said or text("plan_note_edit"))
 
     def undo(self) -> None:
         """Take back the last edit."""
@@ -323,7 +321,7 @@ class Workbench:
             Someone saved or published the draft (or published the scope) since this copy
             was read; the edits are kept as a ``conflicted`` draft where possible.
         """
-        why = reason.strip() or "；".join(n.split(" / ")[0] for n in self.notes) or "保存草案"
+        why = reason.strip() or "；".join(pick(n, "zh") for n in self.notes) or "保存草案"
         draft = self.draft
         if draft is None:
             draft = versions.open_draft(self.scope_code, author)
@@ -395,36 +393,14 @@ def _same_grids(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
 # --------------------------------------------------------------------------- panels
 
 
-def pick_language(text: str, lang: str) -> str:
-    """One language of a ``中文 / English`` message (the whole text when it has only one).
-
-    The split is the first `` / `` with Chinese before it and a Latin word right after it
-    (or a number and then a Latin word, ``0 households…``); failing that, the first after
-    which no Chinese follows. So a `` / `` inside the Chinese part (``规则 4× / 0.25×``)
-    stays, and an English part naming a Chinese word (``households outside the 城镇
-    standard``) still counts as English.
-    """
-    text = str(text)
-    cuts = [
-        (text[: m.start()], text[m.end() :])
-        for m in re.finditer(r" / ", text)
-        if _CJK.search(text[: m.start()])
-    ]
-    for head, tail in [c for c in cuts if re.match(r"[A-Za-z]|[\d.,]+ [A-Za-z]", c[1])] + [
-        c for c in cuts if not _CJK.search(c[1])
-    ]:
-        return head.strip() if lang == "zh" else tail.strip()
-    return text
-
-
 def explain(exc: Exception, lang: str) -> str:
     """A refused edit, save or upload in one language: what is wrong and what to do.
 
     A :class:`~geo.core.errors.GridValidationError` gives one line per problem (a Markdown list).
     """
 
-    def one(text: str) -> str:
-        return pick_language(text, lang)
+    def one(said: Text | str) -> str:
+        return pick(said, lang)
 
     if isinstance(exc, GridValidationError):
         return "\n".join(
@@ -435,7 +411,8 @@ def explain(exc: Exception, lang: str) -> str:
     elif isinstance(exc, InputFileError):
         where = exc.path
     else:
-        return one(str(exc))
+        said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Text) else str(exc)
+        return one(said)
     tail = f" — {one(exc.hint)}" if exc.hint else ""
     return f"{where}: {one(exc.problem)}{tail}"
 
@@ -455,8 +432,9 @@ def metrics_table(report: DraftReport, grids: gpd.GeoDataFrame, lang: str) -> pd
     flags: dict[str, list[str]] = {}
     for p in report.problems:
         if p.code in SIZE_CODES:
-            flags.setdefault(p.feature, []).append(pick_language(p.message, lang))
-    table["standard"] = table["grid_code"].map(lambda c: "；".join(flags.get(c, [])))
+            flags.setdefault(p.feature, []).append(pick(p.message, lang))
+    sep = translator(lang)("sep_clause")
+    table["standard"] = table["grid_code"].map(lambda c: sep.join(flags.get(c, [])))
     cols = ["grid_code", "grid_name", "grid_worker", "households", "residents", "issues_12m"]
     cols += ["workload", "area_km2", "polsby_popper", "standard"]
     return table[cols].reset_index(drop=True)
@@ -466,7 +444,7 @@ def check_table(report: DraftReport, lang: str) -> pd.DataFrame:
     """The check report: ``severity``, ``grid_code``, ``message``, ``hint`` (errors first)."""
     frame = report.to_frame()
     for col in ("message", "hint"):
-        frame[col] = frame[col].map(lambda s: pick_language(s, lang))
+        frame[col] = frame[col].map(lambda s: pick(s, lang))
     return frame[["severity", "grid_code", "message", "hint"]]
 
 
@@ -544,9 +522,9 @@ def draft_diff(
 # --------------------------------------------------------------------------- files
 
 
-def upload_note(name: str) -> str:
+def upload_note(name: str) -> Text:
     """The change-log note of a layer loaded from an uploaded file."""
-    return f"上传图层 {name} / uploaded layer {name}"
+    return text("plan_uploaded_note", name=name)
 
 
 def read_upload(
@@ -609,9 +587,9 @@ def propose(
 
     cfg = settings or get_settings()
     if scope.households is None:
-        raise ValueError("rebalancing needs household points; import the households layer first")
+        raise ValueError(text("plan_rebalance_no_households"))
     if scope.kind == "county":
-        raise ValueError("rebalancing works on one village or town; pick one")
+        raise ValueError(text("plan_rebalance_one_scope"))
     issues = scope.issues[["received_at", "geometry"]] if scope.issues is not None else None
     mine = scope.of(current)
     if scope.kind == "town":
@@ -672,7 +650,7 @@ def version_choices(versions: VersionedGrids, lang: str) -> pd.DataFrame:
     out = table[cols].reset_index(drop=True)
     out["published_at"] = beijing_text(out["published_at"])
     system = out["published_by"] == "system"
-    out.loc[system, "reason"] = out.loc[system, "reason"].map(lambda s: pick_language(s, lang))
+    out.loc[system, "reason"] = out.loc[system, "reason"].map(lambda s: pick(s, lang))
     return out
 
 
@@ -684,5 +662,5 @@ def scope_log(
     log = versions.change_log(scope_code=scope_code).tail(rows).iloc[::-1]
     out = log[["at", "author", "action", "revision", "reason", "detail"]].reset_index(drop=True)
     out["at"] = beijing_text(out["at"])
-    out["detail"] = out["detail"].map(lambda s: pick_language(s, lang))
+    out["detail"] = out["detail"].map(lambda s: pick(s, lang))
     return out

@@ -25,8 +25,8 @@ import pandas as pd
 import shapely
 
 from geo.core.errors import InputProblems
+from geo.core.i18n import translator
 from geo.core.validate import require_metric_crs
-from geo.hotspots.alerts import KIND_LABELS
 from geo.loop.lifecycle import (
     OVERDUE,
     REPRIMAND,
@@ -74,8 +74,7 @@ WARNING_COLUMNS = (
     "category",
     "n_events",
     "last_at",
-    "evidence_zh",
-    "evidence_en",
+    "evidence",
 )
 TOWN_COLUMNS = (
     "town_code",
@@ -123,8 +122,6 @@ PANEL_COLUMNS: dict[str, dict[str, str]] = {
         "cleared_rate": "wall_cleared_rate",
     },
 }
-#: Name shown for tickets in no town (outside every grid), Chinese first and English second.
-NO_TOWN = ("未落格", "Not in a grid")
 
 
 @dataclass(frozen=True)
@@ -148,8 +145,8 @@ class WallView:
         last first: ``days_over`` is whole calendar days since the deadline, ``state`` is
         ``overdue`` (reminder sent) or ``reprimand``. No caller data.
     warnings
-        Every warning (:data:`WARNING_COLUMNS`), newest first; ``kind`` is a key of
-        :data:`geo.hotspots.alerts.KIND_LABELS`.
+        Every warning (:data:`WARNING_COLUMNS`), newest first; ``kind`` is one of
+        :data:`geo.hotspots.alerts.KINDS`, ``evidence`` a :class:`~geo.core.i18n.Text`.
     towns
         Every town (:data:`TOWN_COLUMNS`), most overdue first (then most open, then code).
     clearance
@@ -201,11 +198,11 @@ def panel_for(tick: int) -> str:
     return PANELS[tick % len(PANELS)]
 
 
-def panel_rows(view: WallView, panel: str, *, en: bool = False, rows: int = 9) -> pd.DataFrame:
+def panel_rows(view: WallView, panel: str, *, lang: str = "zh", rows: int = 9) -> pd.DataFrame:
     """The first ``rows`` rows of a side panel as text to show on the wall.
 
-    Columns are those of :data:`PANEL_COLUMNS` ``[panel]``; deadline states and warning
-    kinds are labelled in the language (``en``: English, else Chinese), rates are percent
+    Columns are those of :data:`PANEL_COLUMNS` ``[panel]``; deadline states, warning kinds
+    and the place of tickets in no town are in ``lang`` (``zh`` or ``en``), rates are percent
     with one decimal ("—" when there is no denominator), times are month-day hour:minute
     and whole numbers have thousands separators.
     """
@@ -215,15 +212,16 @@ def panel_rows(view: WallView, panel: str, *, en: bool = False, rows: int = 9) -
         )
     if not isinstance(rows, int) or rows < 1:
         raise InputProblems("show the wall", f"rows must be a whole number ≥ 1, got {rows!r}")
-    lang = 1 if en else 0
+    tr = translator(lang)
     frame = getattr(view, panel).head(rows).copy()
     if panel == "overdue":
-        frame["state"] = frame["state"].map(lambda s: STATE_LABELS[s][lang])
+        side = 1 if lang == "en" else 0  # the lifecycle's own (Chinese, English) labels
+        frame["state"] = frame["state"].map(lambda s: STATE_LABELS[s][side])
     if panel == "warnings":
-        frame["kind"] = frame["kind"].map(lambda s: KIND_LABELS[s][lang])
+        frame["kind"] = frame["kind"].map(lambda s: tr(f"alert_kind_{s}"))
         frame["last_at"] = pd.to_datetime(frame["last_at"]).dt.strftime("%m-%d %H:%M")
     if "town_name" in frame.columns:
-        frame["town_name"] = frame["town_name"].replace("", NO_TOWN[lang])
+        frame["town_name"] = frame["town_name"].replace("", tr("wall_no_town"))
     out = frame[list(PANEL_COLUMNS[panel])].copy()
     for col in out.columns:
         if col.endswith("_rate"):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from geo.core.i18n import LANGUAGES, translator
+from geo.core.i18n import LANGUAGES, Translator, pick, text, translator
 from geo.core.settings import LAYERS, get_settings
 from geo.grids.aggregate import IssueFilter
 from geo.store.base import Store
@@ -21,8 +20,8 @@ def lang() -> str:
     return str(st.session_state.get("lang", "zh"))
 
 
-def tr() -> Callable[[str], str]:
-    """Translator for the current language."""
+def tr() -> Translator:
+    """Translator for the current language (``tr()(key, **params)``)."""
     return translator(lang())
 
 
@@ -39,7 +38,7 @@ def language_switch() -> None:
 
     codes = list(LANGUAGES)
     st.sidebar.radio(
-        "语言 / Language",
+        str(text("language")),  # in both languages: whoever reads either finds the switch
         codes,
         index=codes.index(lang()),
         key="_lang_widget",
@@ -56,7 +55,7 @@ def _store() -> Store:
     def progress(fraction: float, message: str) -> None:
         if not bars:  # only when the demo county is being built
             bars.append(st.progress(0.0, text=translator(lang())("building_demo")))
-        bars[0].progress(min(fraction, 1.0), text=message)
+        bars[0].progress(min(fraction, 1.0), text=pick(message, lang()))
 
     cfg = get_settings()
     if not cfg.database_url and not demo_store_path(cfg).exists():

@@ -20,7 +20,7 @@ import streamlit as st
 
 from geo.core.clock import beijing_stamp
 from geo.core.errors import GridGovError, GridValidationError
-from geo.core.i18n import TEXT
+from geo.core.i18n import TEXT, pick
 from geo.core.settings import get_settings
 from geo.planning import grid_files as gf
 from geo.planning.check import DraftReport
@@ -185,7 +185,7 @@ def _inputs(p: Planner, op: str) -> bool:
         except GridGovError as exc:
             st.error(pv.explain(exc, lang()))
             cut = []
-        st.write(t("plan_line_cuts").format("、".join(c[-3:] for c in cut) or "—"))
+        st.write(t("plan_line_cuts").format(t("sep_list").join(c[-3:] for c in cut) or "—"))
         return bool(cut)
     if op == "merge":
         chosen = st.multiselect(
@@ -227,7 +227,7 @@ def edit_panel(p: Planner) -> None:
         on_click=act(lambda: p.bench.apply(make(p.bench))),
     )
     if p.bench.notes:
-        notes = "\n\n".join(f"· {pv.pick_language(n, lang())}" for n in p.bench.notes)
+        notes = "\n\n".join(f"· {pick(n, lang())}" for n in p.bench.notes)
         st.caption(t("plan_pending") + "\n\n" + notes)
 
 

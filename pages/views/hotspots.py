@@ -7,15 +7,18 @@ from streamlit_folium import st_folium
 
 from geo.core.settings import get_settings
 from geo.grids.aggregate import IssueFilter
-from geo.hotspots.alerts import KIND_LABELS, detect_alerts
-from geo.hotspots.emerging import CATEGORY_LABELS_ZH, EmergingHotSpots
+from geo.hotspots.alerts import detect_alerts
+from geo.hotspots.emerging import EmergingHotSpots
 from geo.hotspots.local import GridWeights, grid_weights
 from geo.store.county import County
 from geo.views.hotspots import (
-    CLASS_LABELS,
+    alert_table,
+    class_labels,
     county_hotspots,
     emerging_for,
     event_points,
+    grid_reason,
+    ranked_table,
     scope_alerts,
     scope_view,
     weekly_series,
@@ -25,7 +28,6 @@ from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hot
 from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
 
 t = tr()
-en = lang() == "en"
 data = county()
 flt = sidebar_filters(data)
 synthetic_banner(data)
@@ -102,17 +104,12 @@ with left:
             if kind == "classes"
             else ("emerging_category", EMERGING_COLORS)
         )
-        labels = (
-            {c: CLASS_LABELS[c][1 if en else 0] for c in CLASS_COLORS}
-            if kind == "classes"
-            else {c: (c.replace("_", " ") if en else CATEGORY_LABELS_ZH[c]) for c in colors}
-        )
         villages = data.villages[data.villages.village_code.isin(view.grids.village_code)]
         m = hotspot_map(
             view.grids,
             villages,
             column=column,
-            labels=labels,
+            labels=class_labels(column, lang()),
             colors=colors,
             tooltip_fields=tips,
             legend_title=t(column),
@@ -132,11 +129,10 @@ with left:
 
 with right:
     st.subheader(t("hot_grids"))
-    reason = "reason_en" if en else "reason_zh"
     if view.ranked.empty:
         st.info(t("no_hot_grids"))
     else:
-        table = view.ranked[["grid_name", "count", "gi_z", "p_fdr", reason]].rename(columns=t)
+        table = ranked_table(view, lang()).rename(columns=t)
         st.dataframe(table, hide_index=True, height=240)
     if "_hot_grid_request" in st.session_state:  # a warning was picked below
         st.session_state["hot_grid"] = st.session_state.pop("_hot_grid_request")
@@ -150,8 +146,7 @@ with right:
         grid = st.selectbox(
             t("pick_grid"), choices, key="hot_grid", format_func=lambda c: f"{names[c]} ({c})"
         )
-        row = view.grids.set_index("grid_code").loc[grid]
-        st.write(row[reason] or f"{t('hotspot_class')}: {CLASS_LABELS[row.hotspot_class][en]}")
+        st.write(grid_reason(view, grid, lang()))
         st.caption(t("trend_26w"))
         st.bar_chart(weekly_series(data, grid, flt), height=150)
         attrs, latest, mix = grid_detail(data, grid, flt)
@@ -164,18 +159,8 @@ st.subheader(t("warnings"))
 if alerts.empty:
     st.info(t("no_warnings"))
 else:
-    shown = alerts.assign(kind=alerts.kind.map(lambda k: KIND_LABELS[k][1 if en else 0]))
-    cols = [
-        "kind",
-        "grid_code",
-        "category",
-        "first_at",
-        "last_at",
-        "n_events",
-        "evidence_en" if en else "evidence_zh",
-    ]
     chosen = st.dataframe(
-        shown[cols].rename(columns=t),
+        alert_table(alerts, lang()).rename(columns=t),
         hide_index=True,
         key="alert_table",
         on_select="rerun",

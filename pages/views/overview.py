@@ -8,9 +8,16 @@ from streamlit_folium import st_folium
 from geo.core.settings import get_settings
 from geo.grids.aggregate import IssueFilter
 from geo.store.county import County
-from geo.views.overview import Overview, grid_detail, overview
+from geo.views.overview import Overview, grid_detail, overview, unassigned_table
 from layers.overview_map import overview_map
-from pages.views._common import county, request_scope, sidebar_filters, synthetic_banner, tr
+from pages.views._common import (
+    county,
+    lang,
+    request_scope,
+    sidebar_filters,
+    synthetic_banner,
+    tr,
+)
 
 t = tr()
 data = county()
@@ -110,4 +117,4 @@ with right:
 if len(view.unassigned):
     with st.expander(f"{t('unassigned')}: {len(view.unassigned):,}"):
         st.caption(t("unassigned_note"))
-        st.dataframe(view.unassigned.rename(columns=t), hide_index=True)
+        st.dataframe(unassigned_table(view, lang()).rename(columns=t), hide_index=True)

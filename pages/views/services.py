@@ -99,7 +99,7 @@ with left:
         legend_title=t("coverage"), no_data_label=t("no_residents"),
         circle_radius_m=view.radius_m, proposals=sites,
         gaps=view.gap_areas if flt.town_code else None,  # county-wide they hide the colours
-        proposal_label=t("proposal"), gap_label=t("uncovered"),
+        proposal_label=t("proposal"), gap_label=t("uncovered"), type_label=t,
         tile_url=cfg.tile_url or None, tile_attribution=cfg.tile_attribution or None,
     )  # fmt: skip
     st_folium(m, key="svc_map", height=620, use_container_width=True, returned_objects=[])

@@ -97,7 +97,7 @@ def _panel(panel: str, view: WallView) -> str:
     tabs = "".join(
         f'<span class="{"on" * (p == panel)}">{t("wall_panel_" + p)}</span>' for p in PANELS
     )
-    rows = panel_rows(view, panel, en=lang() == "en", rows=ROWS)
+    rows = panel_rows(view, panel, lang=lang(), rows=ROWS)
     shown = rows.rename(columns=lambda c: t(PANEL_COLUMNS[panel][c]))
     table = shown.to_html(index=False, border=0, classes="wall-table") if len(rows) else ""
     return (

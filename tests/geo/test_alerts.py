@@ -190,8 +190,8 @@ def test_same_place_by_default_needs_five_reporters(reporters, fires):
         row = alerts.iloc[0]
         assert list(row["ticket_ids"]) == [f"P{i}" for i in range(5)]
         assert (row["n_events"], row["n_reporters"]) == (5, 5)
-        assert row["evidence_zh"].endswith("（规则：50 米内、30 天内 ≥5 个不同来电人或上报人）。")
-        assert row["evidence_en"].endswith(
+        assert row["evidence"].zh.endswith("（规则：50 米内、30 天内 ≥5 个不同来电人或上报人）。")
+        assert row["evidence"].en.endswith(
             "(rule: ≥5 different callers or reporters within 50 m and 30 days)."
         )
 
@@ -205,7 +205,7 @@ def test_same_place_follows_a_custom_number_of_reporters(reporters, fires):
     assert len(alerts) == (1 if fires else 0)
     if fires:
         assert alerts.iloc[0]["n_reporters"] == 7
-        assert "≥7 个不同来电人或上报人" in alerts.iloc[0]["evidence_zh"]
+        assert "≥7 个不同来电人或上报人" in alerts.iloc[0]["evidence"].zh
 
 
 def test_one_caller_at_one_place_is_not_a_place_alert():
@@ -298,12 +298,12 @@ def test_burst_of_five_within_300_m(fifth_dx, fires):
     assert row["centre_y"] == pytest.approx(Y0 + (0 + 0 + 5 - 4 + 0) / 5)
     extent = math.hypot(fifth_dx - row["centre_x"] + X0, row["centre_y"] - Y0)
     assert row["extent_m"] == pytest.approx(extent)
-    assert row["evidence_zh"] == (
+    assert row["evidence"].zh == (
         f"2026-11-10 09:00 至 13:00（4.0 小时）在距中心 {extent:.0f} 米内出现 5 件“劳动保障”类"
         "诉求（欠薪讨薪 5 件），来自 5 个不同来电人或上报人，疑似群体性事件苗头"
         "（规则：300 米内、6 小时内 ≥5 个不同来电人或上报人）。"
     )
-    assert row["evidence_en"].endswith(
+    assert row["evidence"].en.endswith(
         "from 5 different callers or reporters: a possible group incident "
         "(rule: ≥5 different callers or reporters within 300 m and 6 h)."
     )
@@ -416,11 +416,11 @@ def test_surge_known_answers(surge_issues):
     edge = surge_row(alerts, "G6", "物业管理")["ticket_ids"]
     assert "EDGE_IN" in edge and "EDGE_OUT" not in edge
     g1 = surge_row(alerts, "G1", "环境卫生")
-    assert g1["evidence_zh"] == (
+    assert g1["evidence"].zh == (
         "该网格截至 2026-11-20 的近7天“环境卫生”类诉求 10 件，为前12周周均 2.0 件的 5.0 倍"
         "（单侧泊松检验 p=4.6e-05，阈值 p<0.001）。"
     )
-    assert g1["evidence_en"].startswith(
+    assert g1["evidence"].en.startswith(
         "10 “环境卫生” issues in this grid in the 7 days to 2026-11-20, 5.0× the weekly mean "
         "of 2.0 over the previous 12 weeks"
     )
@@ -473,8 +473,8 @@ def test_caller_data_is_masked_and_never_leaks():
     assert set(alerts["kind"]) == {REPEAT_CALLER, REPEAT_PLACE, BURST}
     caller = of_kind(alerts, REPEAT_CALLER).iloc[0]
     assert caller["caller"] == "周** 138****4567"
-    assert "同一来电人（周** 138****4567）" in caller["evidence_zh"]
-    assert "The same caller (周** 138****4567) called 3 times" in caller["evidence_en"]
+    assert "同一来电人（周** 138****4567）" in caller["evidence"].zh
+    assert "The same caller (周** 138****4567) called 3 times" in caller["evidence"].en
     secrets = {r["name"] for r in rows if r.get("name")} | {r["phone"] for r in rows}
     secrets.add("6123")  # the hidden middle digits of 周建华's number
     cells = [str(v) for v in alerts.to_numpy().ravel()]
@@ -620,6 +620,6 @@ def test_demo_finds_the_planted_burst_and_repeat_caller(demo_county):
     print("\nalerts on the demo at", AS_OF, alerts["kind"].value_counts().to_dict())
     print(
         "P5 burst:",
-        bursts.loc[bursts["ticket_ids"].map(lambda ids: p5 <= set(ids)), "evidence_zh"].iloc[0],
+        bursts.loc[bursts["ticket_ids"].map(lambda ids: p5 <= set(ids)), "evidence"].iloc[0].zh,
     )
-    print("P6 caller:", hit.iloc[0]["evidence_zh"])
+    print("P6 caller:", hit.iloc[0]["evidence"].zh)

@@ -136,3 +136,12 @@ def test_alerts_cli_writes_masked_warnings(tmp_path):
     alerts = pd.read_csv(out, dtype=str)
     assert (alerts["kind"] == "burst").sum() == 1
     assert not alerts.apply(lambda c: c.str.contains("13900000001", na=False)).any().any()
+    # One evidence column, in Chinese unless --lang en asks for English.
+    burst = alerts[alerts["kind"] == "burst"].iloc[0]
+    assert "evidence_zh" not in alerts.columns and "evidence_en" not in alerts.columns
+    assert burst["evidence"].endswith("个不同来电人或上报人）。")
+    english = tmp_path / "alerts-en.xlsx"
+    argv = ["alerts", "--grids", str(grid_path), "--events", str(events), "--lang", "en"]
+    assert main([*argv, "--out", str(english)]) == 0
+    shown = pd.read_excel(english, dtype=str)
+    assert shown.loc[shown["kind"] == "burst", "evidence"].iloc[0].startswith("6 “劳动保障” issues")

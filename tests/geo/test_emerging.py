@@ -25,10 +25,10 @@ import shapely
 from libpysal.weights import WSP
 from scipy import sparse, stats
 
+from geo.core.i18n import Text, text
 from geo.grids.aggregate import IssueFilter
 from geo.hotspots.emerging import (
     CATEGORIES,
-    CATEGORY_LABELS_ZH,
     EmergingHotSpots,
     Freq,
     SpaceTimeCube,
@@ -353,9 +353,8 @@ def test_categories_check_their_input():
         emerging_categories(bins(1)[None], bins(1)[None], [0.0], [1.0])
     with pytest.raises(ValueError, match="hot and cold must be"):
         emerging_categories(bins(1)[None], bins(1, 2), [0.0, 1.0], [1.0])
-    assert set(CATEGORY_LABELS_ZH) == set(CATEGORIES)
     assert len(CATEGORIES) == 17
-    assert CATEGORY_LABELS_ZH["new_hot"] == "新增热点"
+    assert text("emerging_new_hot") == Text("新增热点", "New hot spot")
 
 
 def block_lattice(plan: str, seed: int = 0) -> tuple[GridWeights, np.ndarray]:
@@ -414,7 +413,6 @@ def test_emerging_result_columns_and_trends():
     assert list(frame.columns) == [
         "grid_code",
         "emerging_category",
-        "emerging_category_zh",
         "trend_tau",
         "trend_p",
         "count_tau",
@@ -424,7 +422,7 @@ def test_emerging_result_columns_and_trends():
         "final_z",
     ]
     centre = frame.loc[40]
-    assert centre["emerging_category_zh"] == "加强热点"
+    assert centre["emerging_category"] == "intensifying_hot"
     assert centre["trend_tau"] > 0.5 and centre["count_p"] < 0.001
     assert set(frame["emerging_category"]) <= set(CATEGORIES)
 

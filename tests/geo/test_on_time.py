@@ -112,8 +112,7 @@ def alerts() -> pd.DataFrame:
             "last_at": pd.Series([], dtype="datetime64[ns]"),
             "n_events": pd.Series([], dtype=int),
             "ticket_ids": pd.Series([], dtype=object),
-            "evidence_zh": pd.Series([], dtype=str),
-            "evidence_en": pd.Series([], dtype=str),
+            "evidence": pd.Series([], dtype=object),
         }
     )
 

@@ -15,6 +15,7 @@ import pytest
 import shapely
 
 from geo.core.errors import GridGovError, GridValidationError, InputFileError, Problem
+from geo.core.i18n import pick
 from geo.grids.assign import assign_events
 from geo.planning.edit import merge_grids, rename
 from geo.planning.grid_files import FORMATS, export_bytes
@@ -246,29 +247,6 @@ def test_map_layer_colours_grids_by_their_check(store, layers):
     assert shown.grids.standard.iloc[1].startswith("999 户")
 
 
-@pytest.mark.parametrize(
-    ("text", "zh", "en"),
-    [
-        ("未配备网格员 / no grid worker", "未配备网格员", "no grid worker"),
-        (
-            "面积 5 m²，为中位数的 5.00 倍（规则 4× / 0.25×） / area is 5.00× (rule 4× / 0.25×)",
-            "面积 5 m²，为中位数的 5.00 倍（规则 4× / 0.25×）",
-            "area is 5.00× (rule 4× / 0.25×)",
-        ),
-        (
-            "0 户，少于城镇网格标准 40–400 户 / 0 households, fewer than the 城镇 standard",
-            "0 户，少于城镇网格标准 40–400 户",
-            "0 households, fewer than the 城镇 standard",
-        ),
-        ("21 个网格 / 21 grids", "21 个网格", "21 grids"),
-        ("only English here", "only English here", "only English here"),
-    ],
-)
-def test_pick_language(text, zh, en):
-    assert pv.pick_language(text, "zh") == zh
-    assert pv.pick_language(text, "en") == en
-
-
 #: Where the planner's refusals and fix hints are written: call → (message, hint) positions.
 _SAID = {"EditError": (1, 2), "InputFileError": (1, 2), "Problem": (3, 4), "add": (3, 4)}
 
@@ -307,7 +285,7 @@ def test_every_message_and_hint_reads_in_either_language(module):
                     said.append((node.lineno, _text(node.args[pos])))
     assert len(said) >= 5
     for line, text in said:
-        zh, en = pv.pick_language(text, "zh"), pv.pick_language(text, "en")
+        zh, en = pick(text, "zh"), pick(text, "en")
         assert zh != en, f"{module}.py:{line} has one language only: {text!r}"
         assert re.search(r"[\u4e00-\u9fff]", zh), f"{module}.py:{line}: {zh!r}"
         words = re.sub(r"'[^']*'|城镇|农村", "", en)  # quoted values and rule names are data

@@ -12,6 +12,7 @@ import shapely
 from shapely.geometry import box
 
 from geo.core.errors import InputProblems
+from geo.core.i18n import Text
 from geo.core.tickets import CLOSED
 from geo.store.county import County
 from geo.views.wall import (
@@ -148,8 +149,7 @@ def alerts() -> pd.DataFrame:
             "first_at": pd.to_datetime(["2026-11-02 09:00", "2026-11-14 09:00"]),
             "last_at": pd.to_datetime(["2026-11-16 09:00", "2026-11-20 10:00"]),
             "n_events": [3, 6],
-            "evidence_zh": ["同一来电人", "激增"],
-            "evidence_en": ["same caller", "surge"],
+            "evidence": [Text("同一来电人", "same caller"), Text("激增", "surge")],
         }
     )
 
@@ -281,16 +281,16 @@ def test_panel_rows_as_text(county, alerts):
             "state": "超期·催办",
         }
     ]
-    assert list(panel_rows(view, "overdue", en=True).state) == [
+    assert list(panel_rows(view, "overdue", lang="en").state) == [
         "Overdue (reminder)",
         "Overdue (reprimand)",
     ]
-    warnings = panel_rows(view, "warnings", en=True)
+    warnings = panel_rows(view, "warnings", lang="en")
     assert list(warnings.kind) == ["Surge", "Repeat complaints (same caller)"]
     assert list(warnings.last_at) == ["11-20 10:00", "11-16 09:00"]
     towns = panel_rows(view, "towns")
     assert list(towns.on_time_rate) == ["0.0%", "50.0%", "—"]
-    clearance = panel_rows(view, "clearance", en=True)
+    clearance = panel_rows(view, "clearance", lang="en")
     assert list(clearance.town_name) == ["乙镇", "Not in a grid"]
     assert list(clearance.cleared_rate) == ["66.7%", "100.0%"]
     for panel in PANELS:

@@ -89,7 +89,7 @@ class _Tags(HTMLParser):
 
 
 def test_breaks_and_legend_on_a_small_example(six_grids) -> None:
-    m, layer = _draw(*six_grids)
+    m, layer = _draw(*six_grids, no_data_label="无数据")  # the page's words for a missing value
     # values 0..4 in 2 quantile classes: the median 2 and the maximum 4
     assert layer.breaks.bins == (2.0, 4.0)
     assert layer.options["grids"]["bins"] == [2.0, 4.0]
