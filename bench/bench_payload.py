@@ -4,7 +4,8 @@ Builds a synthetic coverage (3,689 Voronoi cells clipped to the real Sheyang out
 ``data/sheyang_outline.geojson``, seeded), dissolves it into 238 villages and 15 towns,
 renders the full map HTML both ways (GridGov: layers.offline.base_map +
 layers.choropleth.grid_choropleth; peer: folium.GeoJson + GeoJsonTooltip + style_function,
-the default folium way) and prints sizes, build times (median of 3) and ratios. If the
+the default folium way) and prints sizes, build times (median of 3; GridGov's also on the first
+build, before layers.choropleth caches the packed geometry) and ratios. If the
 optional PyPI package ``topojson`` is importable it also times it against layers.topology.
 
 Like with like: GridGov moves no vertex more than 1 m (quantized TopoJSON), so the peer's
@@ -305,6 +306,9 @@ def main() -> None:
         m, layer = gridgov_map(grids, villages, towns)
         return _html_bytes(m), layer
 
+    start = time.perf_counter()
+    ours()  # the first build encodes the topology; layers.choropleth then caches the geometry
+    cold_s = time.perf_counter() - start
     ours_s, (ours_bytes, layer) = _median_time(ours, repeats)
     peer_s, peer_bytes = _median_time(
         lambda: _html_bytes(folium_peer_map(grids, villages, towns, layer.breaks)), repeats
@@ -340,8 +344,9 @@ def main() -> None:
     print(f"; PyPI topojson on the same layers {package_s:.2f} s" if package_s else "")
     print(
         f"ratio GridGov / folium peer: {ours_bytes / peer_bytes:.3f} "
-        f"(peer {peer_bytes / ours_bytes:.1f}x larger); "
-        f"build time ratio {ours_s / peer_s:.2f}"
+        f"(peer {peer_bytes / ours_bytes:.1f}x larger); build time ratio GridGov / peer "
+        f"{cold_s / peer_s:.2f} on the first build ({cold_s:.2f} s), {ours_s / peer_s:.2f} with "
+        "the grid geometry cached (a page rerun)"
     )
     verdict = "within" if ours_bytes <= BUDGET_BYTES else "OVER"
     print(f"budget {BUDGET_BYTES:,} B: {verdict} ({ours_bytes / BUDGET_BYTES:.0%} of it)")
