@@ -14,20 +14,21 @@
    on a random 20,000 and its time is scaled to all; ``--full`` runs it on every ticket.
 3. For information: 日清, 周结 and 月过堂 (the latter with the alerts found beforehand).
 
-Medians of 3 runs for GridGov, 1 run for the slow peers. Run with the demo GeoPackage of
-``GRIDGOV_DATA_DIR`` (built on first use): ``python bench/bench_kpis.py [--full]`` from the
-repository root.
+Medians of 3 runs for GridGov, 1 run for the slow peers. The KPI tables must agree with the
+peer's (largest difference under 1e-9) and every deadline with ``find_workday`` (exit 1
+otherwise). Run with the demo GeoPackage of ``GRIDGOV_DATA_DIR`` (built on first use):
+``python bench/bench_kpis.py [--full] [--quick]`` from the repository root (``--quick``: the
+small county, one run, the calendar loop on 2,000 tickets).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 
 import chinese_calendar
 import numpy as np
 import pandas as pd
-from _demo import demo_gpkg, median_time
+from _demo import arguments, check, county_gpkg, median_time
 
 from geo.core.settings import get_settings
 from geo.core.tickets import CLOSED, due_at
@@ -43,6 +44,7 @@ from geo.store.base import open_store
 from geo.store.county import load_county
 
 LEVELS = ("town", "village", "grid", "category", "platform")
+TOLERANCE = 1e-9
 
 
 def peer_tables(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
@@ -121,13 +123,20 @@ def largest_difference(ours: dict[str, pd.DataFrame], peer: dict[str, pd.DataFra
 
 
 def main() -> None:
-    path = demo_gpkg()
+    args = arguments(
+        __doc__,
+        add=lambda p: p.add_argument(
+            "--full", action="store_true", help="the calendar loop on every ticket"
+        ),
+    )
+    repeat = 1 if args.quick else 3
+    path = county_gpkg(args.quick)
     county = load_county(open_store(path))
     issues, as_of = county.issues, county.as_of
     print(f"{len(issues):,} tickets, as of {as_of}; levels {', '.join(LEVELS)}")
 
     print("== all KPIs, deadlines as loaded ==")
-    t_ours, ours = median_time(lambda: kpi_tables(issues, as_of, levels=LEVELS))
+    t_ours, ours = median_time(lambda: kpi_tables(issues, as_of, levels=LEVELS), repeat)
     t_peer, peer = median_time(lambda: peer_tables(issues, as_of), 1)
     n_rows = sum(len(t) for t in ours.values())
     print(
@@ -135,16 +144,19 @@ def main() -> None:
         f"x{t_peer / t_ours:6.1f}   ({n_rows:,} rows; goal ≤ 0.2 s: "
         f"{'met' if t_ours <= 0.2 else 'NOT met'})"
     )
-    print(f"largest difference to the peer: {largest_difference(ours, peer):.1e}")
+    worst = largest_difference(ours, peer)
+    print(f"largest difference to the peer: {worst:.1e}")
+    check(worst < TOLERANCE, f"KPI tables differ from the peer's by {worst:.1e}")
 
     print("== deadlines on the Chinese working calendar ==")
     bare = issues.drop(columns="due_at")
-    t_scratch, _ = median_time(lambda: kpi_tables(bare, as_of, levels=LEVELS))
+    t_scratch, _ = median_time(lambda: kpi_tables(bare, as_of, levels=LEVELS), repeat)
     print(f"kpi_tables from scratch (deadlines included) GridGov {t_scratch:7.3f} s")
-    t_due, due = median_time(lambda: due_at(issues["received_at"], issues["request_type"]))
-    full = "--full" in sys.argv[1:]
+    t_due, due = median_time(lambda: due_at(issues["received_at"], issues["request_type"]), repeat)
+    full = args.full
+    sample = 2_000 if args.quick else 20_000
     rng = np.random.default_rng(0)
-    rows = np.arange(len(issues)) if full else rng.choice(len(issues), 20_000, replace=False)
+    rows = np.arange(len(issues)) if full else rng.choice(len(issues), sample, replace=False)
     start = time.perf_counter()
     expected = peer_deadlines(issues.iloc[rows])
     t_loop = (time.perf_counter() - start) * len(issues) / len(rows)
@@ -155,14 +167,15 @@ def main() -> None:
         f"x{t_loop / t_due:6.0f}   (same deadline for {same:,} of {len(rows):,} tickets"
         f"{scaled})"
     )
+    check(same == len(rows), f"{len(rows) - same:,} deadlines differ from find_workday")
 
     print("== the rhythm (GridGov only) ==")
     from geo.hotspots.alerts import detect_alerts
 
     alerts = detect_alerts(issues, as_of=as_of)
-    t_day, day = median_time(lambda: daily_clearance(issues, as_of))
-    t_week, week = median_time(lambda: weekly_summary(issues, as_of))
-    t_month, month = median_time(lambda: monthly_review(issues, as_of, alerts=alerts))
+    t_day, day = median_time(lambda: daily_clearance(issues, as_of), repeat)
+    t_week, week = median_time(lambda: weekly_summary(issues, as_of), repeat)
+    t_month, month = median_time(lambda: monthly_review(issues, as_of, alerts=alerts), repeat)
     print(f"日清 daily_clearance  {t_day:7.3f} s   {len(day):,} tickets")
     print(f"周结 weekly_summary   {t_week:7.3f} s   {len(week):,} rows")
     print(f"月过堂 monthly_review {t_month:7.3f} s   {len(month.cases):,} hard cases")

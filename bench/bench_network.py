@@ -8,8 +8,12 @@ source node joined to its nearest road node by its walk off the road, exactly as
 does it, and the same snapping (cKDTree) serves the origins. Prints medians of 3 runs, the
 ratio, and whether both give the same distances.
 
-Run: ``python bench/bench_network.py [N_FACILITIES]`` from the repository root. A cached
-demo without the ``roads`` layer (built before roads existed) gets its roads regenerated in
+The distances must be identical (same reachable households, largest difference under
+1e-6 m; exit 1 otherwise).
+
+Run: ``python bench/bench_network.py [N_FACILITIES] [--quick]`` from the repository root
+(``--quick``: the small county's roads and service points, one run each). A cached demo
+without the ``roads`` layer (built before roads existed) gets its roads regenerated in
 memory from its towns and villages (the same roads, seed 0).
 """
 
@@ -22,13 +26,14 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pyogrio
-from _demo import demo_gpkg, median_time
+from _demo import arguments, check, county_gpkg, median_time
 from scipy.sparse.csgraph import dijkstra
 
 from geo.core.settings import TRAVEL_SPEEDS_KMH
 from geo.services.network import RoadNetwork, read_roads
 
 GOAL_S = 2.0
+SAME_M = 1e-6
 
 
 def _roads(path: str) -> gpd.GeoDataFrame:
@@ -43,8 +48,14 @@ def _roads(path: str) -> gpd.GeoDataFrame:
     return road_layers(_outline(), towns, villages, seed=0)["roads"]
 
 
-def main(n_facilities: int = 1000) -> None:
-    path = str(demo_gpkg())
+def main() -> None:
+    args = arguments(
+        __doc__,
+        add=lambda p: p.add_argument("n_facilities", nargs="?", type=int, default=1000),
+    )
+    n_facilities = args.n_facilities
+    repeat = 1 if args.quick else 3
+    path = str(county_gpkg(args.quick))
     roads = _roads(path)
     homes = pyogrio.read_dataframe(path, layer="households", columns=[])
     services = pyogrio.read_dataframe(path, layer="service_points", columns=[])
@@ -59,7 +70,7 @@ def main(n_facilities: int = 1000) -> None:
     net = RoadNetwork.from_lines(roads)
     t_build = time.perf_counter() - start
     t_ours, (ours, _) = median_time(
-        lambda: net.nearest_minutes(origins, facilities, speed_kmh=speed)
+        lambda: net.nearest_minutes(origins, facilities, speed_kmh=speed), repeat
     )
     t_reach, reach = median_time(
         lambda: net.reach_matrix(origins, facilities, speed_kmh=speed, minutes=15), repeat=1
@@ -86,7 +97,7 @@ def main(n_facilities: int = 1000) -> None:
         on_road = np.array([dist.get(int(n), np.inf) for n in o_node])
         return (on_road + o_dist) / per_min
 
-    t_peer, theirs = median_time(peer)
+    t_peer, theirs = median_time(peer, repeat)
 
     # The graph search alone (no snapping of the 348,000 origins, which both sides share).
     f_dist, f_node = net._tree.query(facilities)
@@ -98,13 +109,14 @@ def main(n_facilities: int = 1000) -> None:
             indices=sources,
             min_only=True,
             return_predecessors=True,
-        )
+        ),
+        repeat,
     )
     for j, (node, walk) in enumerate(zip(f_node.tolist(), f_dist.tolist(), strict=True)):
         graph.add_edge(("facility", j), node, weight=walk)
     nx_sources = [("facility", j) for j in range(len(facilities))]
     t_nx_search, _ = median_time(
-        lambda: nx.multi_source_dijkstra_path_length(graph, nx_sources, weight="weight")
+        lambda: nx.multi_source_dijkstra_path_length(graph, nx_sources, weight="weight"), repeat
     )
     finite = np.isfinite(ours)
     same_reach = np.array_equal(np.isfinite(ours), np.isfinite(theirs))
@@ -127,12 +139,14 @@ def main(n_facilities: int = 1000) -> None:
         f"GridGov reach_matrix (15 min walk, {reach.shape[0]:,} × {reach.shape[1]:,}): "
         f"{t_reach:.3f} s, {reach.nnz:,} pairs"
     )
+    same = same_reach and diff_m < SAME_M
     print(
-        f"identical distances: {same_reach and diff_m < 1e-6} (same reachable set: {same_reach}; "
+        f"identical distances: {same} (same reachable set: {same_reach}; "
         f"max |difference| {diff_m:.2e} m); median walk {np.median(ours[finite]):.1f} min, "
         f"{np.mean(ours <= 15):.1%} of households within 15 min"
     )
+    check(same, f"walking minutes differ from networkx (max {diff_m:.2e} m, same set {same_reach})")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main()

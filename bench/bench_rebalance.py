@@ -20,14 +20,17 @@ Times include building the atoms. Prints seconds, the ratio of each peer's time 
 the rule, workload coefficient of variation, mean Polsby-Popper compactness) next to the
 current demo grids.
 
-Run: ``python bench/bench_rebalance.py [TOWN_CODE]`` from the repository root (about 8
-minutes on 四明镇, six of them in the spopt max-p peer).
+Every method must place the same households (each partition covers the same villages; exit 1
+otherwise).
+
+Run: ``python bench/bench_rebalance.py [TOWN_CODE] [--quick]`` from the repository root (about
+8 minutes on 四明镇, six of them in the spopt max-p peer; ``--quick``: the first
+village of 四明镇 in the small county, one run each).
 """
 
 from __future__ import annotations
 
 import math
-import sys
 import time
 import warnings
 
@@ -35,7 +38,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from _demo import demo_gpkg, median_time
+from _demo import arguments, check, county_gpkg, median_time
 
 from geo.core.settings import get_settings
 from geo.grids.partition import dissolve
@@ -52,6 +55,7 @@ from geo.planning.rebalance import (
 )
 
 SIMING = "320924104"
+QUICK_VILLAGES = 1
 
 
 def peer(
@@ -61,8 +65,8 @@ def peer(
     grids_per_village: dict[str, int],
     *,
     solver: str,
-) -> tuple[float, pd.Series]:
-    """Seconds and metrics of spopt run directly on the atoms of every village."""
+) -> tuple[float, pd.Series, int]:
+    """Seconds, metrics and households placed by spopt run on the atoms of every village."""
     from spopt.region import MaxPHeuristic, RegionKMeansHeuristic
 
     cfg = get_settings()
@@ -115,15 +119,20 @@ def peer(
         )
     seconds = time.perf_counter() - start
     grids = gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), crs=rows[0].crs)
-    return seconds, grid_metrics(grids, settings=cfg)
+    return seconds, grid_metrics(grids, settings=cfg), int(grids["households"].sum())
 
 
-def main(town_code: str = SIMING) -> None:
+def main() -> None:
+    args = arguments(__doc__, add=lambda p: p.add_argument("town_code", nargs="?", default=SIMING))
+    town_code = args.town_code
     import spopt.region  # noqa: F401  (import once, outside the timings)
 
-    path = demo_gpkg()
+    path = county_gpkg(args.quick)
     villages = pyogrio.read_dataframe(path, layer="villages", where=f"town_code = '{town_code}'")
     villages = villages.sort_values("village_code", ignore_index=True)
+    if args.quick:
+        villages = villages.head(QUICK_VILLAGES)
+    keep = set(villages["village_code"])
     homes = pyogrio.read_dataframe(
         path, layer="households", where=f"village_code LIKE '{town_code}%'", use_arrow=True
     )
@@ -135,17 +144,29 @@ def main(town_code: str = SIMING) -> None:
         use_arrow=True,
     )
     grids = pyogrio.read_dataframe(path, layer="grids", where=f"town_code = '{town_code}'")
+    if args.quick:
+        homes = homes[homes["village_code"].isin(keep)]
+        grids = grids[grids["village_code"].isin(keep)]
 
     def run(method: Method) -> Proposal:
         return rebalance_town(
             villages, homes, issues, town_code=town_code, method=method, current=grids, seed=0
         )
 
-    t_bal, bal = median_time(lambda: run("balanced"), repeat=3)
+    repeat = 1 if args.quick else 3
+    t_bal, bal = median_time(lambda: run("balanced"), repeat=repeat)
     t_maxp, maxp = median_time(lambda: run("maxp"), repeat=1)
     per_village = bal.grids.groupby("village_code").size().to_dict()
-    t_peer_maxp, m_peer_maxp = peer(villages, homes, issues, per_village, solver="maxp")
-    t_peer_rkm, m_peer_rkm = peer(villages, homes, issues, per_village, solver="rkm")
+    t_peer_maxp, m_peer_maxp, hh_peer_maxp = peer(
+        villages, homes, issues, per_village, solver="maxp"
+    )
+    t_peer_rkm, m_peer_rkm, hh_peer_rkm = peer(villages, homes, issues, per_village, solver="rkm")
+    placed = {
+        "balanced": int(bal.grids["households"].sum()),
+        "maxp": int(maxp.grids["households"].sum()),
+        "spopt max-p": hh_peer_maxp,
+        "spopt rkm": hh_peer_rkm,
+    }
 
     print(
         f"town {town_code}: {len(villages)} villages, {len(homes):,} households, "
@@ -170,14 +191,21 @@ def main(town_code: str = SIMING) -> None:
     table.loc["seconds"] = pd.Series(times)
     with pd.option_context("display.float_format", "{:,.3f}".format, "display.width", 120):
         print(table)
-    print(f"GridGov balanced:          {t_bal:.2f} s (median of 3)")
+    print(f"GridGov balanced:          {t_bal:.2f} s (median of {repeat})")
     print(f"GridGov maxp:              {t_maxp:.2f} s")
     print(
         f"spopt max-p on the atoms:  {t_peer_maxp:.2f} s  = {t_peer_maxp / t_bal:.1f}x balanced, "
         f"{t_peer_maxp / t_maxp:.1f}x GridGov maxp"
     )
     print(f"spopt region-k-means:      {t_peer_rkm:.2f} s  = {t_peer_rkm / t_bal:.1f}x balanced")
+    same = len(set(placed.values())) == 1
+    print(
+        "households placed: "
+        + ", ".join(f"{name} {n:,}" for name, n in placed.items())
+        + f"; the same in every partition: {same}"
+    )
+    check(same, f"the partitions place different numbers of households: {placed}")
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else SIMING)
+    main()

@@ -10,17 +10,19 @@ fpdf2).
    No peer: nothing else draws this document.
 Then the same for one town (四明镇, 181 grids).
 
-Medians of 3 runs. Run from the repository root with the demo GeoPackage of
-``GRIDGOV_DATA_DIR`` (built on first use): ``python bench/bench_report.py [--month 2026-10]``.
+Medians of 3 runs. Both workbooks must hold the same tables (read back: after GridGov's
+summary sheet, one sheet per table with the peer's shape; exit 1 otherwise). Run from the
+repository root with the demo GeoPackage of ``GRIDGOV_DATA_DIR`` (built on first use):
+``python bench/bench_report.py [--month 2026-10] [--quick]`` (``--quick``: the small county,
+one run each).
 """
 
 from __future__ import annotations
 
-import argparse
 import io
 
 import pandas as pd
-from _demo import demo_gpkg, median_time
+from _demo import arguments, check, county_gpkg, median_time
 
 from geo.loop.report import build_report
 from geo.store.base import open_store
@@ -38,18 +40,33 @@ def plain_excel(tables: dict[str, pd.DataFrame]) -> bytes:
     return buffer.getvalue()
 
 
+def same_tables(ours: bytes, peer: bytes) -> list[str]:
+    """Sheets whose shape differs between the two workbooks (GridGov's summary sheet aside)."""
+    mine = list(pd.read_excel(io.BytesIO(ours), sheet_name=None).values())[1:]
+    theirs = pd.read_excel(io.BytesIO(peer), sheet_name=None)
+    if len(mine) != len(theirs):
+        return [f"{len(mine)} table sheets against {len(theirs)}"]
+    return [
+        f"{name}: {a.shape} against {b.shape}"
+        for a, (name, b) in zip(mine, theirs.items(), strict=True)
+        if a.shape != b.shape
+    ]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--month", default="2026-10")
-    args = parser.parse_args()
-    county = load_county(open_store(demo_gpkg()))
+    args = arguments(__doc__, add=lambda p: p.add_argument("--month", default="2026-10"))
+    repeat = 1 if args.quick else 3
+    county = load_county(open_store(county_gpkg(args.quick)))
     print(f"{len(county.issues):,} tickets, {len(county.grids):,} grids, month {args.month}")
     for town in (None, "四明镇"):
-        build_s, report = median_time(lambda t=town: build_report(county, month=args.month, town=t))
-        xlsx_s, xlsx = median_time(lambda r=report: excel_bytes(r))
+        build_s, report = median_time(
+            lambda t=town: build_report(county, month=args.month, town=t), repeat
+        )
+        xlsx_s, xlsx = median_time(lambda r=report: excel_bytes(r), repeat)
         tables = _report_tables(report)
-        peer_s, _ = median_time(lambda tb=tables: plain_excel(tb))
-        pdf_s, pdf = median_time(lambda r=report: pdf_bytes(r))
+        peer_s, plain = median_time(lambda tb=tables: plain_excel(tb), repeat)
+        pdf_s, pdf = median_time(lambda r=report: pdf_bytes(r), repeat)
+        differ = same_tables(xlsx, plain)
         rows = sum(len(t) for t in tables.values())
         print(f"\n{report.scope_name}: {rows:,} table rows")
         print(f"  build_report          {build_s:6.2f} s")
@@ -59,6 +76,8 @@ def main() -> None:
         )
         print(f"  pdf_bytes             {pdf_s:6.2f} s  ({len(pdf) / 1e6:.2f} MB)")
         print(f"  report, both files    {build_s + xlsx_s + pdf_s:6.2f} s")
+        print(f"  same tables in both workbooks: {not differ}")
+        check(not differ, f"{report.scope_name}: the workbooks differ: {'; '.join(differ)}")
 
 
 if __name__ == "__main__":

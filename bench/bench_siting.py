@@ -12,18 +12,21 @@ the new sites add (the objective once existing coverage is removed) and on all c
 (spopt's objective with the existing sites as predefined facilities). The page asks for
 ``PAGE_K_MAX`` sites once and shows the first K of them, so the gap of that prefix is printed too.
 
-Run: ``python bench/bench_siting.py [K]`` from the repository root.
+``propose_sites`` must cover exactly what greedy + swaps covers on the same matrix, and no fast
+answer may beat CBC's proven optimum (exit 1 otherwise).
+
+Run: ``python bench/bench_siting.py [K] [--quick]`` from the repository root (``--quick``: the
+small county, K = 10, one run each).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 
 import numpy as np
 import pyogrio
 import shapely
-from _demo import demo_gpkg, median_time
+from _demo import arguments, check, county_gpkg, median_time
 
 from geo.services.siting import (
     SitingResult,
@@ -47,8 +50,11 @@ def _gaps(covered_after: float, new: float, exact: SitingResult) -> tuple[float,
     return (new_opt - new) / new_opt, (exact.covered_after - covered_after) / exact.covered_after
 
 
-def main(k: int = 30) -> None:
-    path = demo_gpkg()
+def main() -> None:
+    args = arguments(__doc__, add=lambda p: p.add_argument("k", nargs="?", type=int, default=30))
+    k = 10 if args.quick else args.k
+    repeat = 1 if args.quick else 3
+    path = county_gpkg(args.quick)
     grids = pyogrio.read_dataframe(path, layer="grids", use_arrow=True)
     homes = pyogrio.read_dataframe(path, layer="households", use_arrow=True)
     services = pyogrio.read_dataframe(path, layer="service_points", use_arrow=True)
@@ -69,17 +75,18 @@ def main(k: int = 30) -> None:
     t_matrix = time.perf_counter() - start
 
     t_greedy, greedy = median_time(
-        lambda: greedy_mclp(weights, cover, k=k, covered_already=already, max_swaps=0)
+        lambda: greedy_mclp(weights, cover, k=k, covered_already=already, max_swaps=0), repeat
     )
-    t_swap, swapped = median_time(lambda: greedy_mclp(weights, cover, k=k, covered_already=already))
+    t_swap, swapped = median_time(
+        lambda: greedy_mclp(weights, cover, k=k, covered_already=already), repeat
+    )
     t_cbc, exact = median_time(
         lambda: exact_mclp(weights, cover, k=k, covered_already=already, time_limit_s=600.0),
         repeat=1,
     )
     t_end, end_to_end = median_time(
-        lambda: propose_sites(homes, existing, sites, radius_m=radius_m, k=k)
+        lambda: propose_sites(homes, existing, sites, radius_m=radius_m, k=k), repeat
     )
-    assert end_to_end.covered_after == swapped.covered_after
     page = greedy_mclp(weights, cover, k=max(k, PAGE_K_MAX), covered_already=already)
 
     print(
@@ -124,7 +131,19 @@ def main(k: int = 30) -> None:
         f"on newly covered: {swap_gap_new <= GAP_BUDGET}; on all covered: "
         f"{swap_gap_all <= GAP_BUDGET}"
     )
+    same = end_to_end.covered_after == swapped.covered_after
+    beaten = [
+        label
+        for label, _, covered, _ in rows
+        if exact.proven_optimal and covered > exact.covered_after + 1e-6
+    ]
+    print(
+        f"propose_sites covers what greedy+swap covers: {same}; fast answers above the "
+        f"proven optimum: {', '.join(beaten) or 'none'}"
+    )
+    check(same, "propose_sites and greedy+swap on the same matrix cover different residents")
+    check(not beaten, f"{', '.join(beaten)} cover more than CBC's proven optimum")
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 30)
+    main()
