@@ -218,7 +218,8 @@ def test_service_access_with_the_network_engine_calls_once_per_type_with_service
         homes, services, types=[PARTY, ELDERLY, SCHOOL], engine="network", network=net
     )
     assert len(net.calls) == 2  # no school: no call, infinite minutes
-    assert [len(c[1]) for c in net.calls] == [2, 1]
+    # types run side by side on threads, so the calls come in either order
+    assert sorted(len(c[1]) for c in net.calls) == [1, 2]  # 2 party centres, 1 elderly station
     assert all(c[2] == 4.5 for c in net.calls)
     assert (access[PARTY].iloc[:-1] == 7.0).all() and np.isinf(access[PARTY].iloc[-1])
     assert np.isinf(access[SCHOOL]).all()
