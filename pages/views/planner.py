@@ -2,8 +2,9 @@
 
 One screen holds the map with its drawing tools, the edits, the metrics, the check, the diff,
 rebalancing, files and publishing: this file picks the village (or town), loads it and draws
-the map; the panels and tabs are render functions in pages/views/_planner_tabs.py. What they
-compute comes from geo.views.planner, geo.planning.draw and geo.planning.edit.
+the map; the panels and tabs are render functions in pages/views/_planner_panels.py and
+_planner_tabs.py (their shared state in _planner_state.py). What they compute comes from
+geo.views.planner, geo.planning.draw and geo.planning.edit.
 """
 
 import streamlit as st
@@ -14,7 +15,9 @@ from geo.planning.versions import VersionedGrids
 from geo.store.county import County
 from geo.views import planner as pv
 from layers.planner_map import DRAW_TEXT_PATHS, planner_map
-from pages.views import _planner_tabs as ui
+from pages.views import _planner_panels as panels
+from pages.views import _planner_state as state
+from pages.views import _planner_tabs as tabs
 from pages.views._common import county, synthetic_banner, tr
 
 t = tr()
@@ -58,13 +61,13 @@ scope = _scope((data.store_location, data.store.version(), code), data)  # type:
 benches: dict[str, pv.Workbench] = ss.setdefault("plan_benches", {})  # unsaved work per scope
 if code not in benches:
     benches[code] = pv.Workbench.open(vg, code, scope.of(data.grids))
-plan = ui.Planner(
+plan = state.Planner(
     data, vg, scope, benches[code], names, whole_town, ss.setdefault("plan_proposals", {})
 )
 st.title(f"{t('page_planner')} · {towns[town]}{'' if whole_town else ' · ' + names[village]}")
 
-ui.flash()
-ui.kpis(plan)
+state.flash()
+panels.kpis(plan)
 left, right = st.columns([3, 2])
 with left:
     shown = pv.map_layer(plan.bench.grids, plan.report, plan.metrics)
@@ -73,7 +76,7 @@ with left:
         shown.grids,
         state=shown.state,
         labels=shown.labels,
-        tooltip_fields={f: ui.head(f) for f in pv.MAP_FIELDS},
+        tooltip_fields={f: state.head(f) for f in pv.MAP_FIELDS},
         legend_title=t("plan_legend"),
         state_labels=[t(f"plan_state_{i}") for i in range(3)],
         villages=scope.villages,
@@ -88,6 +91,6 @@ with left:
     ss["plan_drawings"] = (out or {}).get("all_drawings") or []
     st.caption(t("plan_draw_hint"))
 with right:
-    ui.edit_panel(plan)
-    ui.save_panel(plan)
-ui.tabs(plan)
+    panels.edit_panel(plan)
+    panels.save_panel(plan)
+tabs.tabs(plan)
