@@ -794,6 +794,10 @@ class Text:
 
         return Text(zh=fill("zh"), en=fill("en"))
 
+    def as_dict(self) -> dict[str, str]:
+        """``{"zh": …, "en": …}`` (for JSON)."""
+        return {"zh": self.zh, "en": self.en}
+
     def __str__(self) -> str:
         return f"{self.zh} / {self.en}"
 
