@@ -92,6 +92,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "the address and correct the coordinates.",
     ),
     "assign_problem": ("原因", "Reason"),
+    # the codes of assign_problem (and of the reader's coord_problem)
+    "assign_problem_no_coords": ("无坐标或坐标无法解析", "missing or unparseable coordinates"),
+    "assign_problem_swapped": ("经纬度疑似填反", "lon and lat look swapped"),
+    "assign_problem_outside": ("坐标不在任何网格内", "outside every grid"),
     "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
     "coord_sys": ("坐标系", "Coordinates"),

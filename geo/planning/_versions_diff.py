@@ -21,6 +21,7 @@ from geo.planning._versions_model import (
     VersionError,
     as_multi,
     as_text,
+    from_cell,
     isin,
 )
 from geo.planning._versions_repository import read_version
@@ -297,7 +298,7 @@ def grid_history(store: Store, grid_code: str) -> pd.DataFrame:
                 "version": v,
                 "published_at": meta["published_at"],
                 "published_by": meta["published_by"],
-                "reason": meta["reason"],
+                "reason": from_cell(meta["reason"]),
                 "status": status,
                 "changed_columns": columns,
                 "area_m2": area,

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo.core.i18n import pick
 from geo.core.privacy import mask_callers
 from geo.grids.aggregate import IssueFilter, counts, filter_mask
+from geo.grids.assign import problem_words
 from geo.loop.lifecycle import KPI_LABELS, kpi_tables
 from geo.store.county import County
 
@@ -34,7 +34,7 @@ class Overview:
         Outlines in scope.
     unassigned
         Issues passing the time/category/source filters that fell in no grid, with reason
-        (``assign_problem``, both languages: see :func:`unassigned_table`).
+        (``assign_problem``, a code: its words in a language by :func:`unassigned_table`).
     """
 
     kpis: dict[str, float]
@@ -85,7 +85,12 @@ def headline(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
 
 def unassigned_table(view: Overview, lang: str) -> pd.DataFrame:
     """The issues in no grid as the page lists them, the reason in ``lang``."""
-    reasons = view.unassigned["assign_problem"].astype(str).map(lambda r: pick(r, lang))
+
+    def reason(code: str) -> str:
+        words = problem_words(code)
+        return code if words is None else words.pick(lang)  # a store's words of before
+
+    reasons = view.unassigned["assign_problem"].astype(str).map(reason)
     return view.unassigned.assign(assign_problem=reasons)
 
 

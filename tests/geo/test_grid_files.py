@@ -135,7 +135,9 @@ def test_uploads_are_read_by_their_ending_and_refusals_name_the_upload():
     assert back.grid_code.tolist() == layer.grid_code.tolist()
     with pytest.raises(InputFileError, match=r"grids\.csv: 不支持的文件类型 \.csv / unsupported"):
         gf.read_grid_bytes("grids.csv", b"a,b\n", layer)
-    with pytest.raises(InputFileError, match=r"^broken\.gpkg: cannot read the file"):
+    with pytest.raises(
+        InputFileError, match=r"^broken\.gpkg: 文件无法读取.* / cannot read the file"
+    ):
         gf.read_grid_bytes("broken.gpkg", b"not a geopackage", layer)
     bare = gf.export_bytes(layer.drop(columns="town_code"), "gpkg")
     with pytest.raises(InputFileError, match="缺少列 town_code / no column town_code") as info:
