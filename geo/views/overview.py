@@ -10,7 +10,7 @@ import pandas as pd
 from geo.core.privacy import mask_callers
 from geo.grids.aggregate import IssueFilter, counts, filter_mask
 from geo.grids.assign import problem_words
-from geo.loop.lifecycle import KPI_LABELS, kpi_tables
+from geo.loop.lifecycle import KPIS, kpi_tables
 from geo.store.county import County
 
 
@@ -22,7 +22,7 @@ class Overview:
     ----------
     kpis
         The closed loop's figures of the selected issues at the county's ``as_of``: the keys
-        of :data:`geo.loop.lifecycle.KPI_LABELS` (the county row of
+        of :data:`geo.loop.lifecycle.KPIS` (the county row of
         :func:`geo.loop.lifecycle.kpi_tables`, so ``on_time_rate`` is
         :func:`geo.loop.lifecycle.on_time_rate`, as on the closed-loop page and the wall),
         ``resolution_rate`` (closed / received; NaN when nothing is received), and
@@ -77,7 +77,7 @@ def overview(data: County, flt: IssueFilter) -> Overview:
 def headline(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
     """The Overview's KPI figures of ``issues`` at ``as_of`` (see :attr:`Overview.kpis`)."""
     row = kpi_tables(issues, as_of, levels=("county",))["county"].iloc[0]
-    figures = {name: float(row[name]) for name in KPI_LABELS}
+    figures = {name: float(row[name]) for name in KPIS}
     received = figures["issues"]
     figures["resolution_rate"] = figures["closed"] / received if received else float("nan")
     return figures
