@@ -20,7 +20,6 @@ entry never takes a page down.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -886,32 +885,21 @@ def translator(lang: str) -> Translator:
     return tr
 
 
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
-
-
 def pick(value: Text | str, lang: str) -> str:
-    """``value`` in ``lang``: a :class:`Text` picks its language; a string passes through.
+    """``value`` in ``lang``: a :class:`Text` picks its language; a plain string (a name, a
+    code, a planner's own words) reads the same in both and passes through.
 
-    A string written the older way, ``中文 / English`` (the domain messages not yet turned
-    into :class:`Text`), gives one side. The split is the first `` / `` with Chinese before it
-    and a Latin word right after it (or a number and then a Latin word, ``0 households…``);
-    failing that, the first after which no Chinese follows. So a `` / `` inside the Chinese
-    part (``规则 4× / 0.25×``) stays, and an English part naming a Chinese word
-    (``households outside the 城镇 standard``) still counts as English. Any other string is
-    returned as it is.
+    Raises
+    ------
+    TypeError
+        ``value`` is neither (words in two languages travel as a :class:`Text`).
+    ValueError
+        ``lang`` is not one of :data:`LANGUAGES`.
     """
     if isinstance(value, Text):
         return value.pick(lang)
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {list(LANGUAGES)}, got {lang!r}")
-    value = str(value)
-    cuts = [
-        (value[: m.start()], value[m.end() :])
-        for m in re.finditer(r" / ", value)
-        if _CJK.search(value[: m.start()])
-    ]
-    for head, tail in [c for c in cuts if re.match(r"[A-Za-z]|[\d.,]+ [A-Za-z]", c[1])] + [
-        c for c in cuts if not _CJK.search(c[1])
-    ]:
-        return head.strip() if lang == "zh" else tail.strip()
+    if not isinstance(value, str):
+        raise TypeError(f"pick takes a Text or a str, got {type(value).__name__}: {value!r}")
     return value
