@@ -31,9 +31,10 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo.cli._args import COLUMNS_HELP
+from geo.cli._args import COLUMNS_HELP, both
 from geo.core.clock import beijing_stamp
 from geo.core.errors import InputFileError
+from geo.core.i18n import Text
 from geo.core.settings import get_settings
 from geo.planning.check import DraftReport
 from geo.planning.grid_files import FORMATS, ScopeImport, read_grid_file, take_scope, write_grids
@@ -60,72 +61,88 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     """Register the ``grids`` command and its subcommands."""
     g = sub.add_parser(
         "grids",
-        help="网格版本、草案、检查与发布 / grid versions, drafts, checks and publishing",
-        description="网格规划：版本、草案、检查、发布、导出与导入 / the grid planner: versions, "
-        "drafts, checks, publishing, export and import. VERSION = 版本号或 latest / a number or "
-        "latest; DRAFT = 草案编号、村(居)或镇编码、导入时的名称 / a draft id, the code of its "
-        "village or town, or the name given at import.",
+        help=both("网格版本、草案、检查与发布", "grid versions, drafts, checks and publishing"),
+        description=both(
+            "网格规划：版本、草案、检查、发布、导出与导入。VERSION = 版本号或 latest；DRAFT = "
+            "草案编号、村(居)或镇编码、导入时的名称。",
+            "the grid planner: versions, drafts, checks, publishing, export and import. VERSION "
+            "= a number or latest; DRAFT = a draft id, the code of its village or town, or the "
+            "name given at import.",
+        ),
     )
     actions = g.add_subparsers(dest="grids_command", required=True, metavar="ACTION")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--store",
-        help="GeoPackage 路径或 PostGIS URL / .gpkg path or postgresql:// URL "
-        "(default: the app's store)",
+        help=both(
+            "GeoPackage 路径或 PostGIS URL",
+            ".gpkg path or postgresql:// URL (default: the app's store)",
+        ),
     )
 
     actions.add_parser(
-        "versions", parents=[common], help="已发布版本与草案 / published versions and drafts"
+        "versions", parents=[common], help=both("已发布版本与草案", "published versions and drafts")
     )
 
     d = actions.add_parser(
-        "diff", parents=[common], help="比较两个版本或草案 / compare two versions or drafts"
+        "diff", parents=[common], help=both("比较两个版本或草案", "compare two versions or drafts")
     )
-    d.add_argument("a", metavar="A", help="版本号、latest 或 draft:<草案> / version or draft:<x>")
-    d.add_argument("b", metavar="B", help="版本号、latest 或 draft:<草案> / version or draft:<x>")
-    d.add_argument("--out", help="逐网格差异 / per-grid diff (.csv, .xlsx, .gpkg, .geojson)")
+    d.add_argument(
+        "a", metavar="A", help=both("版本号、latest 或 draft:<草案>", "version or draft:<x>")
+    )
+    d.add_argument(
+        "b", metavar="B", help=both("版本号、latest 或 draft:<草案>", "version or draft:<x>")
+    )
+    d.add_argument("--out", help=both("逐网格差异", "per-grid diff (.csv, .xlsx, .gpkg, .geojson)"))
 
     c = actions.add_parser(
-        "check", parents=[common], help="发布前检查草案 / check a draft before publishing"
+        "check", parents=[common], help=both("发布前检查草案", "check a draft before publishing")
     )
-    c.add_argument("draft", metavar="DRAFT", help="草案（或版本）/ draft (or VERSION)")
-    c.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    c.add_argument("draft", metavar="DRAFT", help=both("草案（或版本）", "draft (or VERSION)"))
+    c.add_argument("--json", action="store_true", help=both("输出 JSON", "print JSON"))
 
     p = actions.add_parser(
-        "publish", parents=[common], help="发布草案为新版本 / publish a draft as a new version"
+        "publish",
+        parents=[common],
+        help=both("发布草案为新版本", "publish a draft as a new version"),
     )
-    p.add_argument("draft", metavar="DRAFT", help="草案 / draft")
-    p.add_argument("--reason", required=True, help="发布原因 / why (recorded)")
-    p.add_argument("--by", help="发布人 / who (default: the login name)")
+    p.add_argument("draft", metavar="DRAFT", help=both("草案", "draft"))
+    p.add_argument("--reason", required=True, help=both("发布原因", "why (recorded)"))
+    p.add_argument("--by", help=both("发布人", "who (default: the login name)"))
 
     e = actions.add_parser(
-        "export", parents=[common], help="导出版本或草案 / export a version or draft"
+        "export", parents=[common], help=both("导出版本或草案", "export a version or draft")
     )
     e.add_argument("version", metavar="VERSION", help="版本号、latest 或 draft:<草案>")
     e.add_argument(
         "--format",
         choices=list(FORMATS),
-        help="gpkg、geojson 或 shp（压缩的 Shapefile .zip）/ shp = a zipped Shapefile "
-        "(default: from --out)",
+        help=both(
+            "gpkg、geojson 或 shp（压缩的 Shapefile .zip）",
+            "shp = a zipped Shapefile (default: from --out)",
+        ),
     )
-    e.add_argument("--out", required=True, help="输出文件 / output file")
+    e.add_argument("--out", required=True, help=both("输出文件", "output file"))
 
     i = actions.add_parser(
         "import",
         parents=[common],
-        help="导入编辑后的图层为草案 / upload an edited layer as a draft",
+        help=both("导入编辑后的图层为草案", "upload an edited layer as a draft"),
     )
-    i.add_argument("file", help="图层文件 / gpkg, geojson, zipped shp (.zip), parquet")
-    i.add_argument("--draft", required=True, metavar="NAME", help="草案名称 / draft name")
+    i.add_argument("file", help=both("图层文件", "gpkg, geojson, zipped shp (.zip), parquet"))
+    i.add_argument("--draft", required=True, metavar="NAME", help=both("草案名称", "draft name"))
     i.add_argument(
         "--village",
         metavar="CODE",
-        help="村(居)或镇编码：只导入其网格 / village (or town) code: import its grids only "
-        "(default: the one village the file holds)",
+        help=both(
+            "村(居)或镇编码：只导入其网格",
+            "village (or town) code: import its grids only (default: the one village the file "
+            "holds)",
+        ),
     )
-    i.add_argument("--by", help="编辑人 / who (default: the login name)")
+    i.add_argument("--by", help=both("编辑人", "who (default: the login name)"))
     i.add_argument("--columns", default="", help=COLUMNS_HELP)
-    i.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when the file has none")
+    i.add_argument("--crs", help=both("文件无坐标系时假定", "CRS to assume when the file has none"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -157,14 +174,20 @@ def open_grid_store(location: str | None) -> Store:
     if path.suffix.lower() != ".gpkg":
         raise InputFileError(
             location,
-            "not a store / 不是存储",
-            "give a GeoPackage (.gpkg) or a postgresql:// URL with --store",
+            Text("不是存储", "not a store"),
+            Text(
+                "用 --store 给出 GeoPackage（.gpkg）或 postgresql:// URL",
+                "give a GeoPackage (.gpkg) or a postgresql:// URL with --store",
+            ),
         )
     if not path.exists():
         raise InputFileError(
             location,
-            "no such store / 存储不存在",
-            "check the path, or create it: python -m geo import --store FILE.gpkg --grids …",
+            Text("存储不存在", "no such store"),
+            Text(
+                "检查路径，或先建立：python -m geo import --store FILE.gpkg --grids …",
+                "check the path, or create it: python -m geo import --store FILE.gpkg --grids …",
+            ),
         )
     return open_store(path)
 
@@ -193,11 +216,23 @@ def find_draft(vg: VersionedGrids, ref: str) -> Draft:
         for r in _records(live)
     )
     if len(named) > 1:
-        raise VersionError(f"several drafts are called {key!r}: {listing}; name one by its id")
+        raise VersionError(
+            Text(
+                f"有多个草案名为 {key!r}：{listing}；请用草案编号指定",
+                f"several drafts are called {key!r}: {listing}; name one by its id",
+            )
+        )
+    there = (
+        Text(f"未发布的草案：{listing}", f"Drafts not yet published: {listing}")
+        if listing
+        else Text("没有未发布的草案", "There is no open draft")
+    )
+    how = "python -m geo grids import FILE --draft NAME"
     raise VersionError(
-        f"no draft {key!r} / 没有该草案. "
-        + (f"Drafts not yet published: {listing}" if listing else "There is no open draft")
-        + "; import one with: python -m geo grids import FILE --draft NAME"
+        Text(
+            f"没有草案 {key!r}。{there.zh}；导入一个：{how}",
+            f"no draft {key!r}. {there.en}; import one with: {how}",
+        )
     )
 
 
@@ -223,7 +258,12 @@ def _version_number(vg: VersionedGrids, ref: str) -> int | None:
         return int(text)
     if (vg.drafts()["scope_code"] == text).any():
         return None
-    raise VersionError(f"no grid version {text}; the versions are {sorted(known)}")
+    raise VersionError(
+        Text(
+            f"没有第 {text} 版网格；现有版本为 {sorted(known)}",
+            f"no grid version {text}; the versions are {sorted(known)}",
+        )
+    )
 
 
 def scope_for(store: Store, code: str) -> PlanScope:
@@ -232,8 +272,11 @@ def scope_for(store: Store, code: str) -> PlanScope:
     scope = load_scope(store, code)
     if scope.county_villages.empty:
         print(
-            "提醒 / note: 存储中没有村(居)图层，跳过村界检查 / the store has no villages layer: "
-            "grids are not checked against village boundaries",
+            Text(
+                "提醒：存储中没有村(居)图层，跳过村界检查",
+                "note: the store has no villages layer: grids are not checked against village "
+                "boundaries",
+            ),
             file=sys.stderr,
         )
     return scope
@@ -246,7 +289,7 @@ def _versions(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
     vg = VersionedGrids(store)
     table = vg.versions()
-    print(f"{store.location}: {len(table)} 个版本 / versions")
+    print(f"{store.location}: {Text(f'{len(table)} 个版本', f'{len(table)} versions')}")
     print(
         f"  {'版本/ver':>8}  {'发布时间/published (UTC+8)':<25}  {'网格/grids':>10}  "
         "发布人/by — 原因/reason [来源/source]"
@@ -259,9 +302,12 @@ def _versions(args: argparse.Namespace) -> int:
         )
     drafts = vg.drafts()
     live = drafts[drafts["status"] != PUBLISHED]
+    n_published = int((drafts["status"] == PUBLISHED).sum())
     print(
-        f"草案 / drafts: {len(live)} 个未发布 / not published "
-        f"({int((drafts['status'] == PUBLISHED).sum())} 个已发布 / published)"
+        Text(
+            f"草案：{len(live)} 个未发布（{n_published} 个已发布）",
+            f"drafts: {len(live)} not published ({n_published} published)",
+        )
     )
     for r in _records(live):
         print(
@@ -287,7 +333,7 @@ def _diff(args: argparse.Namespace) -> int:
     _print_diff(diff, labels[0], labels[1])
     if args.out:
         path = write_output(_diff_frame(diff, sides[0], sides[1]), args.out, layer="diff")
-        print(f"{len(diff.grids)} 行 / rows → {path}")
+        print(f"{Text(f'{len(diff.grids)} 行', f'{len(diff.grids)} rows')} → {path}")
     return 0
 
 
@@ -306,7 +352,7 @@ def _check(args: argparse.Namespace) -> int:
                     "errors": len(report.errors),
                     "warnings": len(report.warnings),
                     "as_of": None if report.as_of is None else str(report.as_of),
-                    "problems": report.to_frame().to_dict(orient="records"),
+                    "problems": [_problem_record(r) for r in _records(report.to_frame())],
                 },
                 ensure_ascii=False,
                 indent=1,
@@ -324,7 +370,12 @@ def _publish(args: argparse.Namespace) -> int:
     vg = VersionedGrids(store)
     draft = find_draft(vg, args.draft)
     if draft.status == PUBLISHED:
-        raise VersionError(f"draft {draft.draft_id} is already published; see grids versions")
+        raise VersionError(
+            Text(
+                f"草案 {draft.draft_id} 已发布；见 grids versions",
+                f"draft {draft.draft_id} is already published; see grids versions",
+            )
+        )
     scope = scope_for(store, draft.scope_code)
     reports: list[DraftReport] = []
 
@@ -338,8 +389,12 @@ def _publish(args: argparse.Namespace) -> int:
         report = exc.report
         assert isinstance(report, DraftReport)
         print(
-            f"未发布 / not published: 草案 {draft.draft_id} 有 {len(report.errors)} 个错误 / "
-            f"the draft has {len(report.errors)} error(s); fix them, import it again and publish",
+            Text(
+                f"未发布：草案 {draft.draft_id} 有 {len(report.errors)} "
+                "个错误；改正后重新导入再发布",
+                f"not published: the draft {draft.draft_id} has {len(report.errors)} error(s); "
+                "fix them, import it again and publish",
+            ),
             file=sys.stderr,
         )
         print(report.summary(), file=sys.stderr)
@@ -347,14 +402,20 @@ def _publish(args: argparse.Namespace) -> int:
         return 1
     warnings = len(reports[-1].warnings) if reports else 0
     print(
-        f"已发布版本 / published version {result.version} ({result.n_grids:,} 个网格 / grids): "
-        f"新增 / added {len(result.added)}, 删除 / removed {len(result.removed)}, "
-        f"变更 / changed {len(result.changed)}"
+        Text(
+            f"已发布第 {result.version} 版（{result.n_grids:,} 个网格）：新增 "
+            f"{len(result.added)}，删除 {len(result.removed)}，变更 {len(result.changed)}",
+            f"published version {result.version} ({result.n_grids:,} grids): added "
+            f"{len(result.added)}, removed {len(result.removed)}, changed {len(result.changed)}",
+        )
     )
     print(
-        f"诉求改派 / issues reassigned: {result.issues_moved:,} "
-        f"(检查 / checked {result.issues_checked:,}); 住户改派 / households moved: "
-        f"{result.households_moved:,}; 提醒 / warnings: {warnings}"
+        Text(
+            f"诉求改派：{result.issues_moved:,}（检查 {result.issues_checked:,}）；住户改派："
+            f"{result.households_moved:,}；提醒：{warnings}",
+            f"issues reassigned: {result.issues_moved:,} (checked {result.issues_checked:,}); "
+            f"households moved: {result.households_moved:,}; warnings: {warnings}",
+        )
     )
     return 0
 
@@ -364,7 +425,7 @@ def _export(args: argparse.Namespace) -> int:
     vg = VersionedGrids(store)
     grids, what, _ = _grids_of(vg, args.version)
     path = write_grids(grids, args.out, fmt=args.format)
-    print(f"{what}: {len(grids):,} 个网格 / grids → {path}")
+    print(f"{what}: {Text(f'{len(grids):,} 个网格', f'{len(grids):,} grids')} → {path}")
     return 0
 
 
@@ -373,14 +434,21 @@ def _import(args: argparse.Namespace) -> int:
     vg = VersionedGrids(store)
     name = args.draft.strip()
     if not name:
-        raise ValueError("--draft needs a name, e.g. --draft 北片按道路重划")
+        raise ValueError(
+            Text(
+                "--draft 需要一个名称，如 --draft 北片按道路重划",
+                "--draft needs a name, e.g. --draft 北片按道路重划",
+            )
+        )
     head_number = vg.current_version()
     head = vg.read_version(head_number)
     grids, extra = read_grid_file(args.file, head, columns=args.columns, crs=args.crs)
     if extra:
         print(
-            f"提醒 / note: 网格图层没有这些列，未导入 / columns the grids layer does not have, "
-            f"left out: {extra}",
+            Text(
+                f"提醒：网格图层没有这些列，未导入：{extra}",
+                f"note: columns the grids layer does not have, left out: {extra}",
+            ),
             file=sys.stderr,
         )
     scope, code = _import_scope(args, grids, head)
@@ -393,22 +461,29 @@ def _import(args: argparse.Namespace) -> int:
         draft = vg.read_draft(key)
         if draft.status == PUBLISHED or draft.scope_code != code:
             raise VersionError(
-                f"draft {key} is {draft.status} and covers {draft.scope} {draft.scope_code}; "
-                f"give a new name to import {scope} {code}"
+                Text(
+                    f"草案 {key} 状态为 {draft.status}，范围是 {draft.scope} "
+                    f"{draft.scope_code}；导入 {scope} {code} 请换一个名称",
+                    f"draft {key} is {draft.status} and covers {draft.scope} {draft.scope_code}; "
+                    f"give a new name to import {scope} {code}",
+                )
             )
     else:
         draft = vg.open_draft(code, author)
     saved = vg.save_draft(
         draft, got.grids, author=author, reason=name, expected_revision=draft.revision
     )
-    print(
-        f"{args.file} → 草案 / draft {saved.draft_id} “{name}” ({saved.scope} {saved.scope_code}, "
-        f"修订 / revision {saved.revision}, {len(got.grids)} 个网格 / grids, "
-        f"{int(got.unchanged.sum())} 个形状未变 / unchanged in shape)"
+    unchanged = int(got.unchanged.sum())
+    said = Text(
+        f"草案 {saved.draft_id}“{name}”（{saved.scope} {saved.scope_code}，修订 {saved.revision}，"
+        f"{len(got.grids)} 个网格，{unchanged} 个形状未变）",
+        f"draft {saved.draft_id} “{name}” ({saved.scope} {saved.scope_code}, revision "
+        f"{saved.revision}, {len(got.grids)} grids, {unchanged} unchanged in shape)",
     )
+    print(f"{args.file} → {said}")
     diff = vg.diff(head_number, vg.draft_layer(saved))
     _print_diff(diff, f"版本/version {head_number}", f"草案/draft {saved.draft_id}")
-    print(f"下一步 / next: python -m geo grids check {saved.draft_id}")
+    print(f"{Text('下一步', 'next')}: python -m geo grids check {saved.draft_id}")
     return 0
 
 
@@ -421,7 +496,7 @@ def _who(by: str | None) -> str:
     try:
         return getpass.getuser()
     except (OSError, KeyError):
-        return "命令行 / command line"
+        return str(Text("命令行", "command line"))
 
 
 def _import_scope(
@@ -434,18 +509,29 @@ def _import_scope(
             if (head[f"{scope}_code"].astype(str) == code).any():
                 return scope, code
         raise ValueError(
-            f"--village {code}: no grid of the current version has village_code or town_code "
-            f"{code}; pass the 12-digit code of a village or the 9-digit code of a town"
+            Text(
+                f"--village {code}：当前版本中没有村(居)或镇编码为 {code} 的网格；请给出 12 "
+                "位村(居)编码或 9 位镇编码",
+                f"--village {code}: no grid of the current version has village_code or town_code "
+                f"{code}; pass the 12-digit code of a village or the 9-digit code of a town",
+            )
         )
     codes = sorted({str(v) for v in grids["village_code"].dropna() if str(v).strip()})
     if len(codes) == 1:
         return "village", codes[0]
+    listed = ", ".join(codes[:8]) + (", …" if len(codes) > 8 else "")
     raise InputFileError(
         args.file,
-        f"the file holds grids of {len(codes)} villages ({', '.join(codes[:8])}"
-        f"{', …' if len(codes) > 8 else ''}) / 文件含多个村(居)的网格",
-        "a draft covers one village (or town): add --village CODE to import that village's "
-        "grids (a 9-digit town code imports a whole town)",
+        Text(
+            f"文件含 {len(codes)} 个村(居)的网格（{listed}）",
+            f"the file holds grids of {len(codes)} villages ({listed})",
+        ),
+        Text(
+            "一个草案只含一个村(居)（或镇）：加上 --village CODE 导入该村(居)的网格（9 "
+            "位镇编码导入整个镇）",
+            "a draft covers one village (or town): add --village CODE to import that village's "
+            "grids (a 9-digit town code imports a whole town)",
+        ),
     )
 
 
@@ -455,17 +541,22 @@ def _note_left_out(got: ScopeImport, scope: str, code: str) -> None:
         return
     n = len(got.left_out)
     print(
-        f"提醒 / note: 只导入 {scope} {code} 的网格；文件中其他 {n:,} 个网格未导入 / "
-        f"only {scope} {code} is imported; {n:,} other grids in the file are left out",
+        Text(
+            f"提醒：只导入 {scope} {code} 的网格；文件中其他 {n:,} 个网格未导入",
+            f"note: only {scope} {code} is imported; {n:,} other grids in the file are left out",
+        ),
         file=sys.stderr,
     )
     edited = got.edited_left_out
     if edited:
+        listed = f"{edited[:10]}{' …' if len(edited) > 10 else ''}"
         print(
-            f"警告 / warning: 其中 {len(edited)} 个与已发布版本不同，这些修改未导入 / "
-            f"{len(edited)} of them differ from the published version and are NOT imported: "
-            f"{edited[:10]}{' …' if len(edited) > 10 else ''}; import each village with its own "
-            "--village",
+            Text(
+                f"警告：其中 {len(edited)} 个与已发布版本不同，这些修改未导入：{listed}；请用各自"
+                "的 --village 分别导入每个村(居)",
+                f"warning: {len(edited)} of them differ from the published version and are NOT "
+                f"imported: {listed}; import each village with its own --village",
+            ),
             file=sys.stderr,
         )
 
@@ -473,11 +564,14 @@ def _note_left_out(got: ScopeImport, scope: str, code: str) -> None:
 def _print_diff(diff: VersionDiff, a: str, b: str) -> None:
     table = diff.grids
     counts = table["status"].value_counts()
-    print(
-        f"{a} → {b}: 新增 / added {counts.get('added', 0)}, 删除 / removed "
-        f"{counts.get('removed', 0)}, 变更 / changed {counts.get('changed', 0)}, "
-        f"不变 / unchanged {counts.get('unchanged', 0)}"
+    added, removed, changed, unchanged = (
+        counts.get(k, 0) for k in ("added", "removed", "changed", "unchanged")
     )
+    said = Text(
+        f"新增 {added}，删除 {removed}，变更 {changed}，不变 {unchanged}",
+        f"added {added}, removed {removed}, changed {changed}, unchanged {unchanged}",
+    )
+    print(f"{a} → {b}: {said}")
     rows = table[table["status"] != "unchanged"]
     if len(rows):
         print(
@@ -494,14 +588,20 @@ def _print_diff(diff: VersionDiff, a: str, b: str) -> None:
         )
     if len(rows) > _MAX_ROWS:
         rest = len(rows) - _MAX_ROWS
-        print(f"  … 另有 {rest} 个 / and {rest} more (write them all with --out FILE)")
+        more = Text(
+            f"… 另有 {rest} 个（用 --out FILE 全部写出）",
+            f"… and {rest} more (write them all with --out FILE)",
+        )
+        print(f"  {more}")
     flows = diff.flows
     moved = flows[flows["from_grid"] != flows["to_grid"]]
     area = float(moved.loc[(moved["from_grid"] != "") & (moved["to_grid"] != ""), "area_m2"].sum())
-    print(
-        f"  住户改换网格 / households changing grid: {int(moved['households'].sum()):,}; "
-        f"面积转移 / area changing grid: {area:,.0f} m²"
+    homes = int(moved["households"].sum())
+    moves = Text(
+        f"住户改换网格：{homes:,}；面积转移：{area:,.0f} m²",
+        f"households changing grid: {homes:,}; area changing grid: {area:,.0f} m²",
     )
+    print(f"  {moves}")
 
 
 def _pair(a: object, b: object) -> str:
@@ -529,6 +629,11 @@ def _diff_frame(
     ).drop_duplicates("grid_code")
     out = table.merge(shapes, on="grid_code", how="left")
     return gpd.GeoDataFrame(out, geometry="geometry", crs=new.crs)
+
+
+def _problem_record(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of the check's table for JSON: ``message`` and ``hint`` as ``{"zh": …, "en": …}``."""
+    return {k: v.as_dict() if isinstance(v, Text) else v for k, v in row.items()}
 
 
 def _print_problems(report: DraftReport, *, errors_only: bool = False, file: Any = None) -> None:

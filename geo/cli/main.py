@@ -15,8 +15,9 @@ import pandas as pd
 
 from geo.cli import grids as cli_grids
 from geo.cli import report as cli_report
-from geo.cli._args import COLUMNS_HELP
+from geo.cli._args import COLUMNS_HELP, both
 from geo.core.errors import GridGovError, InputFileError, InputProblems
+from geo.core.i18n import Text
 from geo.core.settings import get_settings
 
 if TYPE_CHECKING:
@@ -28,105 +29,142 @@ if TYPE_CHECKING:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m geo",
-        description="GridGov 网格治理一张图 命令行 / GridGov command line. "
-        "GeoPackage 多图层按标准图层名读取（grids、issues…），或用 FILE.gpkg:layer 指定 / "
-        "a multi-layer GeoPackage is read by the standard layer name unless FILE.gpkg:layer.",
+        description=both(
+            "GridGov 网格治理一张图 命令行。GeoPackage 多图层按标准图层名读取（grids、issues…），"
+            "或用 FILE.gpkg:layer 指定。",
+            "GridGov command line. A multi-layer GeoPackage is read by the standard layer name "
+            "unless FILE.gpkg:layer.",
+        ),
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    d = sub.add_parser("demo", help="生成射阳示例县（合成数据）/ build the synthetic Sheyang demo")
-    d.add_argument("--seed", type=int, default=0, help="随机种子 / random seed (default 0)")
-    d.add_argument("--out", default="data/cache", help="输出目录 / output folder")
+    d = sub.add_parser(
+        "demo", help=both("生成射阳示例县（合成数据）", "build the synthetic Sheyang demo")
+    )
+    d.add_argument("--seed", type=int, default=0, help=both("随机种子", "random seed (default 0)"))
+    d.add_argument("--out", default="data/cache", help=both("输出目录", "output folder"))
     d.add_argument(
         "--store",
-        help="写入此存储（须为空）/ write into this store instead (must hold no grids): "
-        "FILE.gpkg or postgresql+psycopg://…",
+        help=both(
+            "写入此存储（须为空）",
+            "write into this store instead (must hold no grids): FILE.gpkg or "
+            "postgresql+psycopg://…",
+        ),
     )
-    d.add_argument("--schema", default="", help="PostGIS 模式 / PostgreSQL schema (--store)")
+    d.add_argument("--schema", default="", help=both("PostGIS 模式", "PostgreSQL schema (--store)"))
 
-    c = sub.add_parser("check-grids", help="检查网格图层 / validate a grid layer")
-    c.add_argument("file", help="网格文件 / grid file (gpkg, shp, zip, geojson, parquet)")
+    c = sub.add_parser("check-grids", help=both("检查网格图层", "validate a grid layer"))
+    c.add_argument("file", help=both("网格文件", "grid file (gpkg, shp, zip, geojson, parquet)"))
     c.add_argument("--columns", default="", help=COLUMNS_HELP)
-    c.add_argument("--outline", help="县域或镇域边界，用于查空隙 / outline to find gaps against")
-    c.add_argument("--villages", help="村(居)边界 / village polygons (checks grids span one)")
-    c.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when the file has none")
-    c.add_argument("--json", action="store_true", help="输出 JSON / print JSON")
+    c.add_argument(
+        "--outline", help=both("县域或镇域边界，用于查空隙", "outline to find gaps against")
+    )
+    c.add_argument(
+        "--villages", help=both("村(居)边界", "village polygons (checks grids span one)")
+    )
+    c.add_argument("--crs", help=both("文件无坐标系时假定", "CRS to assume when the file has none"))
+    c.add_argument("--json", action="store_true", help=both("输出 JSON", "print JSON"))
 
-    a = sub.add_parser("assign", help="事件落格 / assign events to grids")
+    a = sub.add_parser("assign", help=both("事件落格", "assign events to grids"))
     _events_args(a)
-    a.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
+    a.add_argument(
+        "--out", required=True, help=both("输出文件", "output (csv, xlsx, gpkg, geojson)")
+    )
 
-    h = sub.add_parser("hotspots", help="热点分析（Gi*、FDR、时空模式）/ hot spots per grid")
+    h = sub.add_parser(
+        "hotspots", help=both("热点分析（Gi*、FDR、时空模式）", "hot spots per grid")
+    )
     _events_args(h)
-    h.add_argument("--from", dest="start", help="开始日期 / first day (YYYY-MM-DD)")
-    h.add_argument("--to", dest="end", help="结束日期 / last day (YYYY-MM-DD)")
-    h.add_argument("--category", default="", help="类别，逗号分隔 / categories, comma-separated")
-    h.add_argument("--source", default="", help="来源，逗号分隔 / sources, comma-separated")
+    h.add_argument("--from", dest="start", help=both("开始日期", "first day (YYYY-MM-DD)"))
+    h.add_argument("--to", dest="end", help=both("结束日期", "last day (YYYY-MM-DD)"))
+    h.add_argument(
+        "--category", default="", help=both("类别，逗号分隔", "categories, comma-separated")
+    )
+    h.add_argument("--source", default="", help=both("来源，逗号分隔", "sources, comma-separated"))
     h.add_argument(
         "--by",
         default="week",
         choices=["week", "month"],
-        help="时空分箱 / time bins for emerging hot spots",
+        help=both("时空分箱", "time bins for emerging hot spots"),
     )
-    h.add_argument("--permutations", type=int, default=9999, help="置换次数 / permutations")
-    h.add_argument("--seed", type=int, default=0, help="随机种子 / random seed")
-    h.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
+    h.add_argument("--permutations", type=int, default=9999, help=both("置换次数", "permutations"))
+    h.add_argument("--seed", type=int, default=0, help=both("随机种子", "random seed"))
+    h.add_argument(
+        "--out", required=True, help=both("输出文件", "output (csv, xlsx, gpkg, geojson)")
+    )
 
-    w = sub.add_parser("alerts", help="预警：激增、重复投诉、群体性苗头 / early warnings")
+    w = sub.add_parser("alerts", help=both("预警：激增、重复投诉、群体性苗头", "early warnings"))
     _events_args(w)
-    w.add_argument("--as-of", dest="as_of", help="截至时间 / now (default: the last ticket)")
+    w.add_argument("--as-of", dest="as_of", help=both("截至时间", "now (default: the last ticket)"))
     w.add_argument(
-        "--lang", default="zh", choices=["zh", "en"], help="依据的语言 / language of the evidence"
+        "--lang",
+        default="zh",
+        choices=["zh", "en"],
+        help=both("依据的语言", "language of the evidence"),
     )
-    w.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx)")
+    w.add_argument("--out", required=True, help=both("输出文件", "output (csv, xlsx)"))
 
     v = sub.add_parser(
-        "coverage", help="15分钟服务圈覆盖率 / 15-minute service coverage per grid, village, town"
+        "coverage",
+        help=both("15分钟服务圈覆盖率", "15-minute service coverage per grid, village, town"),
     )
     _service_args(v, default_type=None)
     v.add_argument(
         "--by",
         default="grid",
         choices=["grid", "village", "town", "county"],
-        help="汇总层级 / level of the rows (default grid)",
+        help=both("汇总层级", "level of the rows (default grid)"),
     )
-    v.add_argument("--out", required=True, help="输出文件 / output (csv, xlsx, gpkg, geojson)")
+    v.add_argument(
+        "--out", required=True, help=both("输出文件", "output (csv, xlsx, gpkg, geojson)")
+    )
 
-    s = sub.add_parser("site", help="新增服务点选址 / propose new service points")
+    s = sub.add_parser("site", help=both("新增服务点选址", "propose new service points"))
     _service_args(s, default_type=get_settings().service_types[0].name)
-    s.add_argument("--villages", help="村(居)边界 / village polygons (for --candidates villages)")
+    s.add_argument(
+        "--villages", help=both("村(居)边界", "village polygons (for --candidates villages)")
+    )
     s.add_argument(
         "--candidates",
         default="grids",
         metavar="grids|villages|FILE",
-        help="候选点：网格内点、村(居)中心或点文件 / candidate sites: a point inside each grid "
-        "(default), each village's centre (needs --villages) or the points of FILE",
+        help=both(
+            "候选点：网格内点、村(居)中心或点文件",
+            "candidate sites: a point inside each grid (default), each village's centre (needs "
+            "--villages) or the points of FILE",
+        ),
     )
     goal = s.add_mutually_exclusive_group(required=True)
     goal.add_argument(
         "--new",
         type=int,
         metavar="K",
-        help="新增 K 处，覆盖最多居民 / K new sites covering the most residents (MCLP)",
+        help=both("新增 K 处，覆盖最多居民", "K new sites covering the most residents (MCLP)"),
     )
     goal.add_argument(
         "--target",
         type=float,
         metavar="SHARE",
-        help="达到该覆盖率的最少新增点 / fewest new sites reaching this share, e.g. 0.85 (LSCP)",
+        help=both(
+            "达到该覆盖率的最少新增点", "fewest new sites reaching this share, e.g. 0.85 (LSCP)"
+        ),
     )
     s.add_argument(
-        "--exact", action="store_true", help="CBC 精确求解 / solve exactly with CBC, not greedy"
+        "--exact",
+        action="store_true",
+        help=both("CBC 精确求解", "solve exactly with CBC, not greedy"),
     )
-    s.add_argument("--out", required=True, help="输出文件 / output (.gpkg or .csv)")
+    s.add_argument("--out", required=True, help=both("输出文件", "output (.gpkg or .csv)"))
 
-    i = sub.add_parser("import", help="导入数据到存储 / import layers into the store")
+    i = sub.add_parser("import", help=both("导入数据到存储", "import layers into the store"))
     for name in ("towns", "villages", "grids", "households", "service_points", "issues"):
-        i.add_argument(f"--{name.replace('_', '-')}", dest=name, help=f"{name} 文件 / file")
+        i.add_argument(
+            f"--{name.replace('_', '-')}", dest=name, help=both(f"{name} 文件", f"{name} file")
+        )
     i.add_argument(
         "--store",
         required=True,
-        help="GeoPackage 路径或 PostGIS URL / .gpkg path or postgresql:// URL",
+        help=both("GeoPackage 路径或 PostGIS URL", ".gpkg path or postgresql:// URL"),
     )
     _reading_args(i)
 
@@ -137,8 +175,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _events_args(p: argparse.ArgumentParser) -> None:
     """``--grids`` and ``--events`` plus the reading options."""
-    p.add_argument("--grids", required=True, help="网格文件 / grid file")
-    p.add_argument("--events", required=True, help="事件文件 / events (csv, xlsx, gpkg, …)")
+    p.add_argument("--grids", required=True, help=both("网格文件", "grid file"))
+    p.add_argument("--events", required=True, help=both("事件文件", "events (csv, xlsx, gpkg, …)"))
     _reading_args(p)
 
 
@@ -151,45 +189,53 @@ def _service_args(p: argparse.ArgumentParser, *, default_type: str | None) -> No
 
     cfg = get_settings()
     names = "、".join(t.name for t in cfg.service_types)
-    p.add_argument("--grids", required=True, help="网格文件 / grid file")
-    p.add_argument("--services", required=True, help="服务设施点 / service points file")
-    p.add_argument("--households", required=True, help="住户点 / household points file")
+    speeds = ", ".join(f"{m} {v:g} km/h" for m, v in cfg.travel_speeds_kmh.items())
+    p.add_argument("--grids", required=True, help=both("网格文件", "grid file"))
+    p.add_argument("--services", required=True, help=both("服务设施点", "service points file"))
+    p.add_argument("--households", required=True, help=both("住户点", "household points file"))
     p.add_argument(
         "--type",
         default=default_type or ALL_ESSENTIAL,
-        help=f"服务类型 / service type: {names}"
-        + ("" if default_type else f" 或 / or {ALL_ESSENTIAL} (every essential type)")
-        + f" (default {default_type or ALL_ESSENTIAL})",
+        help=both(
+            f"服务类型：{names}"
+            + ("" if default_type else f"，或 {ALL_ESSENTIAL}（全部基本服务类型）")
+            + f"（缺省 {default_type or ALL_ESSENTIAL}）",
+            f"service type: {names}"
+            + ("" if default_type else f" or {ALL_ESSENTIAL} (every essential type)")
+            + f" (default {default_type or ALL_ESSENTIAL})",
+        ),
     )
     p.add_argument(
         "--minutes",
         type=float,
-        help="目标分钟数 / target minutes (default: the type's own, 15 or 10)",
+        help=both("目标分钟数", "target minutes (default: the type's own, 15 or 10)"),
     )
     p.add_argument(
         "--mode",
         default="walk",
         choices=list(cfg.travel_speeds_kmh),
-        help="出行方式 / travel mode ("
-        + ", ".join(f"{m} {v:g} km/h" for m, v in cfg.travel_speeds_kmh.items())
-        + ")",
+        help=both(f"出行方式（{speeds}）", f"travel mode ({speeds})"),
     )
     p.add_argument(
         "--engine",
         default="line",
         choices=list(ENGINES),
-        help="直线×绕行系数，或道路网络 / straight line × detour factor, or shortest paths on "
-        "--roads (default line)",
+        help=both(
+            "直线×绕行系数，或道路网络",
+            "straight line × detour factor, or shortest paths on --roads (default line)",
+        ),
     )
     p.add_argument(
         "--roads",
-        help="道路图层 / road lines for --engine network (gpkg, shp, zip, osm.pbf)",
+        help=both("道路图层", "road lines for --engine network (gpkg, shp, zip, osm.pbf)"),
     )
     p.add_argument(
         "--detour",
         type=float,
-        help=f"绕行系数 / detour factor of the line engine (default {cfg.detour_factor:g}; "
-        "1 = plain circles)",
+        help=both(
+            "绕行系数",
+            f"detour factor of the line engine (default {cfg.detour_factor:g}; 1 = plain circles)",
+        ),
     )
     _reading_args(p)
 
@@ -200,10 +246,10 @@ def _reading_args(p: argparse.ArgumentParser) -> None:
         "--coords",
         default="wgs84",
         choices=["wgs84", "gcj02", "bd09", "cgcs2000"],
-        help="经纬度坐标系 / lon/lat system (a coord_sys column wins)",
+        help=both("经纬度坐标系", "lon/lat system (a coord_sys column wins)"),
     )
     p.add_argument("--columns", default="", help=COLUMNS_HELP)
-    p.add_argument("--crs", help="文件无坐标系时假定 / CRS to assume when a file has none")
+    p.add_argument("--crs", help=both("文件无坐标系时假定", "CRS to assume when a file has none"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -212,7 +258,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(_COMMANDS[args.command](args))
     except (GridGovError, ValueError) as exc:
-        print(f"错误 / error: {exc}", file=sys.stderr)
+        print(f"{Text('错误', 'error')}: {exc}", file=sys.stderr)
         return 2
 
 
@@ -220,7 +266,7 @@ def _demo(args: argparse.Namespace) -> int:
     from geo.demo import build_demo, demo_layers
     from geo.store.base import StoreError, open_store
 
-    def progress(fraction: float, message: str) -> None:
+    def progress(fraction: float, message: Text) -> None:
         print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
 
     if not args.store:
@@ -229,8 +275,11 @@ def _demo(args: argparse.Namespace) -> int:
     store = open_store(args.store, schema=args.schema or get_settings().db_schema)
     if "grids" in store.layers():
         raise StoreError(
-            f"{store.location} 已有网格数据，示例县不写入 / already holds grids; "
-            "the demo county is written only into an empty store"
+            Text(
+                f"{store.location} 已有网格数据，示例县只写入空的存储",
+                f"{store.location} already holds grids; the demo county is written only into an "
+                "empty store",
+            )
         )
     store.write(demo_layers(seed=args.seed, progress=progress))
     print(store.location)
@@ -264,8 +313,12 @@ def _check_grids(args: argparse.Namespace) -> int:
         )
     else:
         print(
-            f"{report.n_grids} 个网格 / grids: {len(report.errors)} 个错误 / errors, "
-            f"{len(report.warnings)} 个提醒 / warnings"
+            Text(
+                f"{report.n_grids} 个网格：{len(report.errors)} 个错误，{len(report.warnings)} "
+                "个提醒",
+                f"{report.n_grids} grids: {len(report.errors)} error(s), {len(report.warnings)} "
+                "warning(s)",
+            )
         )
         for p in report.problems:
             print(f"{p.severity.upper():7} {p.feature:20} [{p.code}] {p.message} — {p.hint}")
@@ -288,13 +341,24 @@ def _assign(args: argparse.Namespace) -> int:
         specific = out["coord_problem"].fillna("") != ""
         out.loc[specific, "assign_problem"] = out.loc[specific, "coord_problem"]
         out = out.drop(columns="coord_problem")
-    path = write_output(out, args.out, layer="issues")
     n_bad = int((out["assign_problem"] != "").sum())
-    print(
-        f"{len(out)} 行 / rows → {path}: {len(out) - n_bad} 已落格 / assigned, "
-        f"{n_bad} 未落格（见 assign_problem）/ set aside with a reason"
+    out["assign_problem"] = out["assign_problem"].map(_problem_words)  # for people, both languages
+    path = write_output(out, args.out, layer="issues")
+    said = Text(
+        f"{len(out)} 行：{len(out) - n_bad} 已落格，{n_bad} 未落格（原因见 assign_problem）",
+        f"{len(out)} rows: {len(out) - n_bad} assigned, {n_bad} set aside with a reason (see "
+        "assign_problem)",
     )
+    print(f"{said} → {path}")
     return 0
+
+
+def _problem_words(code: str) -> str:
+    """An ``assign_problem`` code in both languages (``""`` stays empty)."""
+    from geo.grids.assign import problem_words
+
+    words = problem_words(code)
+    return code if words is None else str(words)
 
 
 def _read_assigned(args: argparse.Namespace) -> tuple[Any, Any]:
@@ -308,7 +372,12 @@ def _read_assigned(args: argparse.Namespace) -> tuple[Any, Any]:
     )
     missing = [c for c in ("received_at",) if c not in events.columns]
     if missing:
-        raise ValueError(f"{args.events}: no column {missing[0]}; map it with --columns")
+        raise ValueError(
+            Text(
+                f"{args.events}：缺少列 {missing[0]}，请用 --columns 指定",
+                f"{args.events}: no column {missing[0]}; map it with --columns",
+            )
+        )
     events["received_at"] = pd.to_datetime(events["received_at"], errors="coerce")
     for col in ("status", "category", "source"):  # optional in an export; counts need them
         if col not in events.columns:
@@ -370,7 +439,9 @@ def _hotspots(args: argparse.Namespace) -> int:
     out = out.merge(table[columns], on="grid_code")
     path = write_output(out, args.out, layer="hotspots")
     hot = int(out.hotspot_class.str.startswith("hot").sum())
-    print(f"{len(out)} 个网格 / grids → {path}: {hot} 个热点 / hot spots")
+    print(
+        f"{Text(f'{len(out)} 个网格，{hot} 个热点', f'{len(out)} grids, {hot} hot spots')} → {path}"
+    )
     return 0
 
 
@@ -385,7 +456,7 @@ def _alerts(args: argparse.Namespace) -> int:
     alerts["ticket_ids"] = alerts["ticket_ids"].map(",".join)
     alerts["evidence"] = alerts["evidence"].map(lambda e: pick(e, args.lang))
     path = write_output(alerts, args.out, layer="alerts")
-    print(f"{len(alerts)} 条预警 / warnings → {path}")
+    print(f"{Text(f'{len(alerts)} 条预警', f'{len(alerts)} warnings')} → {path}")
     return 0
 
 
@@ -426,29 +497,61 @@ def _service_choice(args: argparse.Namespace, *, one_type: bool) -> tuple[list[s
     names = [t.name for t in cfg.service_types]
     if args.type == ALL_ESSENTIAL and one_type:
         raise ValueError(
-            f"--type {ALL_ESSENTIAL}: 选址针对单一服务类型 / siting plans one service type; "
-            f"choose one of {names}"
+            Text(
+                f"--type {ALL_ESSENTIAL}：选址针对单一服务类型，请从 {names} 中选一个",
+                f"--type {ALL_ESSENTIAL}: siting plans one service type; choose one of {names}",
+            )
         )
     if args.type != ALL_ESSENTIAL and args.type not in names:
-        others = "" if one_type else f" or {ALL_ESSENTIAL!r} (every essential type)"
+        others = Text(
+            f" 或 {ALL_ESSENTIAL!r}（全部基本服务类型）",
+            f" or {ALL_ESSENTIAL!r} (every essential type)",
+        )
         raise ValueError(
-            f"--type {args.type!r}: 未知服务类型 / unknown service type; use one of {names}{others}"
+            Text(
+                f"--type {args.type!r}：未知服务类型，请使用 "
+                f"{names}{'' if one_type else others.zh}",
+                f"--type {args.type!r}: unknown service type; use one of "
+                f"{names}{'' if one_type else others.en}",
+            )
         )
     if args.minutes is not None and not (np.isfinite(args.minutes) and args.minutes > 0):
-        raise ValueError(f"--minutes must be a positive number of minutes, got {args.minutes:g}")
+        raise ValueError(
+            Text(
+                f"--minutes 应为正的分钟数，收到 {args.minutes:g}",
+                f"--minutes must be a positive number of minutes, got {args.minutes:g}",
+            )
+        )
     if args.engine == "network" and not args.roads:
         raise ValueError(
-            "--engine network 需要道路图层 / needs --roads FILE (road lines: .gpkg, .shp, .zip or "
-            "an OpenStreetMap .osm.pbf); or use --engine line"
+            Text(
+                "--engine network 需要道路图层 --roads FILE（道路线：.gpkg、.shp、.zip 或 "
+                "OpenStreetMap .osm.pbf）；或用 --engine line",
+                "--engine network needs --roads FILE (road lines: .gpkg, .shp, .zip or an "
+                "OpenStreetMap .osm.pbf); or use --engine line",
+            )
         )
     if args.engine == "line" and args.roads:
-        raise ValueError("--roads is used by --engine network only; add --engine network")
+        raise ValueError(
+            Text(
+                "--roads 只用于 --engine network，请加上 --engine network",
+                "--roads is used by --engine network only; add --engine network",
+            )
+        )
     if args.detour is not None:
         if args.engine != "line":
-            raise ValueError("--detour applies to --engine line only; drop it for the roads")
+            raise ValueError(
+                Text(
+                    "--detour 只用于 --engine line，走道路网络时请去掉",
+                    "--detour applies to --engine line only; drop it for the roads",
+                )
+            )
         if not (np.isfinite(args.detour) and args.detour > 0):
             raise ValueError(
-                f"--detour must be a positive factor (1 = straight line), got {args.detour:g}"
+                Text(
+                    f"--detour 应为正数（1 = 直线），收到 {args.detour:g}",
+                    f"--detour must be a positive factor (1 = straight line), got {args.detour:g}",
+                )
             )
     if args.type == ALL_ESSENTIAL:
         kinds = [t.name for t in cfg.service_types if t.essential]
@@ -475,8 +578,12 @@ def _service_inputs(args: argparse.Namespace, *, one_type: bool, place: bool) ->
     for kind in kinds:
         if kind not in present:
             print(
-                f"提醒 / note: {args.services} 没有 / has no {kind} point, so nobody is covered "
-                f"for it; its service_type values are {sorted(present)}",
+                Text(
+                    f"提醒：{args.services} 没有{kind}设施点，无人被覆盖；其 service_type 取值为 "
+                    f"{sorted(present)}",
+                    f"note: {args.services} has no {kind} point, so nobody is covered for it; its "
+                    f"service_type values are {sorted(present)}",
+                ),
                 file=sys.stderr,
             )
     if place:
@@ -530,9 +637,13 @@ def _coverage(args: argparse.Namespace) -> int:
         zh = "缺少村(居)编码" if args.by == "village" else "缺少镇编码"
         raise InputFileError(
             args.households,
-            f"no {keys[0]} for --by {args.by} / {zh}",
-            f"add the column, map yours with --columns {keys[0]}=<column>, or give --grids "
-            f"with {keys[0]} (households take their grid's codes)",
+            Text(f"{zh}（--by {args.by} 需要 {keys[0]}）", f"no {keys[0]} for --by {args.by}"),
+            Text(
+                f"添加该列，用 --columns {keys[0]}=<列名> 指定，或给出含 {keys[0]} 的 "
+                "--grids（住户取所在网格的编码）",
+                f"add the column, map yours with --columns {keys[0]}=<column>, or give --grids "
+                f"with {keys[0]} (households take their grid's codes)",
+            ),
         )
 
     def level(by: str) -> pd.DataFrame:
@@ -551,12 +662,16 @@ def _coverage(args: argparse.Namespace) -> int:
         )
     path = write_output(out, args.out, layer="coverage")
     target = float(table.attrs.get("coverage_target", get_settings().coverage_target))
-    met = "达标 / met" if bool(county["meets_target"]) else "未达标 / not met"
-    print(
-        f"{args.type}: 全县覆盖率 / county coverage {county['coverage']:.1%} "
-        f"({county['covered_residents']:,.0f} / {county['residents']:,.0f} 人 / residents), "
-        f"目标 / target {target:.0%}: {met}; {len(out)} 行 / rows → {path}"
+    met = Text("达标", "met") if bool(county["meets_target"]) else Text("未达标", "not met")
+    share = f"{county['coverage']:.1%}"
+    covered, residents = f"{county['covered_residents']:,.0f}", f"{county['residents']:,.0f}"
+    said = Text(
+        f"全县覆盖率 {share}（{covered} / {residents} 人），目标 {target:.0%}：{met.zh}；"
+        f"{len(out)} 行",
+        f"county coverage {share} ({covered} / {residents} residents), target {target:.0%}: "
+        f"{met.en}; {len(out)} rows",
     )
+    print(f"{args.type}: {said} → {path}")
     return 0
 
 
@@ -567,11 +682,26 @@ def _site(args: argparse.Namespace) -> int:
     from geo.views.services import plan_sites
 
     if args.new is not None and args.new < 1:
-        raise ValueError(f"--new must be a number of new sites ≥ 1, got {args.new}")
+        raise ValueError(
+            Text(
+                f"--new 应为新增点数（≥ 1），收到 {args.new}",
+                f"--new must be a number of new sites ≥ 1, got {args.new}",
+            )
+        )
     if args.target is not None and not 0.0 < args.target <= 1.0:
-        raise ValueError(f"--target must be a share in (0, 1], e.g. 0.85, got {args.target:g}")
+        raise ValueError(
+            Text(
+                f"--target 应为 (0, 1] 之间的比例，如 0.85，收到 {args.target:g}",
+                f"--target must be a share in (0, 1], e.g. 0.85, got {args.target:g}",
+            )
+        )
     if args.candidates == "villages" and not args.villages:
-        raise ValueError("--candidates villages needs --villages FILE (the village polygons)")
+        raise ValueError(
+            Text(
+                "--candidates villages 需要 --villages FILE（村(居)边界）",
+                "--candidates villages needs --villages FILE (the village polygons)",
+            )
+        )
     data = _service_inputs(args, one_type=True, place=False)
     reading = {"columns": args.columns, "coords": args.coords, "crs": args.crs}
     source: CandidateSource
@@ -588,7 +718,12 @@ def _site(args: argparse.Namespace) -> int:
         sites = candidates(layer, source=source, id_col=id_col)
     except InputProblems as exc:
         raise InputFileError(
-            spec, "; ".join(exc.problems), "fix the candidate layer or choose other --candidates"
+            spec,
+            "; ".join(exc.problems),
+            Text(
+                "更正候选点图层，或换用其他 --candidates",
+                "fix the candidate layer or choose other --candidates",
+            ),
         ) from exc
     assert data.minutes is not None  # one type: its own minutes or --minutes
     result = plan_sites(
@@ -612,14 +747,22 @@ def _site(args: argparse.Namespace) -> int:
     table = table[first + [c for c in table.columns if c not in first]]
     path = write_output(table, args.out, layer="proposals")
     print(
-        f"{args.type} {data.minutes:g} 分钟 / min: 覆盖率 / coverage {result.share_before:.1%} → "
-        f"{result.share_after:.1%}, 新增 {len(table)} 处 / {len(table)} new site(s) "
-        f"({result.method}) → {path}"
+        Text(
+            f"{args.type} {data.minutes:g} 分钟：覆盖率 {result.share_before:.1%} → "
+            f"{result.share_after:.1%}，新增 {len(table)} 处（{result.method}）",
+            f"{args.type} {data.minutes:g} min: coverage {result.share_before:.1%} → "
+            f"{result.share_after:.1%}, {len(table)} new site(s) ({result.method})",
+        ),
+        "→",
+        path,
     )
     if result.reached is False:
         print(
-            f"未达到目标 / target {args.target:.0%} not reached: 候选点最多覆盖 / the candidates "
-            f"reach at most {result.share_after:.1%}",
+            Text(
+                f"未达到目标 {args.target:.0%}：候选点最多覆盖 {result.share_after:.1%}",
+                f"target {args.target:.0%} not reached: the candidates reach at most "
+                f"{result.share_after:.1%}",
+            ),
             file=sys.stderr,
         )
         return 1
@@ -638,7 +781,12 @@ def _import(args: argparse.Namespace) -> int:
                 spec, name, columns=args.columns, coords=args.coords, crs=args.crs
             )
     if not layers:
-        raise ValueError("nothing to import: give at least one of --grids, --issues, …")
+        raise ValueError(
+            Text(
+                "没有要导入的数据：至少给出 --grids、--issues 等之一",
+                "nothing to import: give at least one of --grids, --issues, …",
+            )
+        )
     if "issues" in layers and "grids" in layers:
         from geo.grids.assign import assign_events
 
@@ -648,7 +796,7 @@ def _import(args: argparse.Namespace) -> int:
     store = open_store(args.store)
     store.write(layers)
     for name, frame in layers.items():
-        print(f"{name}: {len(frame)} 行 / rows → {store.location}")
+        print(f"{name}: {Text(f'{len(frame)} 行', f'{len(frame)} rows')} → {store.location}")
     return 0
 
 

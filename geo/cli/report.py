@@ -5,37 +5,48 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geo.cli._args import both
 from geo.core.errors import InputFileError
+from geo.core.i18n import Text
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register the ``report`` command."""
     r = sub.add_parser(
         "report",
-        help="月度报告（Excel、PDF）/ monthly report of a town or the county (Excel, PDF)",
-        description="生成镇（区）或全县的月度报告：Excel 工作簿与 PDF（来电人信息已脱敏）/ "
-        "build the monthly report of a town or the county: an Excel workbook and a PDF "
-        "(callers masked).",
+        help=both("月度报告（Excel、PDF）", "monthly report of a town or the county (Excel, PDF)"),
+        description=both(
+            "生成镇（区）或全县的月度报告：Excel 工作簿与 PDF（来电人信息已脱敏）",
+            "build the monthly report of a town or the county: an Excel workbook and a PDF "
+            "(callers masked).",
+        ),
     )
-    r.add_argument("--month", required=True, help="月份 / month, YYYY-MM, e.g. 2026-10")
+    r.add_argument("--month", required=True, help=both("月份", "month, YYYY-MM, e.g. 2026-10"))
     r.add_argument(
         "--town",
-        help="镇（区）编码或名称，缺省为全县 / town code or name, e.g. 320924104 or 四明镇 "
-        "(default: the whole county)",
+        help=both(
+            "镇（区）编码或名称，缺省为全县",
+            "town code or name, e.g. 320924104 or 四明镇 (default: the whole county)",
+        ),
     )
-    r.add_argument("--out", required=True, help="输出目录 / output folder (created if missing)")
+    r.add_argument(
+        "--out", required=True, help=both("输出目录", "output folder (created if missing)")
+    )
     r.add_argument(
         "--store",
-        help="GeoPackage 路径或 PostGIS URL / .gpkg path or postgresql:// URL (default: the "
-        "dashboard's store: DATABASE_URL, else the demo GeoPackage)",
+        help=both(
+            "GeoPackage 路径或 PostGIS URL",
+            ".gpkg path or postgresql:// URL (default: the dashboard's store: DATABASE_URL, else "
+            "the demo GeoPackage)",
+        ),
     )
     r.add_argument(
         "--format",
         default="xlsx,pdf",
-        help="输出格式 / formats: xlsx, pdf or xlsx,pdf (default both)",
+        help=both("输出格式", "formats: xlsx, pdf or xlsx,pdf (default both)"),
     )
     r.add_argument(
-        "--lang", default="zh", choices=["zh", "en"], help="报告语言 / report language (zh)"
+        "--lang", default="zh", choices=["zh", "en"], help=both("报告语言", "report language (zh)")
     )
 
 
@@ -50,14 +61,21 @@ def run(args: argparse.Namespace) -> int:
     month = parse_month(args.month)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
-        raise InputFileError(str(out), "--out is a file", "give a folder for the report files")
+        raise InputFileError(
+            str(out),
+            Text("--out 是一个文件", "--out is a file"),
+            Text("给出存放报告文件的文件夹", "give a folder for the report files"),
+        )
     if args.store:
         location = str(args.store)
         if not location.startswith(("postgresql", "postgres://")) and not Path(location).exists():
             raise InputFileError(
                 location,
-                "no such GeoPackage / 存储文件不存在",
-                "give an existing .gpkg or a postgresql:// URL, or leave --store out",
+                Text("存储文件不存在", "no such GeoPackage"),
+                Text(
+                    "给出已有的 .gpkg 或 postgresql:// URL，或不指定 --store",
+                    "give an existing .gpkg or a postgresql:// URL, or leave --store out",
+                ),
             )
         store = open_store(location)
     else:
@@ -66,12 +84,14 @@ def run(args: argparse.Namespace) -> int:
     report = build_report(county, month=month, town=args.town)
     paths = write_report(report, out, formats=formats, lang=args.lang)
     kpi = report.summary
-    print(
-        f"{report.scope_name} {report.month}: 受理 / received {int(kpi['issues']):,}, "
-        f"按期办结率 / on-time {format_kpi('on_time_rate', kpi['on_time_rate'])}, "
-        f"疑难案件 / hard cases {len(report.cases):,}"
-        + (" (本月未结束 / month not over)" if report.partial else "")
+    received, on_time = f"{int(kpi['issues']):,}", format_kpi("on_time_rate", kpi["on_time_rate"])
+    said = Text(
+        f"受理 {received}，按期办结率 {on_time}，疑难案件 {len(report.cases):,}"
+        + ("（本月未结束）" if report.partial else ""),
+        f"received {received}, on-time {on_time}, hard cases {len(report.cases):,}"
+        + (" (month not over)" if report.partial else ""),
     )
+    print(f"{report.scope_name} {report.month}: {said}")
     for path in paths:
         print(path)
     return 0

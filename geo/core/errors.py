@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from geo.core.i18n import Text
 
 
 class GridGovError(Exception):
@@ -18,12 +21,16 @@ class InputFileError(GridGovError):
     path
         The file the user gave.
     problem
-        What is wrong.
+        What is wrong: a :class:`~geo.core.i18n.Text`, or a plain string where the words come
+        from elsewhere (a library's own message).
     hint
-        What to change.
+        What to change (the same).
+
+    ``str(error)`` reads ``path: problem — hint``, both languages of a :class:`Text` side by
+    side (the command line and logs); a page shows one with :func:`geo.core.i18n.pick`.
     """
 
-    def __init__(self, path: str, problem: str, hint: str = "") -> None:
+    def __init__(self, path: str, problem: Text | str, hint: Text | str = "") -> None:
         self.path = str(path)
         self.problem = problem
         self.hint = hint
@@ -46,25 +53,26 @@ class Problem:
     feature
         The grid code (or row number) the problem belongs to.
     message
-        What is wrong, in words.
+        What is wrong, in Chinese and English.
     hint
-        What to do about it.
+        What to do about it, in Chinese and English.
     """
 
     code: str
     severity: str
     feature: str
-    message: str
-    hint: str
+    message: Text
+    hint: Text
 
-    def as_dict(self) -> dict[str, str]:
-        """Return the problem as a plain dict (for JSON and tables)."""
+    def as_dict(self) -> dict[str, Any]:
+        """The problem as plain values for JSON: ``message`` and ``hint`` as
+        ``{"zh": …, "en": …}``."""
         return {
             "code": self.code,
             "severity": self.severity,
             "feature": self.feature,
-            "message": self.message,
-            "hint": self.hint,
+            "message": self.message.as_dict(),
+            "hint": self.hint.as_dict(),
         }
 
 

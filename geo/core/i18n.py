@@ -20,7 +20,6 @@ entry never takes a page down.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -92,6 +91,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "the address and correct the coordinates.",
     ),
     "assign_problem": ("原因", "Reason"),
+    # the codes of assign_problem (and of the reader's coord_problem)
+    "assign_problem_no_coords": ("无坐标或坐标无法解析", "missing or unparseable coordinates"),
+    "assign_problem_swapped": ("经纬度疑似填反", "lon and lat look swapped"),
+    "assign_problem_outside": ("坐标不在任何网格内", "outside every grid"),
     "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
     "coord_sys": ("坐标系", "Coordinates"),
@@ -647,6 +650,32 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "loop_pf_市场监管": ("市场监管", "Market regulation"),
     "loop_pf_综合执法": ("综合执法", "Urban law enforcement"),
     "loop_pf_便民服务": ("便民服务", "Public services"),
+    # the closed loop's stages, deadline states and KPIs (geo.loop.lifecycle STAGES, STATES, KPIS)
+    "loop_stage_received": ("已受理", "Received"),
+    "loop_stage_dispatched": ("已派单", "Dispatched"),
+    "loop_stage_handled": ("已办理", "Handled"),
+    "loop_stage_closed": ("已办结", "Closed"),
+    "loop_stage_called_back": ("已回访", "Called back"),
+    "loop_state_on_time": ("正常办理", "On time"),
+    "loop_state_due_today": ("今日到期", "Due today"),
+    "loop_state_overdue": ("超期·催办", "Overdue (reminder)"),
+    "loop_state_reprimand": ("超期·通报督办", "Overdue (reprimand)"),
+    "loop_state_closed_on_time": ("按期办结", "Closed on time"),
+    "loop_state_closed_late": ("超期办结", "Closed late"),
+    "loop_kpi_issues": ("受理数", "Received"),
+    "loop_kpi_open": ("在办", "Open"),
+    "loop_kpi_overdue": ("超期在办", "Open overdue"),
+    "loop_kpi_reprimand": ("通报督办", "Reprimands due"),
+    "loop_kpi_closed": ("办结数", "Closed"),
+    "loop_kpi_closed_on_time": ("按期办结数", "Closed on time"),
+    "loop_kpi_on_time_rate": ("按期办结率", "On-time rate"),
+    "loop_kpi_first_time_rate": ("一次性办结率", "First-time resolution rate"),
+    "loop_kpi_grid_share": ("网格办结占比（小事不出格）", "Resolved in the grid"),
+    "loop_kpi_net_share": ("村网办结占比（大事不出网）", "Resolved in the village net"),
+    "loop_kpi_callback_rate": ("回访率", "Call-back rate"),
+    "loop_kpi_satisfaction_rate": ("满意率", "Satisfaction rate"),
+    "loop_kpi_median_close_days": ("办结用时中位数（天）", "Median days to close"),
+    "loop_kpi_calendar_fallback": ("按周一至周五推算期限数", "Deadlines on the Mon–Fri fallback"),
     "loop_col_county_code": ("县编码", "County code"),
     "loop_col_town_code": ("镇（区）编码", "Town code"),
     "loop_col_town_name": ("镇（区）", "Town"),
@@ -794,6 +823,10 @@ class Text:
 
         return Text(zh=fill("zh"), en=fill("en"))
 
+    def as_dict(self) -> dict[str, str]:
+        """``{"zh": …, "en": …}`` (for JSON)."""
+        return {"zh": self.zh, "en": self.en}
+
     def __str__(self) -> str:
         return f"{self.zh} / {self.en}"
 
@@ -852,32 +885,21 @@ def translator(lang: str) -> Translator:
     return tr
 
 
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
-
-
 def pick(value: Text | str, lang: str) -> str:
-    """``value`` in ``lang``: a :class:`Text` picks its language; a string passes through.
+    """``value`` in ``lang``: a :class:`Text` picks its language; a plain string (a name, a
+    code, a planner's own words) reads the same in both and passes through.
 
-    A string written the older way, ``中文 / English`` (the domain messages not yet turned
-    into :class:`Text`), gives one side. The split is the first `` / `` with Chinese before it
-    and a Latin word right after it (or a number and then a Latin word, ``0 households…``);
-    failing that, the first after which no Chinese follows. So a `` / `` inside the Chinese
-    part (``规则 4× / 0.25×``) stays, and an English part naming a Chinese word
-    (``households outside the 城镇 standard``) still counts as English. Any other string is
-    returned as it is.
+    Raises
+    ------
+    TypeError
+        ``value`` is neither (words in two languages travel as a :class:`Text`).
+    ValueError
+        ``lang`` is not one of :data:`LANGUAGES`.
     """
     if isinstance(value, Text):
         return value.pick(lang)
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {list(LANGUAGES)}, got {lang!r}")
-    value = str(value)
-    cuts = [
-        (value[: m.start()], value[m.end() :])
-        for m in re.finditer(r" / ", value)
-        if _CJK.search(value[: m.start()])
-    ]
-    for head, tail in [c for c in cuts if re.match(r"[A-Za-z]|[\d.,]+ [A-Za-z]", c[1])] + [
-        c for c in cuts if not _CJK.search(c[1])
-    ]:
-        return head.strip() if lang == "zh" else tail.strip()
+    if not isinstance(value, str):
+        raise TypeError(f"pick takes a Text or a str, got {type(value).__name__}: {value!r}")
     return value

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
 from geo.core import crs as wm
+from geo.core.i18n import Text
 from geo.core.settings import DEMO_FILENAME, DISPLAY_CRS, ROOT, get_settings
 from geo.core.tickets import CLOSED, IN_PROGRESS, PENDING
 from geo.demo.facts import METRIC_CRS
@@ -36,7 +37,8 @@ TOTAL_GRIDS = 3689
 SIMING_GRIDS = 181  # 四明镇: 23 villages split into 181 grids (FACTS.md)
 DATA = ROOT / "data"
 
-Progress = Callable[[float, str], None]
+#: ``progress(fraction_done, message)``: where the generator is, in both languages.
+Progress = Callable[[float, Text], None]
 
 #: Category → (subcategories, urban weight, rural weight, month factors Jan..Dec).
 CATEGORIES: dict[str, tuple[list[str], float, float, list[float]]] = {
@@ -188,7 +190,7 @@ SERVICE_TYPES = [
 ]
 
 
-def _noop(fraction: float, message: str) -> None:
+def _noop(fraction: float, message: Text) -> None:
     """Progress sink that ignores everything."""
 
 
@@ -202,7 +204,7 @@ def build_demo(out_dir: str | Path, *, seed: int = 0, progress: Progress | None 
     seed
         Seed of ``numpy.random.default_rng``; the same seed gives the same county.
     progress
-        Called with ``(fraction_done, message)`` while generating.
+        Called with ``(fraction_done, message)`` while generating (``message`` a Text).
 
     Returns
     -------
@@ -214,9 +216,9 @@ def build_demo(out_dir: str | Path, *, seed: int = 0, progress: Progress | None 
     report = progress or _noop
     layers = demo_layers(seed=seed, progress=report)
     out = Path(out_dir) / DEMO_FILENAME
-    report(0.92, "写入 GeoPackage / writing GeoPackage")
+    report(0.92, Text("写入 GeoPackage", "writing GeoPackage"))
     write_geopackage(out, layers)
-    report(1.0, "完成 / done")
+    report(1.0, Text("完成", "done"))
     return out
 
 
@@ -235,7 +237,7 @@ def generate(
     seed
         Seed of ``numpy.random.default_rng``; the same seed gives the same county.
     progress
-        Called with ``(fraction_done, message)`` while generating.
+        Called with ``(fraction_done, message)`` while generating (``message`` a Text).
     roads
         Also make the synthetic ``rivers`` and ``roads`` layers (about 1 s more;
         :func:`build_demo` always does). They draw from their own random stream, so the
@@ -250,14 +252,14 @@ def generate(
     """
     rng = np.random.default_rng(seed)
     names = _Names(rng)
-    progress(0.02, "镇区划分 / towns")
+    progress(0.02, Text("镇区划分", "towns"))
     outline = _outline()
     towns = _towns(outline)
-    progress(0.08, "村居划分 / villages")
+    progress(0.08, Text("村居划分", "villages"))
     villages = _villages(towns, names, rng)
-    progress(0.18, "住户分布 / households")
+    progress(0.18, Text("住户分布", "households"))
     households = _households(villages, rng)
-    progress(0.35, "网格划分 / grids")
+    progress(0.35, Text("网格划分", "grids"))
     grids = _grids(villages, households, names, rng)
     grids["geometry"] = node_coverage(grids.geometry.to_numpy())
     for frame, key in ((villages, "village_code"), (towns, "town_code")):
@@ -274,13 +276,13 @@ def generate(
     for frame, key in ((villages, "village_code"), (towns, "town_code")):
         sums = grids.groupby(key)[["households", "residents"]].sum()
         frame[["households", "residents"]] = sums.reindex(frame[key]).to_numpy()
-    progress(0.55, "服务设施 / service points")
+    progress(0.55, Text("服务设施", "service points"))
     services = _service_points(towns, villages, names, rng)
-    progress(0.62, "诉求事件 / issues")
+    progress(0.62, Text("诉求事件", "issues"))
     issues, planted = _issues(towns, villages, grids, households, index, names, rng)
     network: dict[str, pd.DataFrame] = {}
     if roads:
-        progress(0.88, "道路水系 / roads and rivers")
+        progress(0.88, Text("道路水系", "roads and rivers"))
         network = dict(road_layers(outline, towns, villages, seed=seed))
     meta = pd.DataFrame(
         {

@@ -10,14 +10,22 @@ import pandas as pd
 import shapely
 from scipy import ndimage
 
+from geo.core.i18n import TEXT, Text
 from geo.core.validate import require_metric_crs
 
-#: Values of ``assign_problem``; empty string means assigned.
-PROBLEM_NO_COORDS = "无坐标或坐标无法解析 / missing or unparseable coordinates"
-PROBLEM_OUTSIDE = "坐标不在任何网格内 / outside every grid"
+#: Codes of ``assign_problem`` (empty: assigned); :func:`problem_words` gives their words.
+PROBLEM_NO_COORDS = "no_coords"
+PROBLEM_OUTSIDE = "outside"
 
 _OUTSIDE = -1
 _BOUNDARY = -2
+
+
+def problem_words(code: object) -> Text | None:
+    """The words of an ``assign_problem`` code (or of the reader's ``coord_problem``), from the
+    catalog's ``assign_problem_<code>``; None for ``""`` and for a value that is no code (a
+    store written before the codes, which held the words themselves)."""
+    return TEXT.get(f"assign_problem_{code}") if code else None
 
 
 @dataclass(frozen=True)
@@ -254,8 +262,9 @@ def assign_events(
     pandas.DataFrame
         Same index and order as ``events``: ``grid_code``, ``village_code``, ``town_code``
         (empty strings when unassigned) and ``assign_problem`` (empty when assigned,
-        otherwise the reason). A point on an edge shared by two grids goes to the grid
-        with the smaller code; no row is ever dropped.
+        otherwise the reason's code: :data:`PROBLEM_OUTSIDE`, :data:`PROBLEM_NO_COORDS`). A
+        point on an edge shared by two grids goes to the grid with the smaller code; no row is
+        ever dropped.
     """
     if index is None:
         index = grid_index(grids)

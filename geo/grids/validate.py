@@ -13,6 +13,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridValidationError, Problem
+from geo.core.i18n import Text
 from geo.core.settings import Settings, get_settings
 from geo.core.validate import require_metric_crs
 
@@ -20,7 +21,7 @@ ERROR = "error"
 WARNING = "warning"
 
 # ``add(code, severity, feature, message, hint)``: feature is a row position or a label.
-_AddProblem = Callable[[str, str, "int | np.integer[Any] | str", str, str], None]
+_AddProblem = Callable[[str, str, "int | np.integer[Any] | str", Text, Text], None]
 
 
 @dataclass
@@ -54,9 +55,10 @@ class GridReport:
         return not self.errors
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per problem: code, severity, feature, message, hint."""
+        """One row per problem: code, severity, feature, message, hint (``message`` and
+        ``hint`` as :class:`~geo.core.i18n.Text`)."""
         cols = ["code", "severity", "feature", "message", "hint"]
-        return pd.DataFrame([p.as_dict() for p in self.problems], columns=cols)
+        return pd.DataFrame([[getattr(p, c) for c in cols] for p in self.problems], columns=cols)
 
     def raise_if_errors(self) -> None:
         """Raise :class:`GridValidationError` listing every error, if there is any."""
@@ -148,27 +150,33 @@ def _bad_geometry(
             "empty_geometry",
             ERROR,
             i,
-            "网格没有几何 / the grid has no geometry",
-            "画出网格边界，或删除该行 / draw its boundary or delete the row",
+            Text("网格没有几何", "the grid has no geometry"),
+            Text("画出网格边界，或删除该行", "draw its boundary or delete the row"),
         )
     for i in np.flatnonzero(~empty & ~polygon):
         add(
             "not_polygon",
             ERROR,
             i,
-            f"几何类型为 {geoms[i].geom_type} 而非面 / geometry is a {geoms[i].geom_type}, "
-            "not a polygon",
-            "网格必须是面：在 QGIS 中把线转为面（多边形化） / grids must be polygons; convert "
-            "lines to polygons in QGIS (Polygonize)",
+            Text(
+                f"几何类型为 {geoms[i].geom_type} 而非面",
+                f"geometry is a {geoms[i].geom_type}, not a polygon",
+            ),
+            Text(
+                "网格必须是面：在 QGIS 中把线转为面（多边形化）",
+                "grids must be polygons; convert lines to polygons in QGIS (Polygonize)",
+            ),
         )
     for i in np.flatnonzero(~empty & ~valid):
         add(
             "invalid_geometry",
             ERROR,
             i,
-            f"几何无效 / invalid geometry: {shapely.is_valid_reason(geoms[i])}",
-            "修复几何（QGIS：矢量 ▸ 几何工具 ▸ 修复几何） / fix it (QGIS: Vector ▸ Geometry "
-            "Tools ▸ Fix Geometries, or shapely.make_valid)",
+            Text("几何无效", f"invalid geometry: {shapely.is_valid_reason(geoms[i])}"),
+            Text(
+                "修复几何（QGIS：矢量 ▸ 几何工具 ▸ 修复几何）",
+                "fix it (QGIS: Vector ▸ Geometry Tools ▸ Fix Geometries, or shapely.make_valid)",
+            ),
         )
     return problems
 
@@ -184,9 +192,11 @@ def _missing_codes(grids: gpd.GeoDataFrame, codes: np.ndarray) -> list[Problem]:
             "missing_code",
             ERROR,
             i,
-            "缺少网格编码 / grid_code is empty",
-            "给每个网格唯一的层级编码（县+镇+村+序号） / give every grid a unique "
-            "hierarchical code (county+town+village+sequence)",
+            Text("缺少网格编码", "grid_code is empty"),
+            Text(
+                "给每个网格唯一的层级编码（县+镇+村+序号）",
+                "give every grid a unique hierarchical code (county+town+village+sequence)",
+            ),
         )
     return problems
 
@@ -203,9 +213,12 @@ def _duplicate_codes(grids: gpd.GeoDataFrame, codes: np.ndarray) -> list[Problem
             "duplicate_code",
             ERROR,
             str(code),
-            f"网格编码重复 {len(idx)} 次 / grid_code used by {len(idx)} grids (rows "
-            f"{', '.join(str(grids.index.get_loc(j) + 1) for j in idx)})",
-            "每个网格使用不同的编码 / give each grid its own code",
+            Text(
+                f"网格编码重复 {len(idx)} 次",
+                f"grid_code used by {len(idx)} grids (rows "
+                f"{', '.join(str(grids.index.get_loc(j) + 1) for j in idx)})",
+            ),
+            Text("每个网格使用不同的编码", "give each grid its own code"),
         )
     return problems
 
@@ -219,9 +232,11 @@ def _missing_hierarchy(grids: gpd.GeoDataFrame, codes: np.ndarray) -> list[Probl
                 "missing_column",
                 ERROR,
                 "(layer)",
-                f"缺少列 {col} / no {col} column",
-                f"给每个网格填写{label}，或用 --columns {col}=<列名> 指定 / add {col} to every "
-                f"grid, or map it with --columns {col}=<column>",
+                Text(f"缺少列 {col}", f"no {col} column"),
+                Text(
+                    f"给每个网格填写{label}，或用 --columns {col}=<列名> 指定",
+                    f"add {col} to every grid, or map it with --columns {col}=<column>",
+                ),
             )
             continue
         for i in np.flatnonzero(grids[col].isna().to_numpy() | (grids[col].astype(str) == "")):
@@ -229,9 +244,11 @@ def _missing_hierarchy(grids: gpd.GeoDataFrame, codes: np.ndarray) -> list[Probl
                 "missing_hierarchy",
                 ERROR,
                 i,
-                f"缺少{label} / {col} is empty",
-                "每个网格属于且只属于一个村(居)和镇(区) / every grid belongs to exactly one "
-                "village/community and town",
+                Text(f"缺少{label}", f"{col} is empty"),
+                Text(
+                    "每个网格属于且只属于一个村(居)和镇(区)",
+                    "every grid belongs to exactly one village/community and town",
+                ),
             )
     return problems
 
@@ -252,9 +269,15 @@ def _codes_not_hierarchical(grids: gpd.GeoDataFrame, codes: np.ndarray) -> list[
             "code_not_hierarchical",
             WARNING,
             row,
-            f"编码不成层级 / grid_code {g.iloc[row]} does not start with village_code "
-            f"{v.iloc[row]}, or village_code not with town_code {t.iloc[row]}",
-            "编码为县6位+镇3位+村3位+序号3位 / use county(6)+town(3)+village(3)+sequence(3) codes",
+            Text(
+                "编码不成层级",
+                f"grid_code {g.iloc[row]} does not start with village_code {v.iloc[row]}, or "
+                f"village_code not with town_code {t.iloc[row]}",
+            ),
+            Text(
+                "编码为县6位+镇3位+村3位+序号3位",
+                "use county(6)+town(3)+village(3)+sequence(3) codes",
+            ),
         )
     return problems
 
@@ -267,9 +290,11 @@ def _missing_worker(grids: gpd.GeoDataFrame, codes: np.ndarray) -> list[Problem]
             "missing_column",
             ERROR,
             "(layer)",
-            "缺少网格员列 / no grid_worker column",
-            "每个网格都要有责任网格员：添加该列 / every grid has a responsible grid worker; "
-            "add the column",
+            Text("缺少网格员列", "no grid_worker column"),
+            Text(
+                "每个网格都要有责任网格员：添加该列",
+                "every grid has a responsible grid worker; add the column",
+            ),
         )
     else:
         for i in np.flatnonzero(
@@ -280,8 +305,8 @@ def _missing_worker(grids: gpd.GeoDataFrame, codes: np.ndarray) -> list[Problem]
                 "missing_worker",
                 ERROR,
                 i,
-                "未配备网格员 / no grid worker",
-                "配备责任网格员 / assign a responsible grid worker",
+                Text("未配备网格员", "no grid worker"),
+                Text("配备责任网格员", "assign a responsible grid worker"),
             )
     return problems
 
@@ -298,9 +323,11 @@ def _overlapping_grids(
                 "overlap",
                 ERROR,
                 me,
-                f"与网格 {codes[other]} 重叠 {ar:,.0f} m² / overlaps grid {codes[other]}",
-                "调整公共边界，使每处只属于一个网格 / move the shared boundary so each place "
-                "belongs to one grid",
+                Text(f"与网格 {codes[other]} 重叠 {ar:,.0f} m²", f"overlaps grid {codes[other]}"),
+                Text(
+                    "调整公共边界，使每处只属于一个网格",
+                    "move the shared boundary so each place belongs to one grid",
+                ),
             )
     return problems
 
@@ -330,9 +357,11 @@ def _gaps(
             "gap",
             ERROR,
             f"gap@{c.x:.0f},{c.y:.0f}",
-            f"网格间空隙 {gap.area:,.0f} m²，邻近网格 {names} / gap not covered by any grid "
-            f"(near {names})",
-            "扩大相邻网格以覆盖空隙 / extend a neighbouring grid to cover it",
+            Text(
+                f"网格间空隙 {gap.area:,.0f} m²，邻近网格 {names}",
+                f"gap not covered by any grid (near {names})",
+            ),
+            Text("扩大相邻网格以覆盖空隙", "extend a neighbouring grid to cover it"),
         )
     return problems
 
@@ -381,18 +410,22 @@ def _spanning_villages(
                 "spans_villages",
                 ERROR,
                 g,
-                f"跨越 {n} 个村(居) / spans {n} villages ({shares})",
-                "沿村界切分网格，或调整村界 / cut the grid along the village boundary, or "
-                "move the boundary",
+                Text(f"跨越 {n} 个村(居)", f"spans {n} villages ({shares})"),
+                Text(
+                    "沿村界切分网格，或调整村界",
+                    "cut the grid along the village boundary, or move the boundary",
+                ),
             )
         elif declared[g] and inside[0] != declared[g]:
             add(
                 "wrong_village",
                 ERROR,
                 g,
-                f"位于村(居) {inside[0]}，但登记为 {declared[g]} / lies in village {inside[0]} "
-                f"but says {declared[g]}",
-                "更正村(居)编码或边界 / correct village_code or the boundary",
+                Text(
+                    f"位于村(居) {inside[0]}，但登记为 {declared[g]}",
+                    f"lies in village {inside[0]} but says {declared[g]}",
+                ),
+                Text("更正村(居)编码或边界", "correct village_code or the boundary"),
             )
     return problems
 
@@ -419,28 +452,40 @@ def _size_rules(
         bad_hh = np.isfinite(hh) & ~((low <= hh) & (hh <= high))
         bad_res = np.isfinite(res) & (res > most)
     for row in np.flatnonzero(bad_hh | bad_res).tolist():
-        rule, kind = (rules[1], "城镇") if urban[row] else (rules[0], "农村")
+        rule, kind = (
+            (rules[1], Text("城镇", "urban")) if urban[row] else (rules[0], Text("农村", "rural"))
+        )
         if bad_hh[row]:
             few = hh[row] < rule.min_households
             add(
                 "size_households",
                 WARNING,
                 row,
-                f"{int(hh[row])} 户，{'少于' if few else '多于'}{kind}网格标准 "
-                f"{rule.min_households}–{rule.max_households} 户 / {int(hh[row])} "
-                f"households, {'fewer' if few else 'more'} than the {kind} standard of "
-                f"{rule.min_households}–{rule.max_households}",
-                "与邻格合并，或从邻格划入区域 / merge it with a neighbour or take area from one"
+                Text(
+                    f"{int(hh[row])} 户，{'少于' if few else '多于'}{kind.zh}网格标准 "
+                    f"{rule.min_households}–{rule.max_households} 户",
+                    f"{int(hh[row])} households, {'fewer' if few else 'more'} than the {kind.en} "
+                    f"standard of {rule.min_households}–{rule.max_households}",
+                ),
+                Text(
+                    "与邻格合并，或从邻格划入区域",
+                    "merge it with a neighbour or take area from one",
+                )
                 if few
-                else "拆分该网格，或把部分区域划给邻格 / split it or give area to a neighbour",
+                else Text(
+                    "拆分该网格，或把部分区域划给邻格", "split it or give area to a neighbour"
+                ),
             )
         if bad_res[row]:
             add(
                 "size_residents",
                 WARNING,
                 row,
-                f"{int(res[row])} 人，超过 {rule.max_residents} 人 / more residents than allowed",
-                "拆分该网格 / split the grid",
+                Text(
+                    f"{int(res[row])} 人，超过 {rule.max_residents} 人",
+                    "more residents than allowed",
+                ),
+                Text("拆分该网格", "split the grid"),
             )
     return problems
 
@@ -483,7 +528,7 @@ def _collector(codes: np.ndarray) -> tuple[list[Problem], _AddProblem]:
     problems: list[Problem] = []
 
     def add(
-        code: str, severity: str, i: int | np.integer[Any] | str, message: str, hint: str
+        code: str, severity: str, i: int | np.integer[Any] | str, message: Text, hint: Text
     ) -> None:
         feature = codes[i] if isinstance(i, (int, np.integer)) else i
         problems.append(Problem(code, severity, str(feature), message, hint))

@@ -44,6 +44,7 @@ from scipy import sparse, special
 from scipy.spatial import cKDTree
 
 from geo.core.errors import GridValidationError, Problem
+from geo.core.i18n import Text
 from geo.core.validate import require_metric_crs
 from geo.grids.aggregate import IssueFilter, counts, filter_mask, rate_per_1000
 
@@ -278,7 +279,13 @@ def _checked(
     missing = raw.isna().to_numpy() | (ids == "")
     for pos in np.flatnonzero(missing):
         problems.append(
-            Problem("missing_code", "error", f"row {pos}", "no grid code", "fill in the code")
+            Problem(
+                "missing_code",
+                "error",
+                f"row {pos}",
+                Text("缺少网格编码", "no grid code"),
+                Text("填写网格编码", "fill in the code"),
+            )
         )
     dup = pd.Series(ids).duplicated(keep=False).to_numpy() & ~missing
     for code in sorted(set(ids[dup].tolist())):
@@ -287,8 +294,14 @@ def _checked(
                 "duplicate_code",
                 "error",
                 code,
-                f"{int((ids == code).sum())} grids share this code",
-                "give every grid its own code (or dissolve the parts into one grid)",
+                Text(
+                    f"{int((ids == code).sum())} 个网格使用同一编码",
+                    f"{int((ids == code).sum())} grids share this code",
+                ),
+                Text(
+                    "每个网格使用不同的编码（或把各部分合并为一个网格）",
+                    "give every grid its own code (or dissolve the parts into one grid)",
+                ),
             )
         )
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -298,8 +311,8 @@ def _checked(
                 "missing_geometry",
                 "error",
                 ids[pos] or f"row {pos}",
-                "no geometry",
-                "draw the grid or remove the row",
+                Text("网格没有几何", "no geometry"),
+                Text("画出网格边界，或删除该行", "draw the grid or remove the row"),
             )
         )
     if problems:

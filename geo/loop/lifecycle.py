@@ -77,15 +77,15 @@ RECEIVED, DISPATCHED, HANDLED, CLOSED_STAGE, CALLED_BACK = (
     "closed",
     "called_back",
 )
-#: Lifecycle stages in order, Chinese first and English second. ``handled`` appears only
-#: when the data have a ``handled_at`` column.
-STAGE_LABELS: dict[str, tuple[str, str]] = {
-    RECEIVED: ("已受理", "Received"),
-    DISPATCHED: ("已派单", "Dispatched"),
-    HANDLED: ("已办理", "Handled"),
-    CLOSED_STAGE: ("已办结", "Closed"),
-    CALLED_BACK: ("已回访", "Called back"),
-}
+#: Lifecycle stages in order (their words: the catalog's ``loop_stage_<stage>``). ``handled``
+#: appears only when the data have a ``handled_at`` column.
+STAGES: tuple[str, ...] = (
+    RECEIVED,
+    DISPATCHED,
+    HANDLED,
+    CLOSED_STAGE,
+    CALLED_BACK,
+)
 
 ON_TIME, DUE_TODAY, OVERDUE, REPRIMAND, CLOSED_ON_TIME, CLOSED_LATE = (
     "on_time",
@@ -95,15 +95,15 @@ ON_TIME, DUE_TODAY, OVERDUE, REPRIMAND, CLOSED_ON_TIME, CLOSED_LATE = (
     "closed_on_time",
     "closed_late",
 )
-#: Deadline states at ``as_of``, Chinese first and English second.
-STATE_LABELS: dict[str, tuple[str, str]] = {
-    ON_TIME: ("正常办理", "On time"),
-    DUE_TODAY: ("今日到期", "Due today"),
-    OVERDUE: ("超期·催办", "Overdue (reminder)"),
-    REPRIMAND: ("超期·通报督办", "Overdue (reprimand)"),
-    CLOSED_ON_TIME: ("按期办结", "Closed on time"),
-    CLOSED_LATE: ("超期办结", "Closed late"),
-}
+#: Deadline states at ``as_of`` (their words: the catalog's ``loop_state_<state>``).
+STATES: tuple[str, ...] = (
+    ON_TIME,
+    DUE_TODAY,
+    OVERDUE,
+    REPRIMAND,
+    CLOSED_ON_TIME,
+    CLOSED_LATE,
+)
 
 #: The four professional routing platforms of the county command centre ("1+N+N").
 PLATFORMS = ("综治", "市场监管", "综合执法", "便民服务")
@@ -144,23 +144,24 @@ KPI_LEVELS: dict[str, str] = {
     "platform": "platform",
 }
 
-#: Columns of a KPI table after the key, with labels (Chinese first, English second).
-KPI_LABELS: dict[str, tuple[str, str]] = {
-    "issues": ("受理数", "Received"),
-    "open": ("在办", "Open"),
-    "overdue": ("超期在办", "Open overdue"),
-    "reprimand": ("通报督办", "Reprimands due"),
-    "closed": ("办结数", "Closed"),
-    "closed_on_time": ("按期办结数", "Closed on time"),
-    "on_time_rate": ("按期办结率", "On-time rate"),
-    "first_time_rate": ("一次性办结率", "First-time resolution rate"),
-    "grid_share": ("网格办结占比（小事不出格）", "Resolved in the grid"),
-    "net_share": ("村网办结占比（大事不出网）", "Resolved in the village net"),
-    "callback_rate": ("回访率", "Call-back rate"),
-    "satisfaction_rate": ("满意率", "Satisfaction rate"),
-    "median_close_days": ("办结用时中位数（天）", "Median days to close"),
-    "calendar_fallback": ("按周一至周五推算期限数", "Deadlines on the Mon–Fri fallback"),
-}
+#: Columns of a KPI table after the key, in order (their headers: the catalog's
+#: ``loop_kpi_<column>``).
+KPIS: tuple[str, ...] = (
+    "issues",
+    "open",
+    "overdue",
+    "reprimand",
+    "closed",
+    "closed_on_time",
+    "on_time_rate",
+    "first_time_rate",
+    "grid_share",
+    "net_share",
+    "callback_rate",
+    "satisfaction_rate",
+    "median_close_days",
+    "calendar_fallback",
+)
 
 _REQUIRED = ("received_at", "request_type", "status", "closed_at")
 _TIME_COLUMNS = (
@@ -227,12 +228,12 @@ def lifecycle(
         On the issues' index, the columns of :func:`deadlines` and
 
         ``stage``
-            :data:`STAGE_LABELS` key: ``called_back`` (closed and satisfaction recorded),
+            :data:`STAGES` member: ``called_back`` (closed and satisfaction recorded),
             ``closed``, ``handled`` (``handled_at`` by ``as_of``), ``dispatched``
             (``dispatched_at`` by ``as_of``; without the column or time, any status but
             待派单) or ``received``; ``""`` for tickets received after ``as_of``.
         ``state``
-            :data:`STATE_LABELS` key: open tickets are ``on_time`` before their deadline
+            :data:`STATES` member: open tickets are ``on_time`` before their deadline
             day, ``due_today`` on it (up to 23:59:59), ``overdue`` after it and
             ``reprimand`` from the start of the reprimand day; closed ones are
             ``closed_on_time`` or ``closed_late``; ``""`` for tickets received after
@@ -338,7 +339,7 @@ def loop_kpis(
     -------
     pandas.DataFrame
         The level's key column (``county_code`` holds the county code of the settings),
-        then the columns of :data:`KPI_LABELS` (definitions in the module docstring). Rates
+        then the columns of :data:`KPIS` (definitions in the module docstring). Rates
         are shares in [0, 1], NaN when their denominator is 0; ``calendar_fallback``
         counts the tickets whose deadline dates were counted Monday–Friday because they
         fall outside the years of ``chinesecalendar`` (check it before trusting on-time

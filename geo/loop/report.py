@@ -38,11 +38,11 @@ from geo.core.settings import get_settings
 from geo.loop.lifecycle import (
     CLOSED_LATE,
     CLOSED_ON_TIME,
-    KPI_LABELS,
+    KPIS,
     OVERDUE,
     REPRIMAND,
-    STAGE_LABELS,
-    STATE_LABELS,
+    STAGES,
+    STATES,
     daily_clearance,
     kpi_tables,
     lifecycle,
@@ -263,7 +263,7 @@ class MonthlyReport:
     synthetic
         The data are the synthetic demo county.
     summary
-        The scope's KPIs (keys of :data:`geo.loop.lifecycle.KPI_LABELS`) for the tickets received in
+        The scope's KPIs (:data:`geo.loop.lifecycle.KPIS`) for the tickets received in
         the month.
     kpis
         The same KPIs per ``town`` (county report only), ``village``, ``grid``,
@@ -426,10 +426,10 @@ def build_report(
 
 
 def column_label(column: str, lang: str = "zh") -> str:
-    """The header of a column: :data:`geo.loop.lifecycle.KPI_LABELS`, else the i18n key
-    ``loop_col_…``."""
-    if column in KPI_LABELS:
-        return KPI_LABELS[column][1 if lang == "en" else 0]
+    """The header of a column: ``loop_kpi_…`` for the KPIs (:data:`geo.loop.lifecycle.KPIS`),
+    else ``loop_col_…`` when the catalog has it, else the column's own name."""
+    if column in KPIS:
+        return translator(lang)(f"loop_kpi_{column}")
     key = f"loop_col_{column}"
     return translator(lang)(key) if key in TEXT else column
 
@@ -486,13 +486,12 @@ def meta_lines(report: MonthlyReport, lang: str) -> list[tuple[str, object]]:
 
 def in_words(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Stages, states, reasons, platforms and flags in words (same column names)."""
-    pos = 1 if lang == "en" else 0
     t = translator(lang)
     out = frame.copy()
     if "stage" in out.columns:
-        out["stage"] = out["stage"].map(lambda s: STAGE_LABELS[s][pos] if s in STAGE_LABELS else s)
+        out["stage"] = out["stage"].map(lambda s: t(f"loop_stage_{s}") if s in STAGES else s)
     if "state" in out.columns:
-        out["state"] = out["state"].map(lambda s: STATE_LABELS[s][pos] if s in STATE_LABELS else s)
+        out["state"] = out["state"].map(lambda s: t(f"loop_state_{s}") if s in STATES else s)
     if "reason" in out.columns:
         out["reason"] = out["reason"].map(lambda r: t(f"loop_reason_{r}"))
     if "platform" in out.columns:

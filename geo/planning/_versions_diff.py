@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from geo.core.errors import GridGovError
+from geo.core.i18n import Text
 from geo.core.settings import get_settings
 from geo.grids.assign import PROBLEM_OUTSIDE, assign_events, grid_index
 from geo.planning._versions_model import (
@@ -20,6 +21,7 @@ from geo.planning._versions_model import (
     VersionError,
     as_multi,
     as_text,
+    from_cell,
     isin,
 )
 from geo.planning._versions_repository import read_version
@@ -224,17 +226,29 @@ def _household_counts(
 def _diff_layer(layer: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     """A layer given to :meth:`VersionedGrids.diff`, checked and in ``crs``."""
     if "grid_code" not in layer.columns:
-        raise VersionError("the layer to compare has no grid_code column; add it to every grid")
-    if layer.crs is None:
         raise VersionError(
-            f"the layer to compare has no CRS; set it, e.g. set_crs('{get_settings().metric_crs}')"
+            Text(
+                "要比较的图层缺少 grid_code 列，请给每个网格填写",
+                "the layer to compare has no grid_code column; add it to every grid",
+            )
+        )
+    if layer.crs is None:
+        metric = get_settings().metric_crs
+        raise VersionError(
+            Text(
+                f"要比较的图层没有坐标系，请设置，如 set_crs('{metric}')",
+                f"the layer to compare has no CRS; set it, e.g. set_crs('{metric}')",
+            )
         )
     codes = pd.Series(as_text(layer["grid_code"]))
     twice = sorted(set(codes[codes.duplicated()]))
     if twice:
         raise VersionError(
-            f"网格编码重复 {twice[:10]} / the layer to compare has grid code(s) {twice[:10]} "
-            "twice; give each grid its own code"
+            Text(
+                f"网格编码重复 {twice[:10]}",
+                f"the layer to compare has grid code(s) {twice[:10]} twice; give each grid its "
+                "own code",
+            )
         )
     out = layer.to_crs(crs) if crs is not None and layer.crs != crs else layer
     return out.rename_geometry("geometry") if out.geometry.name != "geometry" else out
@@ -284,7 +298,7 @@ def grid_history(store: Store, grid_code: str) -> pd.DataFrame:
                 "version": v,
                 "published_at": meta["published_at"],
                 "published_by": meta["published_by"],
-                "reason": meta["reason"],
+                "reason": from_cell(meta["reason"]),
                 "status": status,
                 "changed_columns": columns,
                 "area_m2": area,
@@ -294,5 +308,10 @@ def grid_history(store: Store, grid_code: str) -> pd.DataFrame:
             }
         )
     if not records:
-        raise VersionError(f"grid {grid_code!r} is in no published version")
+        raise VersionError(
+            Text(
+                f"网格 {grid_code} 不在任何已发布版本中",
+                f"grid {grid_code!r} is in no published version",
+            )
+        )
     return pd.DataFrame(records)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core.errors import GridValidationError, Problem
+from geo.core.i18n import Text
 from geo.core.settings import get_settings
 from geo.planning._versions_model import (
     CONFLICTED,
@@ -26,6 +27,7 @@ from geo.planning._versions_model import (
     conform,
     grids_note,
     local_stamp,
+    to_cell,
     utc_now,
 )
 from geo.planning._versions_repository import (
@@ -59,8 +61,12 @@ def open_draft(store: Store, village_code: str, author: str) -> Draft:
                 break
         if not scope:
             raise VersionError(
-                f"no grid of version {head} has village_code or town_code {code!r}; "
-                "pass the 12-digit code of a village or the 9-digit code of a town"
+                Text(
+                    f"第 {head} 版中没有村(居)或镇编码为 {code} 的网格；请给出 12 位村(居)编码或 "
+                    "9 位镇编码",
+                    f"no grid of version {head} has village_code or town_code {code!r}; pass the "
+                    "12-digit code of a village or the 9-digit code of a town",
+                )
             )
         rows = tx.read("drafts", where={"scope_code": code, "status": OPEN})
         if len(rows):
@@ -79,8 +85,10 @@ def open_draft(store: Store, village_code: str, author: str) -> Draft:
                     version=head,
                     draft_id=draft_id,
                     scope_code=code,
-                    detail=f"{SCOPE_ZH[scope]}草案，基于第 {head} 版 / {scope} draft "
-                    f"based on version {head}",
+                    detail=Text(
+                        f"{SCOPE_ZH[scope]}草案，基于第 {head} 版",
+                        f"{scope} draft based on version {head}",
+                    ),
                 ),
             )
             row = new_row.iloc[0]
@@ -93,7 +101,7 @@ def save_draft(
     grids: gpd.GeoDataFrame,
     *,
     author: str,
-    reason: str,
+    reason: Text | str,
     expected_revision: int,
 ) -> Draft:
     """Save ``grids`` as the next revision of ``draft``, or raise the :class:`ConflictError`
@@ -135,10 +143,12 @@ def save_draft(
                     scope_code=draft.scope_code,
                     revision=1,
                     reason=reason,
-                    detail=f"保存冲突：{draft.draft_id} 已是第 {int(row['revision'])} 版"
-                    f"（应为第 {int(expected_revision)} 版），修改另存于此 / lost against "
-                    f"{draft.draft_id} revision {int(row['revision'])} (expected "
-                    f"{int(expected_revision)}); edits kept here",
+                    detail=Text(
+                        f"保存冲突：{draft.draft_id} 已是第 {int(row['revision'])} 版（应为第 "
+                        f"{int(expected_revision)} 版），修改另存于此",
+                        f"lost against {draft.draft_id} revision {int(row['revision'])} (expected "
+                        f"{int(expected_revision)}); edits kept here",
+                    ),
                 ),
             )
         else:
@@ -152,7 +162,7 @@ def save_draft(
                         "revision": [revision],
                         "author": [author],
                         "updated_at": pd.Series([now], dtype="datetime64[ms, UTC]"),
-                        "reason": [reason],
+                        "reason": [to_cell(reason)],
                     }
                 ),
                 key="draft_id",
@@ -202,8 +212,8 @@ def _draft_grids(
                 "missing_column",
                 "error",
                 col,
-                f"缺少列 {col} / no column {col!r}",
-                f"给每个网格填写 {col} / add {col!r} to every grid",
+                Text(f"缺少列 {col}", f"no column {col!r}"),
+                Text(f"给每个网格填写 {col}", f"add {col!r} to every grid"),
             )
         )
     if grids.crs is None:
@@ -212,8 +222,8 @@ def _draft_grids(
                 "no_crs",
                 "error",
                 "layer",
-                "网格没有坐标系 / the grids have no CRS",
-                f"设置坐标系 / set it, e.g. grids.set_crs('{get_settings().metric_crs}')",
+                Text("网格没有坐标系", "the grids have no CRS"),
+                Text("设置坐标系", f"set it, e.g. grids.set_crs('{get_settings().metric_crs}')"),
             )
         )
     if problems:
@@ -229,8 +239,8 @@ def _draft_grids(
                     "missing_code",
                     "error",
                     label,
-                    "缺少网格编码 / no grid_code",
-                    "给每个网格 15 位编码 / give every grid its 15-digit code",
+                    Text("缺少网格编码", "no grid_code"),
+                    Text("给每个网格 15 位编码", "give every grid its 15-digit code"),
                 )
             )
         if str(out[scope_col].iloc[i]) != draft.scope_code:
@@ -239,10 +249,14 @@ def _draft_grids(
                     "outside_scope",
                     "error",
                     label,
-                    f"{scope_col} 为 {out[scope_col].iloc[i]}，不是 {draft.scope_code} / "
-                    f"{scope_col} is {out[scope_col].iloc[i]!r}, not {draft.scope_code!r}",
-                    f"{draft.scope_code} 的草案只能含本{SCOPE_ZH[draft.scope]}的网格 / a "
-                    f"draft of {draft.scope} {draft.scope_code} holds only its own grids",
+                    Text(
+                        f"{scope_col} 为 {out[scope_col].iloc[i]}，不是 {draft.scope_code}",
+                        f"{scope_col} is {out[scope_col].iloc[i]!r}, not {draft.scope_code!r}",
+                    ),
+                    Text(
+                        f"{draft.scope_code} 的草案只能含本{SCOPE_ZH[draft.scope]}的网格",
+                        f"a draft of {draft.scope} {draft.scope_code} holds only its own grids",
+                    ),
                 )
             )
         geom = out.geometry.iloc[i]
@@ -252,8 +266,8 @@ def _draft_grids(
                     "bad_geometry",
                     "error",
                     label,
-                    "几何不是非空的面 / geometry is not a non-empty polygon",
-                    "把网格画成面 / draw the grid as a polygon",
+                    Text("几何不是非空的面", "geometry is not a non-empty polygon"),
+                    Text("把网格画成面", "draw the grid as a polygon"),
                 )
             )
     for code in pd.Series(codes)[pd.Series(codes).duplicated() & (pd.Series(codes) != "")]:
@@ -262,8 +276,8 @@ def _draft_grids(
                 "duplicate_code",
                 "error",
                 code,
-                "网格编码重复 / grid_code used twice",
-                "每个网格使用不同的编码 / give each grid its own code",
+                Text("网格编码重复", "grid_code used twice"),
+                Text("每个网格使用不同的编码", "give each grid its own code"),
             )
         )
     if problems:

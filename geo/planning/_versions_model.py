@@ -4,6 +4,7 @@ helpers that put grid layers in one comparable form (MultiPolygons, text codes, 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ import shapely
 
 from geo.core.clock import beijing_stamp
 from geo.core.errors import GridGovError
+from geo.core.i18n import Text
 
 #: The column that identifies an issue, and a household.
 ISSUE_ID = "ticket_id"
@@ -28,7 +30,14 @@ SCOPE_ZH = {"village": "村(居)", "town": "镇"}
 
 
 class VersionError(GridGovError):
-    """A version, draft or grid layer cannot be used as asked."""
+    """A version, draft or grid layer cannot be used as asked.
+
+    The message is a :class:`~geo.core.i18n.Text` where GridGov words it in both languages,
+    else a plain string; ``str(error)`` reads it either way.
+    """
+
+    def __init__(self, message: Text | str) -> None:
+        super().__init__(message)
 
 
 class PublishBlockedError(GridGovError):
@@ -238,8 +247,43 @@ def in_order(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return as_multi(grids).sort_values("grid_code", kind="stable").reset_index(drop=True)
 
 
-def grids_note(n: int) -> str:
-    return f"{n} 个网格 / {n} grids"
+def grids_note(n: int) -> Text:
+    """The change-log note of a layer or revision of ``n`` grids."""
+    return Text(f"{n} 个网格", f"{n} grids")
+
+
+def to_cell(value: Text | str) -> str:
+    """A reason or note as the version tables hold it: words GridGov wrote (a
+    :class:`~geo.core.i18n.Text`) as JSON ``{"zh": …, "en": …}``, a planner's own as typed."""
+    if isinstance(value, Text):
+        return json.dumps(value.as_dict(), ensure_ascii=False)
+    return str(value)
+
+
+def from_cell(value: object) -> Text | str:
+    """What :func:`to_cell` stored: the :class:`~geo.core.i18n.Text` back, or the planner's
+    words (and a note written before notes were stored as JSON) as they are."""
+    said = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+    if said.startswith("{"):
+        try:
+            found = json.loads(said)
+        except ValueError:
+            return said
+        if isinstance(found, dict) and set(found) == {"zh", "en"}:
+            try:
+                return Text(str(found["zh"]), str(found["en"]))
+            except ValueError:
+                return said
+    return said
+
+
+def from_cells(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """``frame`` with the reasons and notes of ``columns`` read back (:func:`from_cell`)."""
+    out = frame.copy()
+    for col in columns:
+        if col in out.columns:
+            out[col] = out[col].map(from_cell).astype(object)
+    return out
 
 
 def conform(grids: pd.DataFrame, layer_columns: Sequence[str]) -> gpd.GeoDataFrame:

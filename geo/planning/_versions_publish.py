@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.core.i18n import Text
 from geo.core.settings import get_settings
 from geo.planning._versions_diff import assign_in_area, bounds_of, compare, overlaps
 from geo.planning._versions_drafts import conflict_error, last_save
@@ -27,6 +28,7 @@ from geo.planning._versions_model import (
     as_text,
     conform,
     content_hash,
+    from_cell,
     in_order,
     isin,
     local_stamp,
@@ -82,8 +84,12 @@ def publish(
         duplicated = new.grid_code[new.grid_code.duplicated()].unique().tolist()
         if duplicated:
             raise VersionError(
-                f"the new layer has grid code(s) {duplicated[:10]} twice; give each grid "
-                "its own code (a village's draft must not reuse codes of other villages)"
+                Text(
+                    f"新图层中网格编码 {duplicated[:10]} 重复；每个网格使用不同的编码（村(居)草案"
+                    "不能使用其他村(居)的编码）",
+                    f"the new layer has grid code(s) {duplicated[:10]} twice; give each grid its "
+                    "own code (a village's draft must not reuse codes of other villages)",
+                )
             )
         if check is not None:
             report = check(new.copy())
@@ -99,7 +105,11 @@ def publish(
         # versioning's back (it then records what the grids layer holds).
         if not len(touched) and content_hash(old) == head_row["content_hash"]:
             raise VersionError(
-                f"nothing to publish: {source} has the same grids as the current version {head}"
+                Text(
+                    f"没有可发布的内容：{source} 与当前第 {head} 版的网格相同",
+                    f"nothing to publish: {source} has the same grids as the current version "
+                    f"{head}",
+                )
             )
         version = head + 1
         now = utc_now()
@@ -154,15 +164,29 @@ def _layer(layer: gpd.GeoDataFrame, crs: object) -> gpd.GeoDataFrame:
     """A whole layer given to publish, checked and in ``crs``."""
     missing = [c for c in GRID_KEYS if c not in layer.columns]
     if missing:
-        raise VersionError(f"the layer lacks column(s) {missing}; grids need {list(GRID_KEYS)}")
-    if layer.crs is None:
         raise VersionError(
-            f"the layer has no CRS; set it, e.g. layer.set_crs('{get_settings().metric_crs}')"
+            Text(
+                f"图层缺少列 {missing}；网格需要 {list(GRID_KEYS)}",
+                f"the layer lacks column(s) {missing}; grids need {list(GRID_KEYS)}",
+            )
+        )
+    if layer.crs is None:
+        metric = get_settings().metric_crs
+        raise VersionError(
+            Text(
+                f"图层没有坐标系，请设置，如 layer.set_crs('{metric}')",
+                f"the layer has no CRS; set it, e.g. layer.set_crs('{metric}')",
+            )
         )
     bad = ~layer.geom_type.isin(["Polygon", "MultiPolygon"]) | layer.geometry.is_empty
     if bad.any():
         codes = as_text(layer.loc[bad, "grid_code"])[:10].tolist()
-        raise VersionError(f"grid(s) {codes} have no polygon geometry; draw them as polygons")
+        raise VersionError(
+            Text(
+                f"网格 {codes} 没有面几何，请画成面",
+                f"grid(s) {codes} have no polygon geometry; draw them as polygons",
+            )
+        )
     return layer.to_crs(crs) if crs is not None and layer.crs != crs else layer
 
 
@@ -181,12 +205,21 @@ def _check_draft(
             row,
         )
     if int(row["revision"]) == 0:
-        raise VersionError(f"draft {draft.draft_id} has no saved edits; save it first")
+        raise VersionError(
+            Text(
+                f"草案 {draft.draft_id} 没有已保存的修改，请先保存",
+                f"draft {draft.draft_id} has no saved edits; save it first",
+            )
+        )
     if content_hash(old) != head_row["content_hash"]:
         raise VersionError(
-            f"the grids layer no longer matches version {head} (it was replaced outside "
-            "versioning, e.g. by an import); publish that layer as a version first: "
-            "publish(store.read('grids'), author=…, reason=…)"
+            Text(
+                f"网格图层与第 {head} 版不再一致（在版本管理之外被替换，如导入）；请先把该图层发布"
+                "为新版本：publish(store.read('grids'), author=…, reason=…)",
+                f"the grids layer no longer matches version {head} (it was replaced outside "
+                "versioning, e.g. by an import); publish that layer as a version first: "
+                "publish(store.read('grids'), author=…, reason=…)",
+            )
         )
     scope = {f"{draft.scope}_code": draft.scope_code}
     base = int(row["base_version"])
@@ -197,8 +230,8 @@ def _check_draft(
             raise conflict_error(
                 f"{draft.scope} {draft.scope_code} changed after this draft's base version "
                 f"{base}: {meta['published_by']} published version {v} at "
-                f"{local_stamp(meta['published_at'])} ({meta['reason']}). Your draft is kept; "
-                f"open a new draft, redo the edits on version {head} and publish that",
+                f"{local_stamp(meta['published_at'])} ({from_cell(meta['reason'])}). Your draft "
+                f"is kept; open a new draft, redo the edits on version {head} and publish that",
                 draft,
                 draft.revision,
                 row,
@@ -317,7 +350,7 @@ def _replace_scope(
     return in_order(gpd.GeoDataFrame(new, geometry="geometry", crs=layer.crs))
 
 
-def _publish_note(source: str, result: PublishResult) -> str:
+def _publish_note(source: str, result: PublishResult) -> Text:
     """The change-log line of a publish (``source``: ``draft X``, ``layer``, ``rollback to N``)."""
     kind, _, what = source.partition(" ")
     zh = {
@@ -326,9 +359,9 @@ def _publish_note(source: str, result: PublishResult) -> str:
         "rollback": f"回退到第 {what.removeprefix('to ')} 版",
     }
     added, removed, changed = len(result.added), len(result.removed), len(result.changed)
-    return (
-        f"{zh.get(kind, source)}：新增 {added}、撤销 {removed}、调整 {changed} 个网格，"
-        f"{result.issues_moved} 件诉求、{result.households_moved} 户住户改换网格 / {source}: "
-        f"{added} added, {removed} removed, {changed} changed; {result.issues_moved} issues "
-        f"and {result.households_moved} households moved"
+    return Text(
+        f"{zh.get(kind, source)}：新增 {added}、撤销 {removed}、调整 {changed} "
+        f"个网格，{result.issues_moved} 件诉求、{result.households_moved} 户住户改换网格",
+        f"{source}: {added} added, {removed} removed, {changed} changed; {result.issues_moved} "
+        f"issues and {result.households_moved} households moved",
     )

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.core.i18n import Text
 from geo.planning._versions_model import (
     GRID_KEYS,
     HOUSEHOLD_ID,
@@ -20,6 +21,7 @@ from geo.planning._versions_model import (
     as_text,
     content_hash,
     grids_note,
+    to_cell,
     utc_now,
 )
 from geo.store.base import Store, Transaction
@@ -34,8 +36,11 @@ def templates(grids: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
     clash = [c for c in ("version", "draft_id", "revision") if c in grids.columns]
     if clash:
         raise VersionError(
-            f"the grids layer has column(s) {clash}, which versioning uses itself; "
-            "rename them in the grids layer first"
+            Text(
+                f"网格图层含有版本管理自用的列 {clash}，请先在网格图层中改名",
+                f"the grids layer has column(s) {clash}, which versioning uses itself; rename "
+                "them in the grids layer first",
+            )
         )
     sample = as_multi(grids.iloc[:1])
     at = "datetime64[ms, UTC]"
@@ -97,15 +102,28 @@ def templates(grids: gpd.GeoDataFrame) -> dict[str, pd.DataFrame]:
 def create_tables(store: Store) -> None:
     """Create the version tables and version 1 if this store has none yet."""
     if "grids" not in store.layers():
-        raise VersionError(f"{store.location}: no grids layer; import grids first")
+        raise VersionError(
+            Text(
+                f"{store.location}：没有网格图层，请先导入网格",
+                f"{store.location}: no grids layer; import grids first",
+            )
+        )
     grids = store.read("grids")
     if not isinstance(grids, gpd.GeoDataFrame):
-        raise VersionError(f"{store.location}: the grids layer has no geometry")
+        raise VersionError(
+            Text(
+                f"{store.location}：网格图层没有几何",
+                f"{store.location}: the grids layer has no geometry",
+            )
+        )
     missing = [c for c in GRID_KEYS if c not in grids.columns]
     if missing:
         raise VersionError(
-            f"{store.location}: the grids layer lacks column(s) {missing}; "
-            f"versioning needs {list(GRID_KEYS)}"
+            Text(
+                f"{store.location}：网格图层缺少列 {missing}；版本管理需要 {list(GRID_KEYS)}",
+                f"{store.location}: the grids layer lacks column(s) {missing}; versioning needs "
+                f"{list(GRID_KEYS)}",
+            )
         )
     present = set(store.layers())
     # Publishing updates issues and households by key: index the keys once, here.
@@ -133,7 +151,7 @@ def create_tables(store: Store) -> None:
                     1,
                     now,
                     "system",
-                    "启用版本管理时的网格 / grids found when versioning began",
+                    Text("启用版本管理时的网格", "grids found when versioning began"),
                     "initial",
                     first,
                     0,
@@ -150,7 +168,7 @@ def version_row(
     version: int,
     at: pd.Timestamp,
     author: str,
-    reason: str,
+    reason: Text | str,
     source: str,
     grids: gpd.GeoDataFrame,
     issues_moved: int,
@@ -162,7 +180,7 @@ def version_row(
             "version": [version],
             "published_at": pd.Series([at], dtype="datetime64[ms, UTC]"),
             "published_by": [author],
-            "reason": [reason],
+            "reason": [to_cell(reason)],
             "source": [source],
             "n_grids": [len(grids)],
             "issues_moved": [issues_moved],
@@ -181,8 +199,8 @@ def log_row(
     draft_id: str = "",
     scope_code: str = "",
     revision: int = 0,
-    reason: str = "",
-    detail: str = "",
+    reason: Text | str = "",
+    detail: Text | str = "",
 ) -> pd.DataFrame:
     """One new row of the ``change_log`` table."""
     return pd.DataFrame(
@@ -194,8 +212,8 @@ def log_row(
             "draft_id": [draft_id],
             "scope_code": [scope_code],
             "revision": [revision],
-            "reason": [reason],
-            "detail": [detail],
+            "reason": [to_cell(reason)],
+            "detail": [to_cell(detail)],
         }
     )
 
@@ -210,7 +228,7 @@ def new_draft_row(
     author: str,
     at: pd.Timestamp,
     *,
-    reason: str = "",
+    reason: Text | str = "",
     conflict_of: str = "",
 ) -> pd.DataFrame:
     """One new row of the ``drafts`` table."""
@@ -227,7 +245,7 @@ def new_draft_row(
             "updated_at": stamp,
             "created_by": [author],
             "created_at": stamp,
-            "reason": [reason],
+            "reason": [to_cell(reason)],
             "conflict_of": [conflict_of],
             "published_version": [0],
         }
@@ -246,7 +264,12 @@ def read_version(
     frame = tx.read("grid_version_features", where={"version": int(version), **(where or {})})
     if not len(frame) and where is None:
         known = sorted(tx.read("grid_versions", columns=["version"])["version"].tolist())
-        raise VersionError(f"no grid version {version}; the versions are {known}")
+        raise VersionError(
+            Text(
+                f"没有第 {version} 版网格；现有版本为 {known}",
+                f"no grid version {version}; the versions are {known}",
+            )
+        )
     return _clean(frame.drop(columns=["version"]))
 
 
@@ -260,7 +283,12 @@ def stored_draft_row(tx: Transaction, draft_id: str) -> pd.Series:
     """The ``drafts`` row of ``draft_id`` as stored now."""
     rows = tx.read("drafts", where={"draft_id": draft_id})
     if not len(rows):
-        raise VersionError(f"no draft {draft_id!r}; see VersionedGrids.drafts()")
+        raise VersionError(
+            Text(
+                f"没有草案 {draft_id}；见 VersionedGrids.drafts()",
+                f"no draft {draft_id!r}; see VersionedGrids.drafts()",
+            )
+        )
     return rows.iloc[0]
 
 

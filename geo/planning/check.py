@@ -37,6 +37,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import InputProblems, Problem
+from geo.core.i18n import Text
 from geo.core.settings import Settings, get_settings
 from geo.core.validate import crs_problem, same_crs_problem
 from geo.grids.validate import ERROR, WARNING, GridReport, validate_grids
@@ -108,7 +109,7 @@ class DraftReport(GridReport):
     def to_frame(self) -> pd.DataFrame:
         """One row per problem: grid_code, village_code, severity, code, message, hint.
 
-        ``message`` and ``hint`` are Chinese first, then English, separated by `` / ``.
+        ``message`` and ``hint`` are :class:`~geo.core.i18n.Text` (both languages).
         """
         cols = ["grid_code", "village_code", "severity", "code", "message", "hint"]
         rows = [
@@ -125,26 +126,41 @@ class DraftReport(GridReport):
         return pd.DataFrame(rows, columns=cols)
 
     def summary(self) -> str:
-        """A few lines for people: verdict, counts by kind, the rules applied."""
+        """A few lines for people, each in Chinese and English: verdict, counts by kind, the
+        rules applied."""
         n_err, n_warn = len(self.errors), len(self.warnings)
         n_vill = self.metrics["village_code"].nunique() if len(self.metrics) else 0
-        verdict = ("可发布", "publishable") if self.publishable else ("不可发布", "not publishable")
+        verdict = (
+            Text("可发布", "publishable")
+            if self.publishable
+            else Text("不可发布", "not publishable")
+        )
         lines = [
-            f"草案{verdict[0]}：{n_err} 个错误，{n_warn} 个警告（{self.n_grids:,} 个网格，"
-            f"{n_vill} 个村(居)） / draft {verdict[1]}: {n_err} error(s), {n_warn} warning(s) "
-            f"({self.n_grids:,} grids in {n_vill} villages)"
+            str(
+                Text(
+                    f"草案{verdict.zh}：{n_err} 个错误，{n_warn} 个警告（{self.n_grids:,} "
+                    f"个网格，{n_vill} 个村(居)）",
+                    f"draft {verdict.en}: {n_err} error(s), {n_warn} warning(s) ({self.n_grids:,} "
+                    f"grids in {n_vill} villages)",
+                )
+            )
         ]
-        for label, items in (("错误 / errors", self.errors), ("警告 / warnings", self.warnings)):
+        for label, items in (
+            (Text("错误", "errors"), self.errors),
+            (Text("警告", "warnings"), self.warnings),
+        ):
             if items:
                 counts = Counter(p.code for p in items)
                 lines.append(f"  {label}: " + ", ".join(f"{k} ×{v}" for k, v in counts.items()))
-        lines.append(
-            f"  规则 / rules: 不均衡 = 超过本村(居)中位数 {BALANCE_HIGH:g} 倍或低于 "
-            f"{BALANCE_LOW:g} 倍（面积 {AREA_BALANCE_HIGH:g} / {AREA_BALANCE_LOW:g}） / "
-            f"out of balance = above {BALANCE_HIGH:g}× or below {BALANCE_LOW:g}× the village "
-            f"median (area {AREA_BALANCE_HIGH:g}× / {AREA_BALANCE_LOW:g}×), villages of "
-            f"≥ {BALANCE_MIN_GRIDS} grids; compactness Polsby–Popper < {COMPACTNESS_MIN:g}"
+        rules = Text(
+            f"规则：不均衡 = 超过本村(居)中位数 {BALANCE_HIGH:g} 倍或低于 {BALANCE_LOW:g} "
+            f"倍（面积 {AREA_BALANCE_HIGH:g} / {AREA_BALANCE_LOW:g}），村(居)至少 "
+            f"{BALANCE_MIN_GRIDS} 个网格；紧凑度 Polsby–Popper < {COMPACTNESS_MIN:g}",
+            f"rules: out of balance = above {BALANCE_HIGH:g}× or below {BALANCE_LOW:g}× the "
+            f"village median (area {AREA_BALANCE_HIGH:g}× / {AREA_BALANCE_LOW:g}×), villages of ≥ "
+            f"{BALANCE_MIN_GRIDS} grids; compactness Polsby–Popper < {COMPACTNESS_MIN:g}",
         )
+        lines.append(f"  {rules}")
         return "\n".join(lines)
 
 
@@ -399,10 +415,15 @@ def _contiguity(geoms: np.ndarray, usable: np.ndarray, labels: np.ndarray) -> li
                 "not_contiguous",
                 ERROR,
                 str(labels[i]),
-                f"网格由 {parts[i]} 块互不相连的部分组成（{listing} m²） / the grid is in "
-                f"{parts[i]} separate parts ({listing} m²)",
-                "把飞地划给相邻网格或单独成格 / give the detached part to the neighbouring "
-                "grid (redraw_boundary) or make it a grid of its own",
+                Text(
+                    f"网格由 {parts[i]} 块互不相连的部分组成（{listing} m²）",
+                    f"the grid is in {parts[i]} separate parts ({listing} m²)",
+                ),
+                Text(
+                    "把飞地划给相邻网格或单独成格",
+                    "give the detached part to the neighbouring grid (redraw_boundary) or make "
+                    "it a grid of its own",
+                ),
             )
         )
     return out
@@ -424,10 +445,12 @@ def _code_format(grids: gpd.GeoDataFrame, labels: np.ndarray) -> list[Problem]:
                     "malformed_code",
                     ERROR,
                     str(labels[i]),
-                    f"网格编码 {value} {why.split(' / ')[0]} / grid_code {value} "
-                    f"{why.split(' / ')[1]}",
-                    "编码为村(居)编码12位+序号3位 / use village_code (12 digits) + a 3-digit "
-                    "sequence; geo.planning.edit.renumber gives a village clean codes",
+                    Text(f"网格编码 {value} {why.zh}", f"grid_code {value} {why.en}"),
+                    Text(
+                        "编码为村(居)编码12位+序号3位",
+                        "use village_code (12 digits) + a 3-digit sequence; "
+                        "geo.planning.edit.renumber gives a village clean codes",
+                    ),
                 )
             )
     return out
@@ -463,9 +486,14 @@ def _outside(
             "outside_villages",
             ERROR,
             str(labels[i]),
-            f"{a:,.0f} m² 不在任何村(居)内 / {a:,.0f} m² of the grid lie outside every village",
-            "把网格边界收回到村(居)界内 / pull the boundary back inside the village "
-            "(or extend the villages layer)",
+            Text(
+                f"{a:,.0f} m² 不在任何村(居)内",
+                f"{a:,.0f} m² of the grid lie outside every village",
+            ),
+            Text(
+                "把网格边界收回到村(居)界内",
+                "pull the boundary back inside the village (or extend the villages layer)",
+            ),
         )
         for i, a in zip(todo, lost, strict=True)
         if a > cfg.boundary_tolerance_m2
@@ -485,10 +513,16 @@ def _unmatched_edges(
             "edges_not_matched",
             WARNING,
             str(labels[i]),
-            f"与相邻网格的公共边不完全重合（{m:,.2f} m） / {m:,.2f} m of shared edges do not "
-            "match the neighbour's vertices (slivers under the overlap tolerance)",
-            "吸附到相邻网格边界 / snap to the neighbour's boundary (QGIS: Snap geometries to "
-            "layer, 0.01 m) or redraw with geo.planning.edit, which keeps edges exact",
+            Text(
+                f"与相邻网格的公共边不完全重合（{m:,.2f} m）",
+                f"{m:,.2f} m of shared edges do not match the neighbour's vertices (slivers under "
+                "the overlap tolerance)",
+            ),
+            Text(
+                "吸附到相邻网格边界",
+                "snap to the neighbour's boundary (QGIS: Snap geometries to layer, 0.01 m) or "
+                "redraw with geo.planning.edit, which keeps edges exact",
+            ),
         )
         for i, m in zip(rows, length, strict=True)
         if m > 0 and str(labels[i]) not in flagged
@@ -514,17 +548,24 @@ def _balance(metrics: pd.DataFrame, labels: np.ndarray) -> list[Problem]:
                     f"balance_{col.removesuffix('_km2')}",
                     WARNING,
                     str(labels[i]),
-                    f"{zh} {fmt.format(value[i])}，为本村(居)中位数 {fmt.format(median)} 的 "
-                    f"{r:.2f} 倍（规则 {rule}） / {en} {fmt.format(value[i])} is {r:.2f}× the "
-                    f"village median {fmt.format(median)} (rule: above {hi:g}× or below {lo:g}×)",
-                    (
-                        "拆分网格或把部分区域划给邻格 / split the grid (split_grid) or give area "
-                        "to a lighter neighbour (redraw_boundary)"
+                    Text(
+                        f"{zh} {fmt.format(value[i])}，为本村(居)中位数 {fmt.format(median)} 的 "
+                        f"{r:.2f} 倍（规则 {rule}）",
+                        f"{en} {fmt.format(value[i])} is {r:.2f}× the village median "
+                        f"{fmt.format(median)} (rule: above {hi:g}× or below {lo:g}×)",
+                    ),
+                    Text(
+                        "拆分网格或把部分区域划给邻格",
+                        "split the grid (split_grid) or give area to a lighter neighbour "
+                        "(redraw_boundary)",
                     )
                     if high
                     else (
-                        "与邻格合并或从邻格划入区域 / merge with a neighbour (merge_grids) or "
-                        "take area from a heavier one (redraw_boundary)"
+                        Text(
+                            "与邻格合并或从邻格划入区域",
+                            "merge with a neighbour (merge_grids) or take area from a heavier "
+                            "one (redraw_boundary)",
+                        )
                     ),
                 )
             )
@@ -540,10 +581,16 @@ def _compactness(metrics: pd.DataFrame, labels: np.ndarray) -> list[Problem]:
             "compactness",
             WARNING,
             str(labels[i]),
-            f"形状狭长或曲折，紧凑度 {pp[i]:.2f} < {COMPACTNESS_MIN:g} / elongated or ragged "
-            f"shape: Polsby–Popper 4πA/P² = {pp[i]:.2f}, below {COMPACTNESS_MIN:g}",
-            "把狭长部分划给邻格，或沿道路重画边界 / give the narrow arm to a neighbour "
-            "(redraw_boundary) or redraw the boundary along roads",
+            Text(
+                f"形状狭长或曲折，紧凑度 {pp[i]:.2f} < {COMPACTNESS_MIN:g}",
+                f"elongated or ragged shape: Polsby–Popper 4πA/P² = {pp[i]:.2f}, below "
+                f"{COMPACTNESS_MIN:g}",
+            ),
+            Text(
+                "把狭长部分划给邻格，或沿道路重画边界",
+                "give the narrow arm to a neighbour (redraw_boundary) or redraw the boundary "
+                "along roads",
+            ),
         )
         for i in np.flatnonzero(flag)
     ]

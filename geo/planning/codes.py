@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from geo.core.i18n import Text
+
 __all__ = ["SEQ_DIGITS", "code_problem", "grid_code"]
 
 #: Digits of the sequence part of a grid code (village_code of 12 digits + 3 = 15).
@@ -19,17 +21,17 @@ def grid_code(village_code: str, seq: int) -> str:
     return f"{village_code}{seq:0{SEQ_DIGITS}d}"
 
 
-def code_problem(code: str, village_code: str | None = None) -> str:
-    """What is wrong with ``code`` as a grid code (of ``village_code`` when given), or ``""``.
+def code_problem(code: str, village_code: str | None = None) -> Text | None:
+    """What is wrong with ``code`` as a grid code (of ``village_code`` when given), or None.
 
-    The answer is Chinese, then English after `` / ``: not 15 digits, not starting with the
-    village code, or sequence 000.
+    Not 15 digits, not starting with the village code, or sequence 000; the words follow the
+    code (``网格编码 {code} …`` / ``grid_code {code} …``).
     """
     if not _CODE.match(code):
-        return "不是15位数字 / is not 15 digits"
+        return Text("不是15位数字", "is not 15 digits")
     if village_code and not code.startswith(village_code):
         v = village_code
-        return f"不以村(居)编码 {v} 开头 / does not start with village_code {v}"
+        return Text(f"不以村(居)编码 {v} 开头", f"does not start with village_code {v}")
     if code.endswith("0" * SEQ_DIGITS):
-        return "序号为 000 / has sequence 000"
-    return ""
+        return Text("序号为 000", "has sequence 000")
+    return None

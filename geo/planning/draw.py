@@ -17,6 +17,7 @@ import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.core.i18n import Text
 from geo.core.settings import DISPLAY_CRS, Settings, get_settings
 from geo.planning.edit import Change, EditError, EditResult, redraw_boundary, split_grid
 
@@ -68,21 +69,26 @@ def drawn_geometry(
     if not isinstance(geometry, Mapping) or "type" not in geometry:
         raise EditError(
             DRAWING,
-            f"无法识别所画图形 / the drawing is not a GeoJSON geometry ({type(feature).__name__})",
-            "用地图上的绘图工具重新画 / draw the shape again with the map's drawing tools",
+            Text(
+                "无法识别所画图形",
+                f"the drawing is not a GeoJSON geometry ({type(feature).__name__})",
+            ),
+            Text("用地图上的绘图工具重新画", "draw the shape again with the map's drawing tools"),
         )
     kind = str(geometry.get("type"))
     if kind not in kinds:
-        wanted = "线 / a line" if set(kinds) <= set(LINES) else "面 / a polygon"
+        wanted = Text("线", "a line") if set(kinds) <= set(LINES) else Text("面", "a polygon")
         if set(kinds) >= set(LINES + AREAS):
-            wanted = "线或面 / a line or a polygon"
+            wanted = Text("线或面", "a line or a polygon")
         raise EditError(
             DRAWING,
-            f"所画图形是 {kind}，需要{wanted.split(' / ')[0]} / the drawing is a {kind}, "
-            f"{wanted.split(' / ')[1]} is needed",
-            (
-                "拆分网格用画线工具，重划边界用画面工具 / use the line tool to split a grid and "
-                "the polygon tool to redraw a boundary"
+            Text(
+                f"所画图形是 {kind}，需要{wanted.zh}",
+                f"the drawing is a {kind}, {wanted.en} is needed",
+            ),
+            Text(
+                "拆分网格用画线工具，重划边界用画面工具",
+                "use the line tool to split a grid and the polygon tool to redraw a boundary",
             ),
         )
     try:
@@ -90,26 +96,26 @@ def drawn_geometry(
     except (TypeError, ValueError, IndexError, AttributeError) as exc:
         raise EditError(
             DRAWING,
-            f"所画图形的坐标无效 / the drawing's coordinates are unusable ({exc})",
-            "重新画 / draw the shape again",
+            Text("所画图形的坐标无效", f"the drawing's coordinates are unusable ({exc})"),
+            Text("重新画", "draw the shape again"),
         ) from exc
     if shape.is_empty or (kind in LINES and shape.length == 0):
         raise EditError(
             DRAWING,
-            "所画图形为空 / the drawing is empty",
-            (
-                "线至少点两个点，面至少三个点 / click at least two points for a line, three for a "
-                "polygon"
+            Text("所画图形为空", "the drawing is empty"),
+            Text(
+                "线至少点两个点，面至少三个点",
+                "click at least two points for a line, three for a polygon",
             ),
         )
     xy = shapely.get_coordinates(shape)
     if not np.isfinite(xy).all() or (np.abs(xy[:, 0]) > 180).any() or (np.abs(xy[:, 1]) > 90).any():
         raise EditError(
             DRAWING,
-            "所画图形不是经纬度坐标 / the drawing is not in longitude/latitude degrees",
-            (
-                "按地图给出的原样提交（WGS84，EPSG:4326） / send the feature exactly as the map "
-                "reports it (WGS84, EPSG:4326)"
+            Text("所画图形不是经纬度坐标", "the drawing is not in longitude/latitude degrees"),
+            Text(
+                "按地图给出的原样提交（WGS84，EPSG:4326）",
+                "send the feature exactly as the map reports it (WGS84, EPSG:4326)",
             ),
         )
     target = to_crs if to_crs is not None else get_settings().metric_crs
@@ -117,9 +123,11 @@ def drawn_geometry(
     if kind in AREAS and not projected.is_valid:
         raise EditError(
             DRAWING,
-            f"所画范围自相交 / the drawn polygon crosses itself "
-            f"({shapely.is_valid_reason(projected)})",
-            "重新画，边不要自相交 / draw it again without crossing its own edges",
+            Text(
+                "所画范围自相交",
+                f"the drawn polygon crosses itself ({shapely.is_valid_reason(projected)})",
+            ),
+            Text("重新画，边不要自相交", "draw it again without crossing its own edges"),
         )
     return projected
 
@@ -198,21 +206,24 @@ def split_along(
     if not wanted:
         raise EditError(
             DRAWING,
-            "画线没有把任何网格一分为二 / the line cuts no grid in two",
-            (
-                "从网格外画起，穿过网格，到网格外再点完成 / draw the line from outside a grid, "
-                "across it, to outside it again, then finish it"
+            Text("画线没有把任何网格一分为二", "the line cuts no grid in two"),
+            Text(
+                "从网格外画起，穿过网格，到网格外再点完成",
+                "draw the line from outside a grid, across it, to outside it again, then finish it",
             ),
         )
     missed = [c for c in wanted if c not in crossed]
     if missed:
         raise EditError(
             ", ".join(missed),
-            f"画线没有穿过网格 {'、'.join(missed)} / the line does not cut grid(s) "
-            f"{', '.join(missed)} in two",
-            (
-                f"画线切开的网格：{'、'.join(crossed) or '无'}；请穿过要拆分的网格画线 / the line "
-                f"cuts {', '.join(crossed) or 'no grid'}; draw it across the grid to split"
+            Text(
+                f"画线没有穿过网格 {'、'.join(missed)}",
+                f"the line does not cut grid(s) {', '.join(missed)} in two",
+            ),
+            Text(
+                f"画线切开的网格：{'、'.join(crossed) or '无'}；请穿过要拆分的网格画线",
+                f"the line cuts {', '.join(crossed) or 'no grid'}; draw it across the grid to "
+                "split",
             ),
         )
     out, changes = grids, []
@@ -246,6 +257,8 @@ def _combine(op: str, changes: list[Change]) -> Change:
     def union(attr: str) -> tuple[str, ...]:
         return tuple(dict.fromkeys(c for ch in changes for c in getattr(ch, attr)))
 
+    notes = [ch.note for ch in changes if ch.note]
+
     return Change(
         op=op,
         village_codes=union("village_codes"),
@@ -254,7 +267,7 @@ def _combine(op: str, changes: list[Change]) -> Change:
         modified=union("modified"),
         renoded=union("renoded"),
         counts=changes[-1].counts,
-        note="；".join(ch.note.split(" / ")[0] for ch in changes)
-        + " / "
-        + "; ".join(ch.note.split(" / ")[-1] for ch in changes),
+        note=Text("；".join(n.zh for n in notes), "; ".join(n.en for n in notes))
+        if notes
+        else None,
     )

@@ -29,6 +29,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridGovError
+from geo.core.i18n import Text
 from geo.core.settings import AREA_TYPE_OF_KIND, Settings, get_settings
 from geo.core.validate import is_metric
 from geo.planning.codes import SEQ_DIGITS, code_problem, grid_code
@@ -56,12 +57,15 @@ class EditError(GridGovError, ValueError):
     feature
         The grid code, village code or ``(argument)`` the problem is about.
     problem
-        What is wrong (Chinese / English).
+        What is wrong, in Chinese and English.
     hint
-        What to do instead.
+        What to do instead, in Chinese and English.
+
+    ``str(error)`` reads ``feature: problem — hint`` with both languages (the command line and
+    logs); a page shows one language with :func:`geo.core.i18n.pick`.
     """
 
-    def __init__(self, feature: str, problem: str, hint: str) -> None:
+    def __init__(self, feature: str, problem: Text, hint: Text) -> None:
         self.feature = str(feature)
         self.problem = problem
         self.hint = hint
@@ -95,7 +99,7 @@ class Change:
         from household points), ``area`` (apportioned by area, totals kept), ``sum``
         (merged grids add up) or ``""`` (unchanged).
     note
-        One line for people (Chinese / English).
+        One line for people, in Chinese and English (every edit writes one).
     """
 
     op: str
@@ -106,7 +110,7 @@ class Change:
     renoded: tuple[str, ...] = ()
     renamed: dict[str, str] = field(default_factory=dict)
     counts: str = ""
-    note: str = ""
+    note: Text | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The record as plain lists and dicts (for JSON)."""
@@ -119,7 +123,7 @@ class Change:
             "renoded": list(self.renoded),
             "renamed": dict(self.renamed),
             "counts": self.counts,
-            "note": self.note,
+            "note": self.note.as_dict() if self.note else None,
         }
 
 
@@ -191,27 +195,32 @@ def split_grid(
     if len(faces) < 2:
         raise EditError(
             code,
-            f"画线没有穿过网格 {code} / the line does not cross grid {code}",
-            (
-                "从网格外画起，穿过网格，到网格外结束 / draw the line from outside the grid, "
-                "across it, to outside it again"
+            Text(f"画线没有穿过网格 {code}", f"the line does not cross grid {code}"),
+            Text(
+                "从网格外画起，穿过网格，到网格外结束",
+                "draw the line from outside the grid, across it, to outside it again",
             ),
         )
     small = shapely.area(faces) <= cfg.boundary_tolerance_m2
     if small.any():
         raise EditError(
             code,
-            f"切出的一块只有 {shapely.area(faces[small]).min():.2f} m² / the line runs along "
-            f"the edge of grid {code} and would cut off a sliver",
-            "画线要穿过网格，不要沿边界画 / draw the line through the grid, not along its boundary",
+            Text(
+                f"切出的一块只有 {shapely.area(faces[small]).min():.2f} m²",
+                f"the line runs along the edge of grid {code} and would cut off a sliver",
+            ),
+            Text(
+                "画线要穿过网格，不要沿边界画",
+                "draw the line through the grid, not along its boundary",
+            ),
         )
     if abs(shapely.area(faces).sum() - crossed.area) > cfg.boundary_tolerance_m2:
         raise EditError(
             code,
-            f"切分后面积不守恒 / the pieces do not add up to grid {code}",
-            (
-                "先检查该网格（几何是否无效），再重新画线 / check the grid with check_draft "
-                "(invalid geometry?) and draw the line again"
+            Text("切分后面积不守恒", f"the pieces do not add up to grid {code}"),
+            Text(
+                "先检查该网格（几何是否无效），再重新画线",
+                "check the grid with check_draft (invalid geometry?) and draw the line again",
             ),
         )
     pieces = _order_pieces(faces)
@@ -240,9 +249,9 @@ def split_grid(
         )
     out = _insert_after(out, pos, rows)
     lay.check_after(out, village, code)
-    zh, en = {
-        "points": ("按住户点重新统计", "re-counted from household points"),
-        "area": ("按面积分摊", "apportioned by area"),
+    how = {
+        "points": Text("按住户点重新统计", "re-counted from household points"),
+        "area": Text("按面积分摊", "apportioned by area"),
     }[counts]
     return EditResult(
         out,
@@ -253,8 +262,10 @@ def split_grid(
             modified=(code,),
             renoded=tuple(lay.codes[i] for i in renoded),
             counts=counts,
-            note=f"网格 {code} 拆分为 {len(pieces)} 块：{code}、{'、'.join(codes)}（户数{zh}）"
-            f" / grid {code} split into {code}, {', '.join(codes)} (households {en})",
+            note=Text(
+                f"网格 {code} 拆分为 {len(pieces)} 块：{code}、{'、'.join(codes)}（户数{how.zh}）",
+                f"grid {code} split into {code}, {', '.join(codes)} (households {how.en})",
+            ),
         ),
     )
 
@@ -291,18 +302,18 @@ def merge_grids(
     if len(wanted) < 2:
         raise EditError(
             "(codes)",
-            f"合并至少需要两个网格，收到 {wanted} / merging needs at least two grid codes",
-            (
-                "选择两个或更多网格 / pass two or more codes, e.g. merge_grids(grids, ['…001', "
-                "'…002'])"
+            Text(f"合并至少需要两个网格，收到 {wanted}", "merging needs at least two grid codes"),
+            Text(
+                "选择两个或更多网格",
+                "pass two or more codes, e.g. merge_grids(grids, ['…001', '…002'])",
             ),
         )
     keep = wanted[0] if keep_code is None else str(keep_code)
     if keep not in wanted:
         raise EditError(
             keep,
-            f"保留编码 {keep} 不在待合并网格中 / keep_code {keep!r} is not one of {wanted}",
-            "从待合并网格中选保留的编码 / choose keep_code among the merged grids",
+            Text(f"保留编码 {keep} 不在待合并网格中", f"keep_code {keep!r} is not one of {wanted}"),
+            Text("从待合并网格中选保留的编码", "choose keep_code among the merged grids"),
         )
     positions = [lay.find(c) for c in wanted]
     by_village: dict[str, list[str]] = {}
@@ -312,10 +323,11 @@ def merge_grids(
         listing = "; ".join(f"{v}: {', '.join(c)}" for v, c in by_village.items())
         raise EditError(
             ", ".join(wanted),
-            f"网格不属于同一村(居) / the grids are in different villages ({listing})",
-            (
-                "只合并同一村(居)的网格；村界变了就先移交网格 / merge grids of one village only; "
-                "move a grid first (move_to_village) if the village boundary has changed"
+            Text("网格不属于同一村(居)", f"the grids are in different villages ({listing})"),
+            Text(
+                "只合并同一村(居)的网格；村界变了就先移交网格",
+                "merge grids of one village only; move a grid first (move_to_village) if the "
+                "village boundary has changed",
             ),
         )
     village = lay.villages[positions[0]]
@@ -330,14 +342,14 @@ def merge_grids(
     ):
         raise EditError(
             ", ".join(wanted),
-            "合并结果不是一个整体 / the merged grid would fall apart",
-            "合并有公共边的网格 / merge grids that share edges",
+            Text("合并结果不是一个整体", "the merged grid would fall apart"),
+            Text("合并有公共边的网格", "merge grids that share edges"),
         )
     if abs(shapely.area(merged) - shapely.area(parts).sum()) > cfg.boundary_tolerance_m2:
         raise EditError(
             ", ".join(wanted),
-            "待合并网格相互重叠 / the grids overlap, their union is smaller than their sum",
-            "先消除重叠（检查报告中列出） / fix the overlap first (check_draft lists it)",
+            Text("待合并网格相互重叠", "the grids overlap, their union is smaller than their sum"),
+            Text("先消除重叠（检查报告中列出）", "fix the overlap first (check_draft lists it)"),
         )
     keep_pos = positions[wanted.index(keep)]
     geoms = lay.geoms.copy()
@@ -361,7 +373,9 @@ def merge_grids(
             removed=gone,
             modified=(keep,),
             counts="sum",
-            note=f"网格 {'、'.join(gone)} 并入 {keep} / grids {', '.join(gone)} merged into {keep}",
+            note=Text(
+                f"网格 {'、'.join(gone)} 并入 {keep}", f"grids {', '.join(gone)} merged into {keep}"
+            ),
         ),
     )
 
@@ -420,22 +434,24 @@ def redraw_boundary(
     if clipped.is_empty or clipped.area <= tol:
         raise EditError(
             code,
-            f"所画范围不在网格 {code} 所属村(居) {village} 内 / the drawn polygon lies outside "
-            f"village {village} of grid {code}",
-            (
-                "在本村(居)内画；要在村之间调整土地，先改村界再移交网格 / draw inside the "
-                "village; to move land between villages, change the villages layer first, then "
-                "use move_to_village"
+            Text(
+                f"所画范围不在网格 {code} 所属村(居) {village} 内",
+                f"the drawn polygon lies outside village {village} of grid {code}",
+            ),
+            Text(
+                "在本村(居)内画；要在村之间调整土地，先改村界再移交网格",
+                "draw inside the village; to move land between villages, change the villages "
+                "layer first, then use move_to_village",
             ),
         )
     outside_m2 = max(drawn.area - clipped.area, 0.0)
     if shapely.difference(clipped, target).area <= tol:
         raise EditError(
             code,
-            f"所画范围已属于网格 {code} / the drawn polygon is already part of grid {code}",
-            (
-                "画在要划出面积的相邻网格上 / draw over the neighbouring grid(s) whose area the "
-                "grid should take"
+            Text(f"所画范围已属于网格 {code}", f"the drawn polygon is already part of grid {code}"),
+            Text(
+                "画在要划出面积的相邻网格上",
+                "draw over the neighbouring grid(s) whose area the grid should take",
             ),
         )
 
@@ -461,11 +477,13 @@ def redraw_boundary(
         if len(mine) == 0 or shapely.area(mine).sum() <= tol:
             raise EditError(
                 lay.codes[p],
-                f"所画范围覆盖了整个网格 {lay.codes[p]} / the drawn polygon takes all of grid "
-                f"{lay.codes[p]}",
-                (
-                    f"改为合并这两个网格 / merge the grids instead: merge_grids(grids, ['{code}', "
-                    f"'{lay.codes[p]}'])"
+                Text(
+                    f"所画范围覆盖了整个网格 {lay.codes[p]}",
+                    f"the drawn polygon takes all of grid {lay.codes[p]}",
+                ),
+                Text(
+                    "改为合并这两个网格",
+                    f"merge the grids instead: merge_grids(grids, ['{code}', '{lay.codes[p]}'])",
                 ),
             )
         shape = mine[0] if len(mine) == 1 else shapely.coverage_union_all(mine)
@@ -475,17 +493,26 @@ def redraw_boundary(
             if p == pos:
                 raise EditError(
                     code,
-                    f"所画范围与网格 {code} 不相连 / the drawn polygon does not touch grid {code}"
-                    f", which would fall into {now} parts",
-                    "画面时与该网格共边 / draw the polygon so that it shares an edge with the grid",
+                    Text(
+                        f"所画范围与网格 {code} 不相连",
+                        f"the drawn polygon does not touch grid {code}, which would fall into "
+                        f"{now} parts",
+                    ),
+                    Text(
+                        "画面时与该网格共边",
+                        "draw the polygon so that it shares an edge with the grid",
+                    ),
                 )
             raise EditError(
                 lay.codes[p],
-                f"网格 {lay.codes[p]} 会被切成 {now} 块 / grid {lay.codes[p]} would be cut "
-                f"into {now} parts",
-                (
-                    f"画面时让网格 {lay.codes[p]} 保持完整，或先拆分它 / draw the polygon so that "
-                    f"{lay.codes[p]} stays in one piece, or split it first"
+                Text(
+                    f"网格 {lay.codes[p]} 会被切成 {now} 块",
+                    f"grid {lay.codes[p]} would be cut into {now} parts",
+                ),
+                Text(
+                    f"画面时让网格 {lay.codes[p]} 保持完整，或先拆分它",
+                    f"draw the polygon so that {lay.codes[p]} stays in one piece, or split it "
+                    "first",
                 ),
             )
         new_local[i] = shape
@@ -508,14 +535,14 @@ def redraw_boundary(
     lay.check_after(out, village, code)
     losers = [lay.codes[p] for p in changed if p != pos]
     gained = float(after_area[me] - before_area[me])
-    note = (
-        f"网格 {code} 从 {'、'.join(losers)} 划入 {gained:,.0f} m²"
-        f" / grid {code} takes {gained:,.0f} m² from {', '.join(losers)}"
+    note = Text(
+        f"网格 {code} 从 {'、'.join(losers)} 划入 {gained:,.0f} m²",
+        f"grid {code} takes {gained:,.0f} m² from {', '.join(losers)}",
     )
     if outside_m2 > tol:
-        note += (
-            f"；村(居)外 {outside_m2:,.0f} m² 已裁去 / {outside_m2:,.0f} m² outside the "
-            "village clipped"
+        note = Text(
+            f"{note.zh}；村(居)外 {outside_m2:,.0f} m² 已裁去",
+            f"{note.en}; {outside_m2:,.0f} m² outside the village clipped",
         )
     return EditResult(
         out,
@@ -574,15 +601,20 @@ def move_to_village(
     if "village_code" not in villages.columns:
         raise EditError(
             "(villages)",
-            "村(居)图层缺少 village_code 列 / villages has no village_code column",
-            "提供含村(居)编码列的村(居)图层 / pass the villages layer with a village_code column",
+            Text("村(居)图层缺少 village_code 列", "villages has no village_code column"),
+            Text(
+                "提供含村(居)编码列的村(居)图层",
+                "pass the villages layer with a village_code column",
+            ),
         )
     if villages.crs is not None and grids.crs is not None and villages.crs != grids.crs:
         raise EditError(
             "(villages)",
-            f"村(居)图层坐标系 {villages.crs.to_string()} 与网格 {grids.crs.to_string()} 不同 / "
-            "villages and grids are in different CRS",
-            f"先统一坐标系 / reproject first: villages.to_crs({grids.crs.to_string()!r})",
+            Text(
+                f"村(居)图层坐标系 {villages.crs.to_string()} 与网格 {grids.crs.to_string()} 不同",
+                "villages and grids are in different CRS",
+            ),
+            Text("先统一坐标系", f"reproject first: villages.to_crs({grids.crs.to_string()!r})"),
         )
     vcodes = villages["village_code"].astype(str).to_numpy()
     hit = np.flatnonzero(vcodes == target_village)
@@ -590,18 +622,21 @@ def move_to_village(
         close = difflib.get_close_matches(target_village, list(vcodes), n=3)
         raise EditError(
             target_village,
-            f"未知村(居)编码 {target_village} / unknown village_code {target_village!r}",
-            "选择村(居)图层中的编码 / pick a village_code of the villages layer"
-            + (f" (did you mean {', '.join(close)}?)" if close else ""),
+            Text(f"未知村(居)编码 {target_village}", f"unknown village_code {target_village!r}"),
+            _did_you_mean(
+                Text("选择村(居)图层中的编码", "pick a village_code of the villages layer"), close
+            ),
         )
     if lay.villages[pos] == target_village:
         raise EditError(
             code,
-            f"网格 {code} 已属于村(居) {target_village} / grid {code} is already in village "
-            f"{target_village}",
-            (
-                "选择其他村(居)，或用重新编号改编码 / choose another village, or use renumber to "
-                "change its code"
+            Text(
+                f"网格 {code} 已属于村(居) {target_village}",
+                f"grid {code} is already in village {target_village}",
+            ),
+            Text(
+                "选择其他村(居)，或用重新编号改编码",
+                "choose another village, or use renumber to change its code",
             ),
         )
     vrow = villages.iloc[int(hit[0])]
@@ -610,12 +645,16 @@ def move_to_village(
     if outside > cfg.boundary_tolerance_m2:
         raise EditError(
             code,
-            f"网格 {code} 有 {outside:,.0f} m²（{outside / geom.area:.0%}）不在村(居) "
-            f"{target_village} 内 / grid {code} is not within village {target_village} "
-            f"({outside:,.0f} m² lies outside it)",
-            (
-                "先调整村界，或沿村界拆分网格只移交村内部分 / redraw the village boundary first, "
-                "or split the grid along it (split_grid) and move only the part inside"
+            Text(
+                f"网格 {code} 有 {outside:,.0f} m²（{outside / geom.area:.0%}）不在村(居) "
+                f"{target_village} 内",
+                f"grid {code} is not within village {target_village} ({outside:,.0f} m² lies "
+                "outside it)",
+            ),
+            Text(
+                "先调整村界，或沿村界拆分网格只移交村内部分",
+                "redraw the village boundary first, or split the grid along it (split_grid) and "
+                "move only the part inside",
             ),
         )
     old_village = lay.villages[pos]
@@ -641,8 +680,10 @@ def move_to_village(
             village_codes=(old_village, target_village),
             modified=(new,),
             renamed={code: new},
-            note=f"网格 {code} 由村(居) {old_village} 移至 {target_village}，新编码 {new}"
-            f" / grid {code} moved from village {old_village} to {target_village} as {new}",
+            note=Text(
+                f"网格 {code} 由村(居) {old_village} 移至 {target_village}，新编码 {new}",
+                f"grid {code} moved from village {old_village} to {target_village} as {new}",
+            ),
         ),
     )
 
@@ -674,15 +715,17 @@ def renumber(grids: gpd.GeoDataFrame, village_code: str) -> EditResult:
         close = difflib.get_close_matches(village, sorted(set(lay.villages)), n=3)
         raise EditError(
             village,
-            f"没有网格属于村(居) {village} / no grid has village_code {village!r}",
-            "选择网格图层中的村(居)编码 / pick a village_code used in the grid layer"
-            + (f" (did you mean {', '.join(close)}?)" if close else ""),
+            Text(f"没有网格属于村(居) {village}", f"no grid has village_code {village!r}"),
+            _did_you_mean(
+                Text("选择网格图层中的村(居)编码", "pick a village_code used in the grid layer"),
+                close,
+            ),
         )
     if len(members) >= 10**SEQ_DIGITS:
         raise EditError(
             village,
-            f"村(居) {village} 网格数超过 999 / more than 999 grids in village {village}",
-            "先拆分该村(居) / split the village first",
+            Text(f"村(居) {village} 网格数超过 999", f"more than 999 grids in village {village}"),
+            Text("先拆分该村(居)", "split the village first"),
         )
     order = np.asarray(members)[_reading_order(lay.geoms[members])]
     mapping = {lay.codes[p]: grid_code(village, k + 1) for k, p in enumerate(order)}
@@ -691,11 +734,13 @@ def renumber(grids: gpd.GeoDataFrame, village_code: str) -> EditResult:
     if clash:
         raise EditError(
             village,
-            f"新编码 {', '.join(clash)} 已被其他村(居)的网格使用 / new codes already used by "
-            "grids of another village",
-            (
-                "先更正这些网格的编码（检查报告中列出） / fix those grids' codes first "
-                "(check_draft lists malformed codes)"
+            Text(
+                f"新编码 {', '.join(clash)} 已被其他村(居)的网格使用",
+                "new codes already used by grids of another village",
+            ),
+            Text(
+                "先更正这些网格的编码（检查报告中列出）",
+                "fix those grids' codes first (check_draft lists malformed codes)",
             ),
         )
     out = grids.copy()
@@ -709,8 +754,10 @@ def renumber(grids: gpd.GeoDataFrame, village_code: str) -> EditResult:
             village_codes=(village,),
             modified=changed,
             renamed=mapping,
-            note=f"村(居) {village} 网格重新编号，{len(changed)} 个编码改变 / village {village} "
-            f"renumbered, {len(changed)} codes changed",
+            note=Text(
+                f"村(居) {village} 网格重新编号，{len(changed)} 个编码改变",
+                f"village {village} renumbered, {len(changed)} codes changed",
+            ),
         ),
     )
 
@@ -724,8 +771,8 @@ def rename(grids: gpd.GeoDataFrame, grid_code: str, name: str) -> EditResult:
     if not clean:
         raise EditError(
             code,
-            f"网格名称不能为空 / the new name of grid {code} is empty",
-            "填写名称，如“明湖社区第1网格” / give a name such as '明湖社区第1网格'",
+            Text("网格名称不能为空", f"the new name of grid {code} is empty"),
+            Text("填写名称，如“明湖社区第1网格”", "give a name such as '明湖社区第1网格'"),
         )
     out = grids.copy()
     old = str(grids["grid_name"].iloc[pos]) if "grid_name" in grids.columns else ""
@@ -738,7 +785,9 @@ def rename(grids: gpd.GeoDataFrame, grid_code: str, name: str) -> EditResult:
             op="rename",
             village_codes=(lay.villages[pos],),
             modified=(code,),
-            note=f"网格 {code} 更名：{old} → {clean} / grid {code} renamed: {old} → {clean}",
+            note=Text(
+                f"网格 {code} 更名：{old} → {clean}", f"grid {code} renamed: {old} → {clean}"
+            ),
         ),
     )
 
@@ -754,19 +803,22 @@ class _Layer:
         if missing:
             raise EditError(
                 "(grids)",
-                f"网格图层缺少列 {', '.join(missing)} / the grid layer has no "
-                f"{', '.join(missing)} column",
-                (
-                    "载入含网格编码和村(居)编码的图层 / load the grids with grid_code and "
-                    "village_code (geo.store.readers maps other names)"
+                Text(
+                    f"网格图层缺少列 {', '.join(missing)}",
+                    f"the grid layer has no {', '.join(missing)} column",
+                ),
+                Text(
+                    "载入含网格编码和村(居)编码的图层",
+                    "load the grids with grid_code and village_code (geo.store.readers maps "
+                    "other names)",
                 ),
             )
         if grids.crs is not None and not is_metric(grids.crs):
             metric = get_settings().metric_crs
             raise EditError(
                 "(grids)",
-                f"网格坐标系不是米制 / grids are in {grids.crs.to_string()}, not metres",
-                f"先转换到米制坐标系 / reproject first: grids.to_crs('{metric}')",
+                Text("网格坐标系不是米制", f"grids are in {grids.crs.to_string()}, not metres"),
+                Text("先转换到米制坐标系", f"reproject first: grids.to_crs('{metric}')"),
             )
         self.grids = grids
         self.codes = grids["grid_code"].fillna("").astype(str).to_numpy()
@@ -788,18 +840,20 @@ class _Layer:
         if len(hits) > 1:
             raise EditError(
                 str(code),
-                f"{len(hits)} 个网格使用编码 {code} / {len(hits)} grids share grid_code {code}",
-                (
-                    "先让每个网格编码不同（检查报告中列出重复） / give each grid its own code "
-                    "first (check_draft lists duplicates)"
+                Text(
+                    f"{len(hits)} 个网格使用编码 {code}",
+                    f"{len(hits)} grids share grid_code {code}",
+                ),
+                Text(
+                    "先让每个网格编码不同（检查报告中列出重复）",
+                    "give each grid its own code first (check_draft lists duplicates)",
                 ),
             )
         close = difflib.get_close_matches(str(code), list(self.codes), n=3)
         raise EditError(
             str(code),
-            f"未知网格编码 {code} / unknown grid_code {code!r}",
-            "选择图层中的网格编码 / pick a grid_code of the layer"
-            + (f" (did you mean {', '.join(close)}?)" if close else ""),
+            Text(f"未知网格编码 {code}", f"unknown grid_code {code!r}"),
+            _did_you_mean(Text("选择图层中的网格编码", "pick a grid_code of the layer"), close),
         )
 
     def members(self, village: str) -> list[int]:
@@ -812,17 +866,22 @@ class _Layer:
         if geom is None or shapely.is_empty(geom) or shapely.get_type_id(geom) not in _POLYGONAL:
             raise EditError(
                 self.codes[pos],
-                f"网格 {self.codes[pos]} 没有面几何 / grid {self.codes[pos]} has no polygon",
-                "先画出网格边界（或删除该行） / draw its boundary first (or delete the row)",
+                Text(
+                    f"网格 {self.codes[pos]} 没有面几何", f"grid {self.codes[pos]} has no polygon"
+                ),
+                Text("先画出网格边界（或删除该行）", "draw its boundary first (or delete the row)"),
             )
         if not shapely.is_valid(geom):
             raise EditError(
                 self.codes[pos],
-                f"网格 {self.codes[pos]} 几何无效 / grid {self.codes[pos]} has an invalid "
-                f"geometry: {shapely.is_valid_reason(geom)}",
-                (
-                    "先修复几何（QGIS：修复几何） / fix it first (shapely.make_valid, or QGIS Fix "
-                    "Geometries)"
+                Text(
+                    f"网格 {self.codes[pos]} 几何无效",
+                    f"grid {self.codes[pos]} has an invalid geometry: "
+                    f"{shapely.is_valid_reason(geom)}",
+                ),
+                Text(
+                    "先修复几何（QGIS：修复几何）",
+                    "fix it first (shapely.make_valid, or QGIS Fix Geometries)",
                 ),
             )
         return geom
@@ -841,11 +900,14 @@ class _Layer:
             names = ", ".join(self.codes[ring[i]] for i in bad[:6])
             raise EditError(
                 village,
-                f"村(居) {village} 的网格在编辑前边界不严密（{names}） / the grids of village "
-                f"{village} do not tile it exactly before this edit ({names})",
-                (
-                    "先检查并消除重叠和不重合的边 / run check_draft and fix the overlaps and "
-                    "unmatched edges first"
+                Text(
+                    f"村(居) {village} 的网格在编辑前边界不严密（{names}）",
+                    f"the grids of village {village} do not tile it exactly before this edit "
+                    f"({names})",
+                ),
+                Text(
+                    "先检查并消除重叠和不重合的边",
+                    "run check_draft and fix the overlaps and unmatched edges first",
                 ),
             )
 
@@ -858,12 +920,14 @@ class _Layer:
             names = ", ".join(after.codes[ring[i]] for i in bad[:6])
             raise EditError(
                 code,
-                f"编辑后边界无法严密拼接（{names}） / the edit would leave unmatched edges "
-                f"({names})",
-                (
-                    "换个位置重新画（避开已有拐点）；反复出现请报告 / draw the line or polygon "
-                    "again a little differently (away from existing corners); report it if it "
-                    "keeps happening"
+                Text(
+                    f"编辑后边界无法严密拼接（{names}）",
+                    f"the edit would leave unmatched edges ({names})",
+                ),
+                Text(
+                    "换个位置重新画（避开已有拐点）；反复出现请报告",
+                    "draw the line or polygon again a little differently (away from existing "
+                    "corners); report it if it keeps happening",
                 ),
             )
 
@@ -888,14 +952,16 @@ def _check_line(line: Any, code: str) -> BaseGeometry:
     if not isinstance(line, BaseGeometry) or shapely.get_type_id(line) not in (1, 5):
         raise EditError(
             code,
-            f"切分线应为线要素，收到 {type(line).__name__} / the cut must be a LineString",
-            ("画一条线（网格坐标系，米） / draw a line (a LineString in the grids' metric CRS)"),
+            Text(f"切分线应为线要素，收到 {type(line).__name__}", "the cut must be a LineString"),
+            Text(
+                "画一条线（网格坐标系，米）", "draw a line (a LineString in the grids' metric CRS)"
+            ),
         )
     if line.is_empty or line.length == 0:
         raise EditError(
             code,
-            "切分线为空 / the cut line is empty",
-            "画一条穿过网格的线 / draw a line across the grid",
+            Text("切分线为空", "the cut line is empty"),
+            Text("画一条穿过网格的线", "draw a line across the grid"),
         )
     _refuse_degrees(line, code)
     return line
@@ -907,10 +973,11 @@ def _refuse_degrees(shape: BaseGeometry, code: str) -> None:
     if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90:
         raise EditError(
             code,
-            "所画图形像是经纬度 / the drawing looks like longitude/latitude degrees",
-            (
-                "在网格坐标系（米）中画 / draw in the grids' metric CRS, "
-                "e.g. gpd.GeoSeries([shape], crs=4326).to_crs(grids.crs)[0]"
+            Text("所画图形像是经纬度", "the drawing looks like longitude/latitude degrees"),
+            Text(
+                "在网格坐标系（米）中画",
+                "draw in the grids' metric CRS, e.g. gpd.GeoSeries([shape], "
+                "crs=4326).to_crs(grids.crs)[0]",
             ),
         )
 
@@ -919,18 +986,30 @@ def _check_polygon(polygon: Any, code: str) -> BaseGeometry:
     if not isinstance(polygon, BaseGeometry) or shapely.get_type_id(polygon) not in _POLYGONAL:
         raise EditError(
             code,
-            f"所画范围应为面要素，收到 {type(polygon).__name__} / the drawn area must be a Polygon",
-            ("画一个面（网格坐标系，米） / draw a polygon (in the grids' metric CRS)"),
+            Text(
+                f"所画范围应为面要素，收到 {type(polygon).__name__}",
+                "the drawn area must be a Polygon",
+            ),
+            Text("画一个面（网格坐标系，米）", "draw a polygon (in the grids' metric CRS)"),
         )
     if polygon.is_empty or not polygon.is_valid:
         why = "empty" if polygon.is_empty else shapely.is_valid_reason(polygon)
         raise EditError(
             code,
-            f"所画范围无效 / the drawn polygon is not a valid area ({why})",
-            "重新画，边不要自相交 / draw it again without self-crossing edges",
+            Text("所画范围无效", f"the drawn polygon is not a valid area ({why})"),
+            Text("重新画，边不要自相交", "draw it again without self-crossing edges"),
         )
     _refuse_degrees(polygon, code)
     return polygon
+
+
+def _did_you_mean(hint: Text, close: Sequence[str]) -> Text:
+    """``hint`` and the known codes closest to a mistyped one (when there are any)."""
+    if not close:
+        return hint
+    return Text(
+        f"{hint.zh}（是否为 {'、'.join(close)}？）", f"{hint.en} (did you mean {', '.join(close)}?)"
+    )
 
 
 def _vertices(geoms: Any) -> BaseGeometry:
@@ -1056,13 +1135,20 @@ def _require_edge_connected(parts: np.ndarray, codes: list[str]) -> None:
     corner = any(
         bool(shapely.touches(parts[i], parts[j])) for i in seen for j in set(range(n)) - seen
     )
-    why = "只在一点相接 / they meet only at a corner" if corner else "互不相邻 / they are apart"
+    why = (
+        Text("只在一点相接", "they meet only at a corner")
+        if corner
+        else Text("互不相邻", "they are apart")
+    )
     raise EditError(
         f"{a}, {b}",
-        f"网格 {a} 与 {b} 没有公共边，{why} / grids {a} and {b} do not share an edge",
-        (
-            "只合并有公共边的网格，把中间的网格一并选上 / merge only grids that share a boundary "
-            "line; include the grids in between"
+        Text(
+            f"网格 {a} 与 {b} 没有公共边，{why.zh}",
+            f"grids {a} and {b} do not share an edge: {why.en}",
+        ),
+        Text(
+            "只合并有公共边的网格，把中间的网格一并选上",
+            "merge only grids that share a boundary line; include the grids in between",
         ),
     )
 
@@ -1223,28 +1309,37 @@ def _new_codes(lay: _Layer, village: str, n: int, wanted: Sequence[str] | None) 
         if len(codes) != n:
             raise EditError(
                 "(new_codes)",
-                f"需要 {n} 个新编码，收到 {len(codes)} 个 / {n} new code(s) needed, got "
-                f"{len(codes)}",
-                (
-                    f"给出 {n} 个编码，或不指定以自动编号 / pass exactly {n} code(s), or leave "
-                    "new_codes out to number them automatically"
+                Text(
+                    f"需要 {n} 个新编码，收到 {len(codes)} 个",
+                    f"{n} new code(s) needed, got {len(codes)}",
+                ),
+                Text(
+                    f"给出 {n} 个编码，或不指定以自动编号",
+                    f"pass exactly {n} code(s), or leave new_codes out to number them "
+                    "automatically",
                 ),
             )
         for c in codes:
             if code_problem(c, village):
                 raise EditError(
                     c,
-                    f"新编码 {c} 格式不对 / new code {c!r} is not {village} + a 3-digit number",
-                    (
-                        f"用村(居)编码开头的15位数字，如 {village}0xx / use 15 digits starting "
-                        f"with the village code, e.g. {village}0xx"
+                    Text(
+                        f"新编码 {c} 格式不对",
+                        f"new code {c!r} is not {village} + a 3-digit number",
+                    ),
+                    Text(
+                        f"用村(居)编码开头的15位数字，如 {village}0xx",
+                        f"use 15 digits starting with the village code, e.g. {village}0xx",
                     ),
                 )
             if c in used or codes.count(c) > 1:
                 raise EditError(
                     c,
-                    f"编码 {c} 已被使用 / grid_code {c} is already in use",
-                    "选择未使用的编码，或不指定 / choose an unused code, or leave new_codes out",
+                    Text(f"编码 {c} 已被使用", f"grid_code {c} is already in use"),
+                    Text(
+                        "选择未使用的编码，或不指定",
+                        "choose an unused code, or leave new_codes out",
+                    ),
                 )
         return codes
     seqs = [
@@ -1256,8 +1351,12 @@ def _new_codes(lay: _Layer, village: str, n: int, wanted: Sequence[str] | None) 
     if start + n - 1 >= 10**SEQ_DIGITS:
         raise EditError(
             village,
-            f"村(居) {village} 的网格序号已用到 {start - 1} / village {village} has no free "
-            "grid sequence numbers left",
-            f"先给该村(居)重新编号 / renumber the village first: renumber(grids, '{village}')",
+            Text(
+                f"村(居) {village} 的网格序号已用到 {start - 1}",
+                f"village {village} has no free grid sequence numbers left",
+            ),
+            Text(
+                "先给该村(居)重新编号", f"renumber the village first: renumber(grids, '{village}')"
+            ),
         )
     return [grid_code(village, s) for s in range(start, start + n)]

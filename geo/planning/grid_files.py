@@ -25,6 +25,7 @@ import pyogrio
 import shapely
 
 from geo.core.errors import InputFileError
+from geo.core.i18n import Text
 from geo.planning.versions import GRID_KEYS
 from geo.store.readers import ALIASES, read_layer, split_spec, write_output
 
@@ -136,10 +137,15 @@ def write_grids(grids: gpd.GeoDataFrame, out: str | Path, *, fmt: str | None = N
         if fmt is None:
             raise InputFileError(
                 str(out),
-                f"不支持的导出格式 {suffix or '(无扩展名)'} / unknown export type "
-                f"{suffix or '(no file ending)'}",
-                "文件名以 .gpkg、.geojson 或 .zip（Shapefile）结尾，或指定格式 / end the file "
-                "name with .gpkg, .geojson or .zip (Shapefile), or give the format (--format)",
+                Text(
+                    f"不支持的导出格式 {suffix or '(无扩展名)'}",
+                    f"unknown export type {suffix or '(no file ending)'}",
+                ),
+                Text(
+                    "文件名以 .gpkg、.geojson 或 .zip（Shapefile）结尾，或指定格式",
+                    "end the file name with .gpkg, .geojson or .zip (Shapefile), or give the "
+                    "format (--format)",
+                ),
             )
     if fmt not in FORMATS:
         raise ValueError(f"fmt must be one of {list(FORMATS)}, got {fmt!r}")
@@ -153,8 +159,14 @@ def write_grids(grids: gpd.GeoDataFrame, out: str | Path, *, fmt: str | None = N
             )
         raise InputFileError(
             str(out),
-            f"文件扩展名与格式 {fmt} 不符 / the format {fmt} writes {' or '.join(endings)} files",
-            f"文件命名为 {path.stem}{endings[0]}{zh} / name the file {path.stem}{endings[0]}{en}",
+            Text(
+                f"文件扩展名与格式 {fmt} 不符",
+                f"the format {fmt} writes {' or '.join(endings)} files",
+            ),
+            Text(
+                f"文件命名为 {path.stem}{endings[0]}{zh}",
+                f"name the file {path.stem}{endings[0]}{en}",
+            ),
         )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
@@ -243,10 +255,12 @@ def read_grid_file(
         listed = ", ".join(missing)
         raise InputFileError(
             label,
-            f"缺少列 {listed} / no column {listed}",
-            f"每个网格都要有 {', '.join(GRID_KEYS)}：在 QGIS 中编辑时保留这些列 / every grid "
-            f"needs {', '.join(GRID_KEYS)}: keep these columns when editing in QGIS, or map "
-            f"yours (command line: --columns {missing[0]}=<your column>)",
+            Text(f"缺少列 {listed}", f"no column {listed}"),
+            Text(
+                f"每个网格都要有 {', '.join(GRID_KEYS)}：在 QGIS 中编辑时保留这些列",
+                f"every grid needs {', '.join(GRID_KEYS)}: keep these columns when editing in "
+                f"QGIS, or map yours (command line: --columns {missing[0]}=<your column>)",
+            ),
         )
     keep = [c for c in published.columns if c in frame.columns and c != "geometry"]
     left_out = [c for c in frame.columns if c not in published.columns and c != "geometry"]
@@ -270,10 +284,14 @@ def read_grid_bytes(
     if suffix not in UPLOAD_SUFFIXES:
         raise InputFileError(
             name,
-            f"不支持的文件类型 {suffix or '(无扩展名)'} / unsupported file type "
-            f"{suffix or '(no file ending)'}",
-            "上传 GeoPackage (.gpkg)、GeoJSON (.geojson) 或压缩的 Shapefile (.zip) / upload a "
-            "GeoPackage (.gpkg), GeoJSON (.geojson) or zipped Shapefile (.zip)",
+            Text(
+                f"不支持的文件类型 {suffix or '(无扩展名)'}",
+                f"unsupported file type {suffix or '(no file ending)'}",
+            ),
+            Text(
+                "上传 GeoPackage (.gpkg)、GeoJSON (.geojson) 或压缩的 Shapefile (.zip)",
+                "upload a GeoPackage (.gpkg), GeoJSON (.geojson) or zipped Shapefile (.zip)",
+            ),
         )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
@@ -347,10 +365,14 @@ def take_scope(
         listing = ", ".join(found[:8]) + (", …" if len(found) > 8 else "")
         raise InputFileError(
             name,
-            f"文件中没有 {code} 的网格 / no grid of {kind} {code} in the file "
-            f"(it has {column} {listing})",
-            f"导入 {code} 的网格，或先选择文件中的村(居) / give the grids of {code}, or pick a "
-            f"{kind} the file holds",
+            Text(
+                f"文件中没有 {code} 的网格",
+                f"no grid of {kind} {code} in the file (it has {column} {listing})",
+            ),
+            Text(
+                f"导入 {code} 的网格，或先选择文件中的村(居)",
+                f"give the grids of {code}, or pick a {kind} the file holds",
+            ),
         )
     others = grids.drop(mine.index)
     snapped, unchanged = snap_to_layer(mine, published)

@@ -27,6 +27,11 @@ Tables (created on first use, version 1 being the ``grids`` layer found then):
 ``change_log``
     ``at, author, action, version, draft_id, scope_code, revision, reason, detail``.
 
+A reason or note GridGov writes itself (``detail``, the reason of version 1, a draft saved
+without one) is a :class:`~geo.core.i18n.Text`, stored as JSON ``{"zh": …, "en": …}``; a
+planner's reason is stored as typed. :meth:`VersionedGrids.versions`, :meth:`~VersionedGrids.drafts`
+and :meth:`~VersionedGrids.change_log` give the :class:`~geo.core.i18n.Text` back.
+
 All geometry is in the grids layer's CRS (EPSG:4549 for Sheyang); areas are in m².
 
 The parts live in private modules beside this one: ``_versions_model`` (keys, errors,
@@ -42,6 +47,7 @@ from collections.abc import Callable
 import geopandas as gpd
 import pandas as pd
 
+from geo.core.i18n import Text
 from geo.planning import _versions_diff as diffs
 from geo.planning import _versions_drafts as drafting
 from geo.planning import _versions_publish as publishing
@@ -59,6 +65,7 @@ from geo.planning._versions_model import (
     PublishResult,
     VersionDiff,
     VersionError,
+    from_cells,
 )
 from geo.store.base import Store
 
@@ -118,7 +125,7 @@ class VersionedGrids:
         """Every published version, oldest first, with ``current`` marking the latest."""
         self._ready()
         with self.store.transaction(readonly=True) as tx:
-            table = tx.read("grid_versions")
+            table = from_cells(tx.read("grid_versions"), "reason")
         table = table.sort_values("version").reset_index(drop=True)
         table["current"] = table["version"] == table["version"].max()
         return table
@@ -138,6 +145,7 @@ class VersionedGrids:
         self._ready()
         with self.store.transaction(readonly=True) as tx:
             log = tx.read("change_log", where={"scope_code": scope_code} if scope_code else None)
+        log = from_cells(log, "reason", "detail")
         return log.sort_values("at", kind="stable").reset_index(drop=True)
 
     def drafts(self, scope_code: str | None = None) -> pd.DataFrame:
@@ -145,6 +153,7 @@ class VersionedGrids:
         self._ready()
         with self.store.transaction(readonly=True) as tx:
             rows = tx.read("drafts", where={"scope_code": scope_code} if scope_code else None)
+        rows = from_cells(rows, "reason")
         return rows.sort_values("updated_at", kind="stable").reset_index(drop=True)
 
     def read_draft(self, draft_id: str) -> Draft:
@@ -208,7 +217,7 @@ class VersionedGrids:
         grids: gpd.GeoDataFrame,
         *,
         author: str,
-        reason: str,
+        reason: Text | str,
         expected_revision: int,
     ) -> Draft:
         """Save ``grids`` as the next revision of ``draft``.
@@ -221,7 +230,8 @@ class VersionedGrids:
             Its grids after editing, in the grids layer's CRS (or any CRS: reprojected);
             every grid must belong to the draft's village (or town).
         author, reason
-            Who saves and why (recorded in the change log).
+            Who saves and why (recorded in the change log): the planner's words, or a
+            :class:`~geo.core.i18n.Text` GridGov composed (the edits' notes).
         expected_revision
             The revision the edits started from (``draft.revision`` when it was read).
 
@@ -321,7 +331,7 @@ class VersionedGrids:
         )
 
 
-def _need(**values: str) -> None:
+def _need(**values: Text | str) -> None:
     """Refuse blank authors and reasons: every change records who and why."""
     blank = [name for name, value in values.items() if not str(value or "").strip()]
     if blank:

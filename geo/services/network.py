@@ -16,6 +16,7 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
 from geo.core.errors import InputFileError
+from geo.core.i18n import Text
 from geo.core.settings import get_settings
 from geo.store.readers import read_layer, split_spec
 
@@ -387,7 +388,9 @@ def read_roads(spec: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
     where = str(spec)
     if path.name.lower().endswith(OSM_SUFFIXES):
         if not path.exists():
-            raise InputFileError(where, "file not found / 文件不存在", "check the path")
+            raise InputFileError(
+                where, Text("文件不存在", "file not found"), Text("检查路径", "check the path")
+            )
         frame = _read_osm(path, where)
     else:
         frame = read_layer(spec, "roads", crs=crs)
@@ -397,10 +400,15 @@ def read_roads(spec: str | Path, *, crs: str | None = None) -> gpd.GeoDataFrame:
         kinds = sorted({str(t) for t in frame.geom_type.dropna().unique()}) or ["none"]
         raise InputFileError(
             where,
-            f"no road lines: the layer holds {', '.join(kinds)} geometries "
-            f"({len(frame)} rows) / 没有道路线",
-            "give a layer of road LineStrings (Shapefile, GeoPackage) or an OpenStreetMap "
-            ".osm.pbf extract",
+            Text(
+                f"没有道路线：图层只含 {'、'.join(kinds)} 几何（{len(frame)} 行）",
+                f"no road lines: the layer holds {', '.join(kinds)} geometries ({len(frame)} rows)",
+            ),
+            Text(
+                "给出道路线图层（Shapefile、GeoPackage）或 OpenStreetMap 的 .osm.pbf 数据",
+                "give a layer of road LineStrings (Shapefile, GeoPackage) or an OpenStreetMap "
+                ".osm.pbf extract",
+            ),
         )
     lines = frame[is_line].explode(index_parts=False, ignore_index=True)
     return gpd.GeoDataFrame(lines, geometry="geometry", crs=frame.crs)
@@ -419,14 +427,26 @@ def _read_osm(path: Path, where: str) -> gpd.GeoDataFrame:
     except Exception as exc:
         raise InputFileError(
             where,
-            f"cannot read the OpenStreetMap file ({exc}) / 文件无法读取",
-            "check that it is a complete .osm.pbf or .osm extract",
+            Text(
+                f"OpenStreetMap 文件无法读取（{exc}）",
+                f"cannot read the OpenStreetMap file ({exc})",
+            ),
+            Text(
+                "检查是否为完整的 .osm.pbf 或 .osm 数据",
+                "check that it is a complete .osm.pbf or .osm extract",
+            ),
         ) from exc
     if len(frame) == 0:
         raise InputFileError(
             where,
-            "no road lines: no way has a highway tag of a road type / 没有道路线",
-            f"the extract should hold ways tagged highway= one of {', '.join(OSM_ROAD_TYPES)}",
+            Text(
+                "没有道路线：没有一条路线带有道路类型的 highway 标签",
+                "no road lines: no way has a highway tag of a road type",
+            ),
+            Text(
+                f"数据中应有 highway= 为以下之一的路线：{', '.join(OSM_ROAD_TYPES)}",
+                f"the extract should hold ways tagged highway= one of {', '.join(OSM_ROAD_TYPES)}",
+            ),
         )
     tags = frame["other_tags"].fillna("").astype(str)
     out = gpd.GeoDataFrame(

@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo.core.clock import now_beijing
+from geo.core.i18n import Text
 from geo.core.settings import DEMO_FILENAME, Settings, get_settings
 from geo.core.tickets import with_deadlines
 from geo.store.base import Store, StoreError, open_store
@@ -137,16 +138,26 @@ def default_store(settings: Settings | None = None) -> Store:
     if cfg.database_url:
         store = open_store(cfg.database_url, schema=cfg.db_schema)
         if "grids" not in store.layers():
+            where = f"{store.location} (schema {cfg.db_schema})"
             raise StoreError(
-                f"{store.location} (schema {cfg.db_schema}) 中没有网格图层 / holds no grid layer: "
-                "导入县域数据 / import a county (python -m geo import --grids … --store URL), "
-                "或写入示例县 / or load the demo county (python -m geo demo --store URL); "
-                "检查 GRIDGOV_DB_SCHEMA / check GRIDGOV_DB_SCHEMA"
+                Text(
+                    f"{where} 中没有网格图层：导入县域数据（python -m geo import --grids … "
+                    "--store URL），或写入示例县（python -m geo demo --store URL）；检查 "
+                    "GRIDGOV_DB_SCHEMA",
+                    f"{where} holds no grid layer: import a county (python -m geo import --grids "
+                    "… --store URL), or load the demo county (python -m geo demo --store URL); "
+                    "check GRIDGOV_DB_SCHEMA",
+                )
             )
         return store
     path = demo_store_path(cfg)
     if not path.exists():
-        raise StoreError(f"{path} 不存在 / does not exist: python -m geo demo --out {path.parent}")
+        raise StoreError(
+            Text(
+                f"{path} 不存在：python -m geo demo --out {path.parent}",
+                f"{path} does not exist: python -m geo demo --out {path.parent}",
+            )
+        )
     return open_store(path)
 
 

@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core import crs as webmap
 from geo.core.errors import InputFileError
+from geo.core.i18n import Text
 from geo.core.settings import DISPLAY_CRS, LAYERS, get_settings
 
 #: Our column name → header spellings seen in county exports (compared after normalising).
@@ -70,9 +71,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xls")
 GEO_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp", ".zip", ".parquet", ".geoparquet")
 
-#: ``coord_problem`` values set by the table reader.
-NO_COORDS = "无坐标或坐标无法解析 / missing or unparseable coordinates"
-SWAPPED = "经纬度疑似填反 / lon and lat look swapped"
+#: ``coord_problem`` codes set by the table reader (the codes of ``assign_problem``: their
+#: words are :func:`geo.grids.assign.problem_words`).
+NO_COORDS = "no_coords"
+SWAPPED = "swapped"
 
 
 def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
@@ -114,10 +116,14 @@ def _rename(frame: pd.DataFrame, columns: Mapping[str, str], path: str) -> pd.Da
     # nothing in the file is an error (a wrong file or a typo).
     present = {ours: theirs for ours, theirs in columns.items() if theirs in frame.columns}
     if columns and not present:
+        named, have = list(columns.values()), [c for c in frame.columns if c != "geometry"]
         raise InputFileError(
             path,
-            f"--columns names column(s) {list(columns.values())} that the file does not have",
-            f"the file's columns are {[c for c in frame.columns if c != 'geometry']}",
+            Text(
+                f"--columns 指定的列 {named} 文件中没有",
+                f"--columns names column(s) {named} that the file does not have",
+            ),
+            Text(f"文件中的列为 {have}", f"the file's columns are {have}"),
         )
     rename.update({theirs: ours for ours, theirs in present.items()})
     taken = set(rename.values()) | {c for c in frame.columns if c in ALIASES}
@@ -186,7 +192,9 @@ def read_layer(
     where = str(spec)
     mapping = parse_columns(columns)
     if not path.exists():
-        raise InputFileError(where, "file not found / 文件不存在", "check the path")
+        raise InputFileError(
+            where, Text("文件不存在", "file not found"), Text("检查路径", "check the path")
+        )
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         frame = _read_table(path)
@@ -202,16 +210,25 @@ def read_layer(
     else:
         raise InputFileError(
             where,
-            f"unknown file type {suffix!r} / 不支持的文件类型",
-            f"use one of {', '.join(GEO_SUFFIXES + TABLE_SUFFIXES)}",
+            Text(f"不支持的文件类型 {suffix!r}", f"unknown file type {suffix!r}"),
+            Text(
+                f"使用以下格式之一：{', '.join(GEO_SUFFIXES + TABLE_SUFFIXES)}",
+                f"use one of {', '.join(GEO_SUFFIXES + TABLE_SUFFIXES)}",
+            ),
         )
     missing = [c for c in REQUIRED[kind] if c not in out.columns]
     if missing:
+        have = [c for c in out.columns if c != "geometry"]
         raise InputFileError(
             where,
-            f"no column {', '.join(missing)} for layer {kind!r} / 缺少必填列",
-            f"the file has {[c for c in out.columns if c != 'geometry']}; map yours with "
-            f"--columns, e.g. {missing[0]}=<your column>",
+            Text(
+                f"缺少必填列 {', '.join(missing)}（{kind} 图层）",
+                f"no column {', '.join(missing)} for layer {kind!r}",
+            ),
+            Text(
+                f"文件中的列为 {have}；用 --columns 指定对应的列，如 {missing[0]}=<列名>",
+                f"the file has {have}; map yours with --columns, e.g. {missing[0]}=<your column>",
+            ),
         )
     for col in ("grid_code", "village_code", "town_code", "ticket_id", "service_id"):
         if col in out.columns:
@@ -223,7 +240,9 @@ def read_outline(spec: str | Path, *, crs: str | None = None) -> BaseGeometry:
     """Read an outline file (any polygon layer) as one geometry in EPSG:4549."""
     path, layer = split_spec(spec)
     if not path.exists():
-        raise InputFileError(str(spec), "file not found / 文件不存在", "check the path")
+        raise InputFileError(
+            str(spec), Text("文件不存在", "file not found"), Text("检查路径", "check the path")
+        )
     frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(get_settings().metric_crs)
     return shapely.union_all(frame.geometry.to_numpy())
 
@@ -252,13 +271,17 @@ def _read_table(path: Path) -> pd.DataFrame:
             except UnicodeDecodeError:
                 continue
         raise InputFileError(
-            str(path), "text is neither UTF-8 nor GB18030", "save the file as UTF-8 CSV"
+            str(path),
+            Text("文本既不是 UTF-8 也不是 GB18030 编码", "text is neither UTF-8 nor GB18030"),
+            Text("把文件另存为 UTF-8 编码的 CSV", "save the file as UTF-8 CSV"),
         )
     except InputFileError:
         raise
     except Exception as exc:
         raise InputFileError(
-            str(path), f"cannot read the table ({exc})", "check that it is a CSV or XLSX file"
+            str(path),
+            Text(f"表格无法读取（{exc}）", f"cannot read the table ({exc})"),
+            Text("检查是否为 CSV 或 XLSX 文件", "check that it is a CSV or XLSX file"),
         ) from exc
 
 
@@ -267,8 +290,11 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
         if col not in frame.columns:
             raise InputFileError(
                 where,
-                f"no {col} column / 缺少{'经度' if col == 'lon' else '纬度'}列",
-                f"the file has {list(frame.columns)}; name yours with --columns {col}=<column>",
+                Text(f"缺少{'经度' if col == 'lon' else '纬度'}列", f"no {col} column"),
+                Text(
+                    f"文件中的列为 {list(frame.columns)}；用 --columns {col}=<列名> 指定",
+                    f"the file has {list(frame.columns)}; name yours with --columns {col}=<column>",
+                ),
             )
     lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
@@ -278,7 +304,11 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
             np.broadcast_to(np.asarray(systems, dtype=object), lon.shape)
         )
     except ValueError as exc:
-        raise InputFileError(where, str(exc), "fix the coord_sys column or --coords") from exc
+        raise InputFileError(
+            where,
+            str(exc),
+            Text("更正 coord_sys 列或 --coords", "fix the coord_sys column or --coords"),
+        ) from exc
     problem = np.full(len(frame), "", dtype=object)
     bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
     swapped = (
@@ -323,22 +353,31 @@ def _read_geo(
     except Exception as exc:
         raise InputFileError(
             where,
-            f"cannot read the file ({exc}) / 文件无法读取",
-            "check that it is a valid, complete file of this type",
+            Text(f"文件无法读取（{exc}）", f"cannot read the file ({exc})"),
+            Text(
+                "检查文件是否完整、是否为该类型的有效文件",
+                "check that it is a valid, complete file of this type",
+            ),
         ) from exc
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.isna().all():
         raise InputFileError(
             where,
-            "the layer has no geometry / 图层没有几何",
-            "for a table with lon/lat columns use CSV or XLSX",
+            Text("图层没有几何", "the layer has no geometry"),
+            Text(
+                "带经纬度列的表格请用 CSV 或 XLSX",
+                "for a table with lon/lat columns use CSV or XLSX",
+            ),
         )
     if frame.crs is None:
         if crs is None:
+            metric = get_settings().metric_crs
             raise InputFileError(
                 where,
-                "the file says nothing about its coordinate system / 缺少坐标系信息",
-                f"add the .prj file, or pass --crs {get_settings().metric_crs} "
-                "(or EPSG:4490, EPSG:4326)",
+                Text("缺少坐标系信息", "the file says nothing about its coordinate system"),
+                Text(
+                    f"补上 .prj 文件，或指定 --crs {metric}（或 EPSG:4490、EPSG:4326）",
+                    f"add the .prj file, or pass --crs {metric} (or EPSG:4490, EPSG:4326)",
+                ),
             )
         frame = frame.set_crs(crs)
     return frame
@@ -352,12 +391,21 @@ def _zip_member(path: Path, layer: str | None, where: str) -> str:
     if not shps:
         raise InputFileError(
             where,
-            "the zip holds no .shp, .geojson or .gpkg file",
-            "zip the Shapefile's .shp, .shx, .dbf and .prj together",
+            Text(
+                "压缩包中没有 .shp、.geojson 或 .gpkg 文件",
+                "the zip holds no .shp, .geojson or .gpkg file",
+            ),
+            Text(
+                "把 Shapefile 的 .shp、.shx、.dbf 和 .prj 一起压缩",
+                "zip the Shapefile's .shp, .shx, .dbf and .prj together",
+            ),
         )
     if len(shps) > 1:
+        one = f"{where}:{Path(shps[0]).stem}"
         raise InputFileError(
-            where, f"the zip holds several layers {shps}", f"name one: {where}:{Path(shps[0]).stem}"
+            where,
+            Text(f"压缩包中有多个图层 {shps}", f"the zip holds several layers {shps}"),
+            Text(f"指定其中一个：{one}", f"name one: {one}"),
         )
     return f"/vsizip/{path}/{shps[0]}"
 
@@ -367,7 +415,11 @@ def _pick_layer(path: Path, layer: str | None, kind: str, where: str) -> str:
     if layer is not None:
         if layer not in names:
             raise InputFileError(
-                where, f"no layer {layer!r}; it has {names}", f"use {path}:<layer>"
+                where,
+                Text(
+                    f"没有图层 {layer!r}；文件中有 {names}", f"no layer {layer!r}; it has {names}"
+                ),
+                Text(f"使用 {path}:<图层名>", f"use {path}:<layer>"),
             )
         return layer
     if kind in names:
@@ -375,7 +427,12 @@ def _pick_layer(path: Path, layer: str | None, kind: str, where: str) -> str:
     if len(names) == 1:
         return names[0]
     raise InputFileError(
-        where, f"several layers {names} and none is called {kind!r}", f"name one: {path}:{names[0]}"
+        where,
+        Text(
+            f"有多个图层 {names}，没有一个叫 {kind!r}",
+            f"several layers {names} and none is called {kind!r}",
+        ),
+        Text(f"指定其中一个：{path}:{names[0]}", f"name one: {path}:{names[0]}"),
     )
 
 
@@ -384,8 +441,11 @@ def _convert_webmap_points(frame: gpd.GeoDataFrame, coords: str, where: str) -> 
     if not (frame.geom_type.dropna() == "Point").all():
         raise InputFileError(
             where,
-            f"--coords {coords} applies to points only",
-            "convert polygons from GCJ-02/BD-09 before import",
+            Text(f"--coords {coords} 只适用于点", f"--coords {coords} applies to points only"),
+            Text(
+                "导入前先把 GCJ-02/BD-09 的面转换坐标",
+                "convert polygons from GCJ-02/BD-09 before import",
+            ),
         )
     system = frame["coord_sys"].fillna(coords) if "coord_sys" in frame.columns else coords
     lon, lat = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
@@ -420,6 +480,11 @@ def write_output(frame: pd.DataFrame, out: str | Path, *, layer: str = "data") -
             pyogrio.write_dataframe(geo.to_crs(DISPLAY_CRS), path, driver="GeoJSON")
     else:
         raise InputFileError(
-            str(out), f"cannot write {suffix!r}", "use .csv, .xlsx, .gpkg, .geojson or .parquet"
+            str(out),
+            Text(f"无法写出 {suffix!r} 格式", f"cannot write {suffix!r}"),
+            Text(
+                "使用 .csv、.xlsx、.gpkg、.geojson 或 .parquet",
+                "use .csv, .xlsx, .gpkg, .geojson or .parquet",
+            ),
         )
     return path

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo.core.i18n import pick
 from geo.core.privacy import mask_callers
 from geo.grids.aggregate import IssueFilter, counts, filter_mask
-from geo.loop.lifecycle import KPI_LABELS, kpi_tables
+from geo.grids.assign import problem_words
+from geo.loop.lifecycle import KPIS, kpi_tables
 from geo.store.county import County
 
 
@@ -22,7 +22,7 @@ class Overview:
     ----------
     kpis
         The closed loop's figures of the selected issues at the county's ``as_of``: the keys
-        of :data:`geo.loop.lifecycle.KPI_LABELS` (the county row of
+        of :data:`geo.loop.lifecycle.KPIS` (the county row of
         :func:`geo.loop.lifecycle.kpi_tables`, so ``on_time_rate`` is
         :func:`geo.loop.lifecycle.on_time_rate`, as on the closed-loop page and the wall),
         ``resolution_rate`` (closed / received; NaN when nothing is received), and
@@ -34,7 +34,7 @@ class Overview:
         Outlines in scope.
     unassigned
         Issues passing the time/category/source filters that fell in no grid, with reason
-        (``assign_problem``, both languages: see :func:`unassigned_table`).
+        (``assign_problem``, a code: its words in a language by :func:`unassigned_table`).
     """
 
     kpis: dict[str, float]
@@ -77,7 +77,7 @@ def overview(data: County, flt: IssueFilter) -> Overview:
 def headline(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
     """The Overview's KPI figures of ``issues`` at ``as_of`` (see :attr:`Overview.kpis`)."""
     row = kpi_tables(issues, as_of, levels=("county",))["county"].iloc[0]
-    figures = {name: float(row[name]) for name in KPI_LABELS}
+    figures = {name: float(row[name]) for name in KPIS}
     received = figures["issues"]
     figures["resolution_rate"] = figures["closed"] / received if received else float("nan")
     return figures
@@ -85,7 +85,12 @@ def headline(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
 
 def unassigned_table(view: Overview, lang: str) -> pd.DataFrame:
     """The issues in no grid as the page lists them, the reason in ``lang``."""
-    reasons = view.unassigned["assign_problem"].astype(str).map(lambda r: pick(r, lang))
+
+    def reason(code: str) -> str:
+        words = problem_words(code)
+        return code if words is None else words.pick(lang)  # a store's words of before
+
+    reasons = view.unassigned["assign_problem"].astype(str).map(reason)
     return view.unassigned.assign(assign_problem=reasons)
 
 

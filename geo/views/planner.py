@@ -255,8 +255,7 @@ class Workbench:
     draft
         The stored draft (None until the first save when no draft was open).
     notes
-        What was done since the last save, one line each (a :class:`~geo.core.i18n.Text`, or
-        an edit's ``中文 / English`` note).
+        What was done since the last save, one :class:`~geo.core.i18n.Text` each.
     """
 
     scope_code: str
@@ -264,8 +263,8 @@ class Workbench:
     base_version: int
     grids: gpd.GeoDataFrame
     draft: Draft | None = None
-    notes: list[Text | str] = field(default_factory=list)
-    _undo: list[tuple[gpd.GeoDataFrame, list[Text | str]]] = field(default_factory=list, repr=False)
+    notes: list[Text] = field(default_factory=list)
+    _undo: list[tuple[gpd.GeoDataFrame, list[Text]]] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(
@@ -299,10 +298,10 @@ class Workbench:
         """True when there is an edit to take back."""
         return bool(self._undo)
 
-    def apply(self, edit: EditResult | gpd.GeoDataFrame, note: Text | str = "") -> None:
+    def apply(self, edit: EditResult | gpd.GeoDataFrame, note: Text | None = None) -> None:
         """Make an edit's grids the working copy (``note`` defaults to the edit's own)."""
         grids = edit.grids if isinstance(edit, EditResult) else edit
-        said = note or (edit.change.note if isinstance(edit, EditResult) else "")
+        said = note or (edit.change.note if isinstance(edit, EditResult) else None)
         self._undo.append((self.grids, list(self.notes)))
         self.grids = grids.reset_index(drop=True)
         self.notes.append(said or text("plan_note_edit"))
@@ -315,13 +314,16 @@ class Workbench:
     def save(self, versions: VersionedGrids, *, author: str, reason: str = "") -> Draft:
         """Save the working copy as the draft's next revision.
 
+        Without a ``reason`` the edits' notes are recorded (in both languages, as a
+        :class:`~geo.core.i18n.Text`), or "保存草案 / saved the draft" when there are none.
+
         Raises
         ------
         ConflictError
             Someone saved or published the draft (or published the scope) since this copy
             was read; the edits are kept as a ``conflicted`` draft where possible.
         """
-        why = reason.strip() or "；".join(pick(n, "zh") for n in self.notes) or "保存草案"
+        why: Text | str = reason.strip()[:500] or _notes_reason(self.notes)
         draft = self.draft
         if draft is None:
             draft = versions.open_draft(self.scope_code, author)
@@ -340,7 +342,7 @@ class Workbench:
                 )
         expected = self.revision
         saved = versions.save_draft(
-            draft, self.grids, author=author, reason=why[:500], expected_revision=expected
+            draft, self.grids, author=author, reason=why, expected_revision=expected
         )
         self.draft = saved
         self.base_grids = saved.grids
@@ -377,6 +379,16 @@ class Workbench:
             self.save(versions, author=author, reason=reason)
         assert self.draft is not None
         return versions.publish(self.draft, author=author, reason=reason, check=check)
+
+
+def _notes_reason(notes: list[Text]) -> Text:
+    """The reason a save records when the planner gives none: the edits' notes (each language
+    cut at 500 characters), or "saved the draft"."""
+    if not notes:
+        return Text("保存草案", "saved the draft")
+    zh = "；".join(n.zh for n in notes)
+    en = "; ".join(n.en for n in notes)
+    return Text(zh[:500], en[:500])
 
 
 def _same_grids(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
@@ -641,16 +653,15 @@ def version_choices(versions: VersionedGrids, lang: str) -> pd.DataFrame:
     """Published versions, newest first: ``version``, ``published_at`` (Beijing time),
     ``published_by``, ``reason``, ``n_grids``, ``households_moved``, ``issues_moved``.
 
-    The reasons GridGov wrote itself (by ``system``) are shown in ``lang``; a planner's
-    reason is shown as typed.
+    The reasons GridGov wrote itself (a :class:`~geo.core.i18n.Text`) are shown in ``lang``;
+    a planner's reason is shown as typed.
     """
     table = versions.versions().sort_values("version", ascending=False)
     cols = ["version", "published_at", "published_by", "reason", "n_grids"]
     cols += ["households_moved", "issues_moved"]
     out = table[cols].reset_index(drop=True)
     out["published_at"] = beijing_text(out["published_at"])
-    system = out["published_by"] == "system"
-    out.loc[system, "reason"] = out.loc[system, "reason"].map(lambda s: pick(s, lang))
+    out["reason"] = out["reason"].map(lambda s: pick(s, lang))
     return out
 
 
@@ -658,9 +669,11 @@ def scope_log(
     versions: VersionedGrids, scope_code: str, lang: str, *, rows: int = 20
 ) -> pd.DataFrame:
     """The latest changes to a scope's drafts, newest first: ``at`` (Beijing time),
-    ``author``, ``action``, ``revision``, ``reason``, ``detail`` (in ``lang``)."""
+    ``author``, ``action``, ``revision``, ``reason``, ``detail`` (GridGov's words in ``lang``,
+    a planner's as typed)."""
     log = versions.change_log(scope_code=scope_code).tail(rows).iloc[::-1]
     out = log[["at", "author", "action", "revision", "reason", "detail"]].reset_index(drop=True)
     out["at"] = beijing_text(out["at"])
-    out["detail"] = out["detail"].map(lambda s: pick(s, lang))
+    for col in ("reason", "detail"):
+        out[col] = out[col].map(lambda s: pick(s, lang))
     return out

@@ -14,7 +14,7 @@ import pandas as pd
 
 from geo.core.errors import InputProblems
 from geo.core.i18n import translator
-from geo.loop.lifecycle import KPI_LABELS
+from geo.loop.lifecycle import KPIS
 from geo.loop.report import (
     BACKLOG_SUMMARY,
     RATE_COLUMNS,
@@ -152,7 +152,7 @@ def pdf_bytes(
     note(f"{t('rpt_masked')} {t('rpt_scope_note')}")
     pdf.ln(2)
     heading(t("rpt_kpi_head"), 11)
-    summary = pd.DataFrame([report.summary[list(KPI_LABELS)[:-1]]])
+    summary = pd.DataFrame([report.summary[list(KPIS)[:-1]]])
     table(summary.iloc[:, :7])
     table(summary.iloc[:, 7:])
     pdf.image(io.BytesIO(_chart_png(report, font, lang)), x=pdf.l_margin, w=pdf.epw, h=70)
@@ -163,7 +163,7 @@ def pdf_bytes(
     pdf.image(io.BytesIO(_map_png(report, font, lang)), x=pdf.l_margin, w=pdf.epw, h=165)
 
     # KPI tables
-    kpi_cols = [c for c in KPI_LABELS if c not in ("closed_on_time", "calendar_fallback")]
+    kpi_cols = [c for c in KPIS if c not in ("closed_on_time", "calendar_fallback")]
     pdf.add_page()
     level = "town" if "town" in report.kpis else "village"
     heading(t(f"rpt_sheet_{level}"), 13)

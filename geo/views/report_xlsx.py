@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo.core.i18n import translator
-from geo.loop.lifecycle import KPI_LABELS
+from geo.loop.lifecycle import KPIS
 from geo.loop.report import (
     BACKLOG_SUMMARY,
     PLACE_COLUMNS,
@@ -47,9 +47,7 @@ def _report_tables(report: MonthlyReport) -> dict[str, pd.DataFrame]:
     """The workbook's tables by sheet key (``rpt_sheet_<key>``), in sheet order."""
     kpi_first = [*PLACE_COLUMNS, "category", "platform"]
     tables: dict[str, pd.DataFrame] = {
-        level: report.kpis[level][
-            [c for c in kpi_first if c in report.kpis[level]] + list(KPI_LABELS)
-        ]
+        level: report.kpis[level][[c for c in kpi_first if c in report.kpis[level]] + list(KPIS)]
         for level in ("town", "village", "grid", "category", "platform")
         if level in report.kpis
     }
@@ -88,7 +86,7 @@ def _summary_sheet(sheet: Any, report: MonthlyReport, lang: str) -> None:
         sheet.append([note])
     bold, header = Font(bold=True), PatternFill("solid", fgColor="DDEBF7")
     sections = (
-        ("rpt_kpi_head", [(k, report.summary[k]) for k in KPI_LABELS]),
+        ("rpt_kpi_head", [(k, report.summary[k]) for k in KPIS]),
         ("rpt_backlog_head", [(k, report.scope_row.get(k, 0)) for k in BACKLOG_SUMMARY]),
     )
     for head, values in sections:

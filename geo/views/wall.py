@@ -30,7 +30,6 @@ from geo.core.validate import require_metric_crs
 from geo.loop.lifecycle import (
     OVERDUE,
     REPRIMAND,
-    STATE_LABELS,
     daily_clearance,
     kpi_tables,
     lifecycle,
@@ -215,8 +214,7 @@ def panel_rows(view: WallView, panel: str, *, lang: str = "zh", rows: int = 9) -
     tr = translator(lang)
     frame = getattr(view, panel).head(rows).copy()
     if panel == "overdue":
-        side = 1 if lang == "en" else 0  # the lifecycle's own (Chinese, English) labels
-        frame["state"] = frame["state"].map(lambda s: STATE_LABELS[s][side])
+        frame["state"] = frame["state"].map(lambda s: tr(f"loop_state_{s}"))
     if panel == "warnings":
         frame["kind"] = frame["kind"].map(lambda s: tr(f"alert_kind_{s}"))
         frame["last_at"] = pd.to_datetime(frame["last_at"]).dt.strftime("%m-%d %H:%M")

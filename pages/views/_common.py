@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from geo.core.i18n import LANGUAGES, Translator, pick, text, translator
+from geo.core.i18n import LANGUAGES, Text, Translator, text, translator
 from geo.core.settings import LAYERS, get_settings
 from geo.grids.aggregate import IssueFilter
 from geo.store.base import Store
@@ -52,10 +52,10 @@ def language_switch() -> None:
 def _store() -> Store:
     bars: list[Any] = []  # the progress element, created on the first call
 
-    def progress(fraction: float, message: str) -> None:
+    def progress(fraction: float, message: Text) -> None:
         if not bars:  # only when the demo county is being built
             bars.append(st.progress(0.0, text=translator(lang())("building_demo")))
-        bars[0].progress(min(fraction, 1.0), text=pick(message, lang()))
+        bars[0].progress(min(fraction, 1.0), text=message.pick(lang()))
 
     cfg = get_settings()
     if not cfg.database_url and not demo_store_path(cfg).exists():

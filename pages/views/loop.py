@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.grids.aggregate import IssueFilter, filter_mask
-from geo.loop.lifecycle import KPI_LABELS
+from geo.loop.lifecycle import KPIS
 from geo.loop.report import (
     RATE_COLUMNS,
     build_report,
@@ -65,7 +65,7 @@ level = st.radio(
     format_func=lambda v: t(f"loop_level_{v}"),
 )
 kpis = _kpis(key, flt, level, data)
-tiles = [c for c in KPI_LABELS if c not in ("closed_on_time", "calendar_fallback")]
+tiles = [c for c in KPIS if c not in ("closed_on_time", "calendar_fallback")]
 for row in range(0, len(tiles), 4):  # four a row: the longest labels fit on a laptop
     for col, name in zip(st.columns(4), tiles[row : row + 4], strict=False):
         col.metric(column_label(name, lang()), format_kpi(name, kpis["county"].iloc[0][name]))

@@ -17,7 +17,7 @@ import shapely
 from geo.cli.main import main
 from geo.core.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.core.settings import ROOT
-from geo.grids.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE
+from geo.grids.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE, problem_words
 from geo.store.readers import SWAPPED
 
 METRIC = "EPSG:4549"
@@ -130,7 +130,9 @@ def test_unknown_command_is_a_usage_error(capsys):
 def test_check_grids_clean(grids_file, capsys):
     assert main(["check-grids", str(grids_file)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0] == "100 个网格 / grids: 0 个错误 / errors, 0 个提醒 / warnings"
+    assert out.splitlines()[0] == (
+        "100 个网格：0 个错误，0 个提醒 / 100 grids: 0 error(s), 0 warning(s)"
+    )
 
 
 def test_check_grids_with_outline_and_villages(tmp_path, grids_file, capsys):
@@ -162,7 +164,7 @@ def test_check_grids_with_outline_and_villages(tmp_path, grids_file, capsys):
 def test_check_grids_with_errors(broken_file, capsys):
     assert main(["check-grids", str(broken_file)]) == 1
     out = capsys.readouterr().out
-    assert out.splitlines()[0].startswith("100 个网格 / grids: ")
+    assert out.splitlines()[0].startswith("100 个网格：")
     assert "[duplicate_code]" in out and grid_code(0, 0) in out
     assert "[missing_worker]" in out and "[overlap]" in out
     assert "WARNING" in out and "[size_households]" in out
@@ -245,7 +247,7 @@ def test_assign_keeps_every_row(tmp_path, grids_file, capsys):
         ]
     )
     assert code == 0
-    assert "44 行 / rows" in capsys.readouterr().out
+    assert "44 行：40 已落格，4 未落格" in capsys.readouterr().out
     got = read_csv(out)
     assert len(got) == len(events)
     assert got.columns[-4:].tolist() == ASSIGNED_COLUMNS
@@ -253,12 +255,15 @@ def test_assign_keeps_every_row(tmp_path, grids_file, capsys):
     assert list(got.source_row) == [str(i) for i in range(2, 46)]
     assert list(got.grid_code[:40]) == truth
     assert (got.village_code[:40] == VILLAGE).all() and (got.town_code[:40] == TOWN).all()
-    assert list(got.assign_problem) == [""] * 40 + [
+    reasons = [
         PROBLEM_NO_COORDS,
         PROBLEM_NO_COORDS,
         SWAPPED,  # the reader's specific reason wins over "no coordinates"
         PROBLEM_OUTSIDE,  # 0.5° west: outside every grid
     ]
+    # The file is for people: each reason in both languages, as the catalog words it.
+    assert list(got.assign_problem) == [""] * 40 + [str(problem_words(r)) for r in reasons]
+    assert got.assign_problem.iloc[-1] == "坐标不在任何网格内 / outside every grid"
     assert list(got.grid_code[40:]) == ["", "", "", ""]
 
 
@@ -411,7 +416,7 @@ def test_assign_missing_file(tmp_path, grids_file, capsys, which):
     )
     assert code == 2
     err = capsys.readouterr().err
-    assert f"{missing}: file not found" in err
+    assert f"{missing}: 文件不存在 / file not found" in err
     assert not (tmp_path / "o.csv").exists()
 
 
@@ -456,7 +461,7 @@ def test_import_into_a_geopackage_store(tmp_path, grids_file, capsys):
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "grids: 100 行 / rows" in out and "issues: 8 行 / rows" in out
+    assert "grids: 100 行 / 100 rows" in out and "issues: 8 行 / 8 rows" in out
     issues = pyogrio.read_dataframe(store, layer="issues")
     assert list(issues.grid_code) == truth
 

@@ -146,8 +146,8 @@ def test_coverage_per_grid_counted_by_hand(files, tmp_path, capsys):
     median = dist.groupby(homes["grid_code"]).apply(lambda d: np.sort(d)[12]) / WALK_M_PER_MIN
     np.testing.assert_allclose(table["nearest_minutes_median"], median[table["grid_code"]])
     line = capsys.readouterr().out.strip()
-    assert line.startswith(f"{PARTY}: 全县覆盖率 / county coverage 94.0%")
-    assert "(188 / 200 人 / residents)" in line and "目标 / target 85%: 达标 / met" in line
+    assert line.startswith(f"{PARTY}: 全县覆盖率 94.0%（188 / 200 人），目标 85%：达标")
+    assert "county coverage 94.0% (188 / 200 residents), target 85%: met" in line
 
 
 def test_coverage_default_detour_is_the_settings_one(files, tmp_path, capsys):
@@ -158,7 +158,7 @@ def test_coverage_default_detour_is_the_settings_one(files, tmp_path, capsys):
     assert got == {g: n * RESIDENTS for g, n in UNCOVERED_DETOUR_BY_GRID.items()}
     line = capsys.readouterr().out
     assert "county coverage 69.0%" in line  # 100 - 31 households
-    assert "目标 / target 85%: 未达标 / not met" in line
+    assert "目标 85%：未达标" in line and "target 85%: not met" in line
 
 
 def test_coverage_of_every_essential_type_by_default(tmp_path, files, capsys):
@@ -174,7 +174,7 @@ def test_coverage_of_every_essential_type_by_default(tmp_path, files, capsys):
     assert table["service_type"].tolist() == ["全部基本服务"]
     assert table["covered_residents"].tolist() == [COVERED_10 * RESIDENTS]
     assert np.isnan(table["target_minutes"].iloc[0])  # each type keeps its own
-    assert "全部基本服务: 全县覆盖率 / county coverage 52.0%" in capsys.readouterr().out
+    assert "全部基本服务: 全县覆盖率 52.0%" in capsys.readouterr().out
 
 
 def test_coverage_notes_a_type_without_service_points(files, tmp_path, capsys):
@@ -237,7 +237,7 @@ def test_coverage_assigns_households_to_grids_and_reads_csv(files, tmp_path, cap
     # Neither the households nor these grids carry town codes: --by town says what to add.
     assert main([*args[:-2], "--by", "town", "--out", str(tmp_path / "t.csv")]) == 2
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'homes.csv'}: no town_code for --by town" in err
+    assert f"{tmp_path / 'homes.csv'}: 缺少镇编码" in err and "no town_code for --by town" in err
     assert "--columns town_code=<column>" in err
 
 
@@ -329,7 +329,10 @@ def test_site_new_one_reaches_the_heaviest_corner(weighted, tmp_path, capsys):
     assert 120.0 < table["lon"].iloc[0] < 121.0 and 33.0 < table["lat"].iloc[0] < 34.5
     assert table["method"].tolist() == ["greedy"]
     line = capsys.readouterr().out
-    assert "覆盖率 / coverage 10.9% → 63.6%" in line and "新增 1 处 / 1 new site(s)" in line
+    assert (
+        "覆盖率 10.9% → 63.6%，新增 1 处" in line
+        and "coverage 10.9% → 63.6%, 1 new site(s)" in line
+    )
 
 
 def test_site_exact_agrees_and_writes_a_geopackage(weighted, tmp_path):
@@ -407,7 +410,8 @@ def test_unknown_type_lists_the_valid_ones(files, tmp_path, capsys):
     args = ["coverage", *inputs(files), "--type", "会所", "--out", str(tmp_path / "o.csv")]
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert err.startswith("错误 / error: --type '会所': 未知服务类型 / unknown service type")
+    assert err.startswith("错误 / error: --type '会所'：未知服务类型，请使用 ")
+    assert "--type '会所': unknown service type; use one of" in err
     assert "卫生室" in err and "警务室" in err and "全部基本服务" in err
     assert not (tmp_path / "o.csv").exists()
 
@@ -422,21 +426,23 @@ def test_site_needs_one_type(files, tmp_path, capsys):
 def test_network_engine_needs_roads(files, tmp_path, capsys):
     args = ["coverage", *inputs(files), "--engine", "network", "--out", str(tmp_path / "o.csv")]
     assert main(args) == 2
-    assert "--engine network 需要道路图层 / needs --roads FILE" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--engine network 需要道路图层" in err and "--engine network needs --roads FILE" in err
 
 
 def test_missing_file_is_named(files, tmp_path, capsys):
     missing = tmp_path / "nowhere.gpkg"
     files = {**files, "households": missing}
     assert main(["coverage", *inputs(files), "--out", str(tmp_path / "o.csv")]) == 2
-    assert f"{missing}: file not found" in capsys.readouterr().err
+    assert f"{missing}: 文件不存在 / file not found" in capsys.readouterr().err
 
 
 def test_wrong_layer_is_named(files, tmp_path, capsys):
     wrong = {**files, "grids": f"{files['grids']}:roads"}
     assert main(["coverage", *inputs(wrong), "--out", str(tmp_path / "o.csv")]) == 2
     err = capsys.readouterr().err
-    assert f"{files['grids']}:roads: no layer 'roads'; it has ['grids']" in err
+    assert f"{files['grids']}:roads: 没有图层 'roads'" in err
+    assert "/ no layer 'roads'; it has ['grids']" in err
     # A GeoPackage without a households layer, given as the households file.
     with_two = tmp_path / "two.gpkg"
     lattice_grids().to_file(with_two, layer="grids")

@@ -170,7 +170,7 @@ def test_export_then_import_changes_nothing(capsys, store_path, tmp_path, fmt, n
         capsys, "export", "latest", "--format", fmt, "--out", str(out), "--store", str(store_path)
     )
     assert code == 0, text
-    assert "12 个网格 / grids" in text and out.exists()
+    assert "12 个网格 / 12 grids" in text and out.exists()
 
     code, text, err = cli(
         capsys,
@@ -186,8 +186,8 @@ def test_export_then_import_changes_nothing(capsys, store_path, tmp_path, fmt, n
         str(store_path),
     )
     assert code == 0, err
-    assert "6 个形状未变 / unchanged in shape" in text
-    assert "added 0, 删除 / removed 0, 变更 / changed 0, 不变 / unchanged 12" in text
+    assert "6 个形状未变）" in text and "6 unchanged in shape" in text
+    assert "新增 0，删除 0，变更 0，不变 12 / added 0, removed 0, changed 0, unchanged 12" in text
     assert "only village 320924101001 is imported; 6 other grids" in err
     assert "NOT imported" not in err  # village B came back as it was
 
@@ -261,15 +261,16 @@ def test_import_check_publish_diff_versions(capsys, store_path, tmp_path):
         str(store_path),
     )
     assert code == 0, err
-    assert "(village 320924101001, 修订 / revision 1, 3 个网格 / grids" in text
-    assert "added 0, 删除 / removed 3, 变更 / changed 3, 不变 / unchanged 6" in text
+    assert "（village 320924101001，修订 1，3 个网格" in text
+    assert "(village 320924101001, revision 1, 3 grids" in text
+    assert "added 0, removed 3, changed 3, unchanged 6" in text
     # grid 001 grows from column 0's lower two cells to all four: 100 → 200 households
     line = next(x for x in text.splitlines() if f"{VILLAGE_A}001" in x)
     assert line.split()[0] == "changed"
     assert "20,000 → 40,000" in line and "100 → 200" in line
     assert line.endswith("geometry,households,residents")
     # the cells of old 002-006 change grid (002's to the new 001, and so on): 10 × 50
-    assert "households changing grid: 500; 面积转移 / area changing grid: 100,000 m²" in text
+    assert "households changing grid: 500; area changing grid: 100,000 m²" in text
     store = GeoPackageStore(store_path)
     did = draft_id(store, "按道路重划")
     assert f"python -m geo grids check {did}" in text
@@ -281,7 +282,7 @@ def test_import_check_publish_diff_versions(capsys, store_path, tmp_path):
 
     code, text, _ = cli(capsys, "diff", "latest", f"draft:{did}", "--store", str(store_path))
     assert code == 0
-    assert f"版本/version 1 → 草案/draft {did}: 新增 / added 0, 删除 / removed 3" in text
+    assert f"版本/version 1 → 草案/draft {did}: 新增 0，删除 3" in text
 
     code, text, _ = cli(capsys, "versions", "--store", str(store_path))
     assert code == 0
@@ -302,10 +303,10 @@ def test_import_check_publish_diff_versions(capsys, store_path, tmp_path):
         str(store_path),
     )
     assert code == 0, text
-    assert "已发布版本 / published version 2 (9 个网格 / grids)" in text
+    assert "已发布第 2 版（9 个网格）" in text and "published version 2 (9 grids)" in text
     history = store.read("issue_grid_history")
     assert len(history) > 0
-    assert f"诉求改派 / issues reassigned: {len(history)} " in text
+    assert f"诉求改派：{len(history)}" in text and f"issues reassigned: {len(history)} " in text
     versions = VersionedGrids(store).versions()
     assert versions["version"].tolist() == [1, 2]
     assert versions["published_by"].tolist()[-1] == "李科长"
@@ -316,7 +317,7 @@ def test_import_check_publish_diff_versions(capsys, store_path, tmp_path):
 
     csv = tmp_path / "diff.csv"
     code, text, _ = cli(capsys, "diff", "1", "2", "--out", str(csv), "--store", str(store_path))
-    assert code == 0 and f"12 行 / rows → {csv}" in text
+    assert code == 0 and f"12 行 / 12 rows → {csv}" in text
     table = pd.read_csv(csv, dtype={"grid_code": str}).set_index("grid_code")
     assert table["status"].value_counts().to_dict() == {"unchanged": 6, "removed": 3, "changed": 3}
     row = table.loc[VILLAGE_A + "001"]
@@ -362,7 +363,7 @@ def test_publish_is_refused_when_the_check_finds_errors(capsys, store_path, tmp_
 
     code, text, err = cli(capsys, "publish", "有错", "--reason", "试试", "--store", str(store_path))
     assert code == 1 and text == ""
-    assert "未发布 / not published" in err and "missing_worker" in err
+    assert "未发布：" in err and "not published:" in err and "missing_worker" in err
     assert VersionedGrids(GeoPackageStore(store_path)).versions()["version"].tolist() == [1]
 
 
@@ -374,7 +375,7 @@ def test_bad_files_get_a_clear_answer(capsys, store_path, tmp_path):
     garbage.write_text("{ this is not GeoJSON", encoding="utf-8")
     code, _, err = cli(capsys, "import", str(garbage), "--draft", "x", "--store", str(store_path))
     assert code == 2
-    assert "edited.geojson: cannot read the file" in err and "文件无法读取" in err
+    assert "edited.geojson: 文件无法读取" in err and " / cannot read the file" in err
 
     no_village = write(split_a().drop(columns="village_code"), tmp_path / "no_village.gpkg")
     code, _, err = cli(
@@ -404,7 +405,7 @@ def test_bad_files_get_a_clear_answer(capsys, store_path, tmp_path):
     assert code == 2 and "--village 320924999001: no grid of the current version" in err
 
     code, _, err = cli(capsys, "versions", "--store", str(tmp_path / "missing.gpkg"))
-    assert code == 2 and "missing.gpkg: no such store" in err
+    assert code == 2 and "missing.gpkg: 存储不存在 / no such store" in err
 
     code, _, err = cli(capsys, "check", "nobody", "--store", str(store_path))
     assert code == 2 and "no draft 'nobody'" in err
@@ -441,7 +442,7 @@ def test_default_store_is_the_apps(capsys, template, tmp_path, monkeypatch):
     monkeypatch.setenv("GRIDGOV_DATA_DIR", str(tmp_path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     code, text, _ = cli(capsys, "versions")
-    assert code == 0 and text.startswith(f"{tmp_path / DEMO_FILENAME}: 1 个版本 / versions")
+    assert code == 0 and text.startswith(f"{tmp_path / DEMO_FILENAME}: 1 个版本 / 1 versions")
 
 
 # --------------------------------------------------------------------------- PostGIS
@@ -461,7 +462,7 @@ def test_the_cycle_on_postgis(capsys, postgis_url, tmp_path, monkeypatch):
             capsys, "import", str(edited), "--draft", "重划", "--store", postgis_url
         )
         assert code == 0, err
-        assert "removed 3, 变更 / changed 3" in text
+        assert "removed 3, changed 3" in text
         code, text, _ = cli(capsys, "check", "重划", "--store", postgis_url)
         assert code == 0, text
         code, text, _ = cli(

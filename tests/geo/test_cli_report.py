@@ -27,7 +27,7 @@ def test_county_report_writes_excel_and_pdf(store, tmp_path, capsys):
     names = sorted(p.name for p in out.iterdir())
     assert names == ["射阳县_2026-10_月度报告.pdf", "射阳县_2026-10_月度报告.xlsx"]
     printed = capsys.readouterr().out
-    assert "射阳县 2026-10: 受理 / received 10" in printed
+    assert "射阳县 2026-10: 受理 10，" in printed and " / received 10, on-time " in printed
     assert str(out / "射阳县_2026-10_月度报告.xlsx") in printed
     book = load_workbook(io.BytesIO((out / names[1]).read_bytes()))
     assert book.sheetnames[0] == "概况" and "各镇（区）" in book.sheetnames
@@ -64,7 +64,7 @@ def test_bad_input_exits_2_with_the_reason(store, tmp_path, capsys, extra, messa
 def test_missing_store_and_file_as_out(store, tmp_path, capsys):
     gone = str(tmp_path / "nope.gpkg")
     assert main(["report", "--month", "2026-10", "--store", gone, "--out", str(tmp_path)]) == 2
-    assert "nope.gpkg: no such GeoPackage" in capsys.readouterr().err
+    assert "nope.gpkg: 存储文件不存在 / no such GeoPackage" in capsys.readouterr().err
     assert not (tmp_path / "nope.gpkg").exists()  # not created by opening it
     afile = tmp_path / "a.txt"
     afile.write_text("x")
@@ -85,4 +85,4 @@ def test_runs_as_a_module(store, tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "临海镇_2026-09_月度报告.pdf").exists()
-    assert "临海镇 2026-09: 受理 / received 1" in done.stdout  # T09
+    assert "临海镇 2026-09: 受理 1，" in done.stdout  # T09

@@ -74,7 +74,7 @@ def _tiny_county() -> dict[str, pd.DataFrame]:
             "grid_code": ["320924101001001", "320924101001002", ""],
             "village_code": ["320924101001", "320924101001", ""],
             "town_code": ["320924101", "320924101", ""],
-            "assign_problem": ["", "", "无坐标或坐标无法解析 / missing or unparseable coordinates"],
+            "assign_problem": ["", "", "no_coords"],
         },
         geometry=[
             shapely.Point(base_x + 50, base_y + 50),

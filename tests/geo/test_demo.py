@@ -11,6 +11,7 @@ import shapely
 
 from geo.core.settings import ROOT
 from geo.demo import build as demo
+from geo.grids.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE
 from geo.grids.partition import node_coverage
 from geo.grids.validate import validate_grids
 
@@ -156,11 +157,7 @@ def test_issues_carry_web_map_coordinates(county):
 def test_imperfect_rows_are_kept_and_flagged(county):
     problems = county["issues"].assign_problem.value_counts()
     assert 0 < problems.drop("").sum() < 0.01 * len(county["issues"])
-    assert set(problems.index) == {
-        "",
-        "坐标不在任何网格内 / outside every grid",
-        "无坐标或坐标无法解析 / missing or unparseable coordinates",
-    }
+    assert set(problems.index) == {"", PROBLEM_OUTSIDE, PROBLEM_NO_COORDS}
 
 
 def test_planted_patterns(county):

@@ -389,7 +389,7 @@ def test_split_recounts_households_from_points():
     row = out.set_index("grid_code")
     assert row.loc[code, ["households", "residents"]].tolist() == [5, 15]  # east, larger piece
     assert row.loc[f"{V1}013", ["households", "residents"]].tolist() == [3, 6]
-    assert "re-counted from household points" in change.note
+    assert "re-counted from household points" in change.note.en
 
 
 def test_split_errors():
@@ -425,7 +425,7 @@ def test_edit_error_is_a_domain_value_error():
         rename(grids, "nope", "x")
     assert isinstance(info.value, ValueError)
     assert info.value.feature == "nope"
-    assert "pick a grid_code of the layer" in info.value.hint
+    assert "pick a grid_code of the layer" in str(info.value.hint)
 
 
 def test_unknown_code_suggests_close_ones():
@@ -502,7 +502,7 @@ def test_redraw_known_answer_and_clipping():
     out, change = redraw_boundary(grids, edge, beyond)
     assert change.modified == (north, edge)
     assert geom(out, edge).area == pytest.approx(10_000 + 50 * 50)
-    assert "20,000 m² outside the village clipped" in change.note
+    assert "20,000 m² outside the village clipped" in change.note.en
     assert_exact(grids, out)
 
 

@@ -127,11 +127,13 @@ def test_every_key_the_code_names_is_in_the_catalog():
 
 def test_every_code_shown_through_a_key_family_has_its_entry():
     from geo.core.settings import get_settings
+    from geo.grids.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE
     from geo.hotspots.alerts import KINDS
     from geo.hotspots.emerging import CATEGORIES
     from geo.hotspots.local import CLUSTER_CODES, HOTSPOT_CLASSES
-    from geo.loop.lifecycle import PLATFORMS
+    from geo.loop.lifecycle import KPIS, PLATFORMS, STAGES, STATES
     from geo.services.coverage import ALL_ESSENTIAL
+    from geo.store.readers import NO_COORDS, SWAPPED
     from geo.views.wall import PANEL_COLUMNS, PANELS, TILES
     from layers.planner_map import DRAW_TEXT_PATHS
     from pages.views._planner_tabs import OPS, TABS
@@ -153,6 +155,10 @@ def test_every_code_shown_through_a_key_family_has_its_entry():
         "mode_": tuple(cfg.travel_speeds_kmh),
         "loop_pf_": PLATFORMS,
         "loop_reason_": ("new", "due"),
+        "loop_stage_": STAGES,
+        "loop_state_": STATES,
+        "loop_kpi_": KPIS,
+        "assign_problem_": (PROBLEM_NO_COORDS, PROBLEM_OUTSIDE, NO_COORDS, SWAPPED),
         "": (ALL_ESSENTIAL, *(s.name for s in cfg.service_types), *TILES.values()),
     }
     families[""] += tuple(key for columns in PANEL_COLUMNS.values() for key in columns.values())
@@ -199,26 +205,29 @@ def test_translator_formats_only_when_given_arguments():
     ("said", "zh", "en"),
     [
         (Text("未配备网格员", "no grid worker"), "未配备网格员", "no grid worker"),
-        ("未配备网格员 / no grid worker", "未配备网格员", "no grid worker"),
         (
-            "面积 5 m²，为中位数的 5.00 倍（规则 4× / 0.25×） / area is 5.00× (rule 4× / 0.25×)",
-            "面积 5 m²，为中位数的 5.00 倍（规则 4× / 0.25×）",
+            Text("面积为中位数的 5.00 倍（规则 4× / 0.25×）", "area is 5.00× (rule 4× / 0.25×)"),
+            "面积为中位数的 5.00 倍（规则 4× / 0.25×）",
             "area is 5.00× (rule 4× / 0.25×)",
         ),
-        (
-            "0 户，少于城镇网格标准 40–400 户 / 0 households, fewer than the 城镇 standard",
-            "0 户，少于城镇网格标准 40–400 户",
-            "0 households, fewer than the 城镇 standard",
-        ),
-        ("21 个网格 / 21 grids", "21 个网格", "21 grids"),
         ("only English here", "only English here", "only English here"),
         ("合德镇", "合德镇", "合德镇"),
         ("", "", ""),
+        # A string is one piece of words: pick no longer splits "中文 / English" (a note a
+        # store wrote that way before reads as it was written).
+        ("21 个网格 / 21 grids", "21 个网格 / 21 grids", "21 个网格 / 21 grids"),
     ],
 )
-def test_pick_takes_a_text_a_legacy_pair_or_a_plain_string(said, zh, en):
+def test_pick_takes_a_text_or_a_plain_string(said, zh, en):
     assert pick(said, "zh") == zh
     assert pick(said, "en") == en
+
+
+def test_pick_refuses_anything_else_and_unknown_languages():
+    with pytest.raises(TypeError, match="pick takes a Text or a str, got float"):
+        pick(float("nan"), "zh")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lang must be one of"):
+        pick("合德镇", "fr")
 
 
 def test_languages_are_named_in_their_own_language():
@@ -256,3 +265,74 @@ def test_layers_and_pages_write_no_chinese_of_their_own():
         if CJK.search(value)
     ]
     assert not found
+
+
+#: Both languages hand-joined in one string, the way messages were written before Text:
+#: ``中文 / English`` (a number may come first: ``0 个网格 / 0 grids``), or ``English / 中文``.
+#: In an f-string every ``{…}`` field counts as ``0``.
+_TWO_IN_ONE = re.compile(r" / (?:[\d.,%:]+ )*[A-Za-z]|[A-Za-z)] / [\u3400-\u9fff]")
+
+
+def _words(node: ast.Constant | ast.JoinedStr) -> str:
+    if isinstance(node, ast.Constant):
+        return str(node.value)
+    return "".join(v.value if isinstance(v, ast.Constant) else "0" for v in node.values)
+
+
+def _two_in_one(path: Path) -> list[tuple[int, str]]:
+    """Strings of ``path`` (docstrings aside) holding Chinese and English joined by `` / ``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    skip = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                skip.add(id(first.value))
+        if isinstance(node, ast.JoinedStr):
+            skip.update(id(v) for v in node.values)
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skip or not (
+            isinstance(node, ast.JoinedStr)
+            or (isinstance(node, ast.Constant) and isinstance(node.value, str))
+        ):
+            continue
+        words = _words(node)
+        if CJK.search(words) and _TWO_IN_ONE.search(words):
+            found.append((node.lineno, words))
+    return found
+
+
+def test_the_scan_for_two_languages_in_one_string_finds_them(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        '''"""Docstrings may say 中文 / English."""
+a = "未配备网格员 / no grid worker"
+b = f"{n} 个网格 / {n} grids"
+c = "file not found / 文件不存在"
+d = f"{zh}（{covered} / {residents} 人）"  # one language: fine
+e = "规则 4× / 0.25×"  # one language: fine
+f = "版本/version"  # a compact table header: fine
+''',
+        encoding="utf-8",
+    )
+    assert [line for line, _ in _two_in_one(sample)] == [2, 3, 4]
+
+
+def test_no_string_in_geo_joins_chinese_and_english_by_hand():
+    """Words in both languages are a Text (or a catalog key), never one "中文 / English" string.
+
+    The catalog itself and the demo's data (a note stored in the demo GeoPackage) are left out.
+    """
+    paths = [
+        path
+        for path in sorted(ROOT.glob("geo/**/*.py"))
+        if path != ROOT / "geo/core/i18n.py" and "demo" not in path.relative_to(ROOT).parts
+    ]
+    assert len(paths) > 50
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {words!r}"
+        for path in paths
+        for line, words in _two_in_one(path)
+    ]
+    assert not found, "write these as Text(zh, en):\n" + "\n".join(found)

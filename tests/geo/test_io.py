@@ -251,7 +251,8 @@ def test_missing_required_column_names_file_and_column(tmp_path, grids):
     )
     with pytest.raises(
         InputFileError,
-        match=r"nocode\.geojson: no column grid_code for layer 'grids'.*--columns, e\.g\. "
+        match=r"nocode\.geojson: 缺少必填列 grid_code.* / no column grid_code for layer 'grids'"
+        r".*--columns, e\.g\. "
         r"grid_code=<your column>",
     ):
         read_layer(path, "grids")
@@ -279,8 +280,8 @@ def test_columns_mapping_that_fits_nothing_in_the_file(tmp_path, grids):
     pyogrio.write_dataframe(grids, path, layer="grids")
     with pytest.raises(
         InputFileError,
-        match=r"g\.gpkg: --columns names column\(s\) \['WGBM', '经度'\] that the file does not "
-        r"have — the file's columns are \['grid_code', ",
+        match=r"g\.gpkg: --columns .* / --columns names column\(s\) \['WGBM', '经度'\] that the "
+        r"file does not have — .* / the file's columns are \['grid_code', ",
     ):
         read_layer(path, "grids", columns="grid_code=WGBM,lon=经度")
 
@@ -304,14 +305,16 @@ def test_wrong_extension_lists_allowed_types(tmp_path):
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(InputFileError, match=r"nothere\.gpkg: file not found"):
+    with pytest.raises(InputFileError, match=r"nothere\.gpkg: 文件不存在 / file not found"):
         read_layer(tmp_path / "nothere.gpkg", "grids")
 
 
 def test_corrupt_geopackage(tmp_path):
     path = tmp_path / "broken.gpkg"
     path.write_bytes(np.random.default_rng(0).bytes(8192))
-    with pytest.raises(InputFileError, match=r"broken\.gpkg: cannot read the file") as info:
+    with pytest.raises(
+        InputFileError, match=r"broken\.gpkg: 文件无法读取.* / cannot read the file"
+    ) as info:
         read_layer(path, "grids")
     assert info.value.hint
 
@@ -320,7 +323,9 @@ def test_truncated_geoparquet(tmp_path, grids):
     path = tmp_path / "cut.parquet"
     grids.to_parquet(path)
     path.write_bytes(path.read_bytes()[:200])
-    with pytest.raises(InputFileError, match=r"cut\.parquet: cannot read the file"):
+    with pytest.raises(
+        InputFileError, match=r"cut\.parquet: 文件无法读取.* / cannot read the file"
+    ):
         read_layer(path, "grids")
 
 

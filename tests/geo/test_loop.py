@@ -16,7 +16,7 @@ from geo.core.errors import InputProblems
 from geo.core.tickets import CLOSED, with_deadlines
 from geo.core.workcal import covered
 from geo.loop.lifecycle import (
-    KPI_LABELS,
+    KPIS,
     PLATFORM_BY_CATEGORY,
     PLATFORMS,
     daily_clearance,
@@ -391,7 +391,7 @@ KEYS = {
 
 def _check_table(table: pd.DataFrame, level: str) -> None:
     key = KEYS[level]
-    assert list(table.columns) == [key, *KPI_LABELS]
+    assert list(table.columns) == [key, *KPIS]
     rows = table.set_index(key)
     if level != "category":
         assert sorted(rows.index) == sorted(EXPECTED[level])  # no other unit

@@ -15,7 +15,7 @@ import pytest
 import shapely
 
 from geo.core.errors import GridGovError, GridValidationError, InputFileError, Problem
-from geo.core.i18n import pick
+from geo.core.i18n import Text
 from geo.grids.assign import assign_events
 from geo.planning.edit import merge_grids, rename
 from geo.planning.grid_files import FORMATS, export_bytes
@@ -135,7 +135,8 @@ def test_workbench_edits_undo_save_and_publish(store, layers):
     assert len(bench.notes) == 1 and "河东网格" not in set(bench.grids.grid_name)
     saved = bench.save(vg, author="张三", reason="")
     assert saved.revision == 1 and not bench.dirty and not bench.can_undo
-    assert "并入" in vg.drafts(A).iloc[-1]["reason"]  # the edit notes are the default reason
+    reason = vg.drafts(A).iloc[-1]["reason"]  # the edit notes are the default reason
+    assert "并入" in reason.zh and "merged into" in reason.en
     again = pv.Workbench.open(vg, A, scope.of(layers["grids"]))  # resumes the saved draft
     assert again.revision == 1 and len(again.grids) == 2
     version_before = store.version()
@@ -157,7 +158,7 @@ def test_publish_checks_the_working_copy_before_saving_it(store, layers):
     bench = pv.Workbench.open(vg, A, scope.of(layers["grids"]))
     broken = bench.grids.copy()
     broken.loc[broken.index[0], "grid_worker"] = ""
-    bench.apply(broken, "去掉网格员 / no worker")
+    bench.apply(broken, Text("去掉网格员", "no worker"))
     with pytest.raises(PublishBlockedError) as info:
         bench.publish(vg, author="张三", reason="试试", check=lambda g: pv.check(g, scope))
     assert [p.code for p in info.value.report.errors] == ["missing_worker"]
@@ -227,7 +228,7 @@ def test_metrics_table_names_grids_outside_the_standard(store, layers):
     assert (metrics.households == 0).all()
     assert metrics.standard.str.contains("0 户，少于农村网格标准 40–250 户").all()
     english = pv.metrics_table(pv.check(grids, empty), grids, "en")
-    assert english.standard.str.contains("0 households, fewer than the 农村 standard").all()
+    assert english.standard.str.contains("0 households, fewer than the rural standard").all()
 
 
 def test_map_layer_colours_grids_by_their_check(store, layers):
@@ -247,8 +248,14 @@ def test_map_layer_colours_grids_by_their_check(store, layers):
     assert shown.grids.standard.iloc[1].startswith("999 户")
 
 
-#: Where the planner's refusals and fix hints are written: call → (message, hint) positions.
-_SAID = {"EditError": (1, 2), "InputFileError": (1, 2), "Problem": (3, 4), "add": (3, 4)}
+#: Where the planner's refusals and fix hints are written: call → positions of its words.
+_SAID = {
+    "EditError": (1, 2),
+    "InputFileError": (1, 2),
+    "VersionError": (0,),
+    "Problem": (3, 4),
+    "add": (3, 4),
+}
 
 
 def _text(node: ast.AST) -> str:
@@ -257,11 +264,25 @@ def _text(node: ast.AST) -> str:
         return node.value
     if isinstance(node, ast.JoinedStr):
         return "".join(_text(v) if isinstance(v, ast.Constant) else "0" for v in node.values)
-    if isinstance(node, ast.BinOp):
-        return _text(node.left) + _text(node.right)
-    if isinstance(node, ast.IfExp):
-        return _text(node.body)
     return ""
+
+
+def _texts(node: ast.expr, where: str) -> list[ast.Call]:
+    """The ``Text(zh, en)`` calls a message argument is made of; a string fails (one language).
+
+    A name or attribute passes words on (``exc.hint``, a ``Text`` built above: found on its
+    own); a conditional gives both branches; another call its first argument
+    (``_did_you_mean(Text(…), close)``).
+    """
+    if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Text":
+        return [node]
+    if isinstance(node, ast.IfExp):
+        return _texts(node.body, where) + _texts(node.orelse, where)
+    if isinstance(node, ast.Call) and node.args:
+        return _texts(node.args[0], where)
+    if isinstance(node, ast.Name | ast.Attribute):
+        return []
+    raise AssertionError(f"{where}: not a Text of both languages: {ast.unparse(node)}")
 
 
 @pytest.mark.parametrize(
@@ -272,24 +293,36 @@ def _text(node: ast.AST) -> str:
         "geo.grids.validate",
         "geo.planning.check",
         "geo.planning._versions_drafts",
+        "geo.planning._versions_diff",
+        "geo.planning._versions_publish",
+        "geo.planning._versions_repository",
         "geo.planning.grid_files",
     ],
 )
 def test_every_message_and_hint_reads_in_either_language(module):
     source = Path(importlib.import_module(module).__file__).read_text(encoding="utf-8")
-    said = []
-    for node in ast.walk(ast.parse(source)):
+    tree = ast.parse(source)
+    said = 0
+    for node in ast.walk(tree):
         if isinstance(node, ast.Call) and getattr(node.func, "id", "") in _SAID:
             for pos in _SAID[node.func.id]:
-                if len(node.args) > pos and _text(node.args[pos]):
-                    said.append((node.lineno, _text(node.args[pos])))
-    assert len(said) >= 5
-    for line, text in said:
-        zh, en = pick(text, "zh"), pick(text, "en")
-        assert zh != en, f"{module}.py:{line} has one language only: {text!r}"
-        assert re.search(r"[\u4e00-\u9fff]", zh), f"{module}.py:{line}: {zh!r}"
-        words = re.sub(r"'[^']*'|城镇|农村", "", en)  # quoted values and rule names are data
-        assert not re.search(r"[\u4e00-\u9fff]", words), f"{module}.py:{line}: {en!r}"
+                if len(node.args) > pos:
+                    said += 1
+                    _texts(node.args[pos], f"{module}.py:{node.lineno}")
+    assert said >= 1
+    texts = [
+        n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Text"
+    ]
+    assert len(texts) >= 3
+    for call in texts:
+        where = f"{module}.py:{call.lineno}"
+        assert len(call.args) == 2 and not call.keywords, f"{where}: Text(zh, en)"
+        if not all(isinstance(arg, ast.Constant | ast.JoinedStr) for arg in call.args):
+            continue  # composed from other Text values (``"；".join(n.zh for n in notes)``)
+        zh, en = (_text(arg) for arg in call.args)
+        assert re.search(r"[\u4e00-\u9fff]", zh), f"{where}: no Chinese in {zh!r}"
+        words = re.sub(r"'[^']*'", "", en)  # quoted values are data
+        assert en.strip() and not re.search(r"[\u4e00-\u9fff]", words), f"{where}: {en!r}"
 
 
 def test_explain_gives_one_language_with_the_hint(store, layers):
@@ -305,7 +338,7 @@ def test_explain_gives_one_language_with_the_hint(store, layers):
         "merge_grids(grids, ['…001', '…002'])"
     )
     bad = GridValidationError(
-        [Problem("missing_code", "error", "row 1", "缺 / no code", "填 / fill")]
+        [Problem("missing_code", "error", "row 1", Text("缺", "no code"), Text("填", "fill"))]
     )
     assert pv.explain(bad, "en") == "- row 1: no code — fill"
 

@@ -21,7 +21,8 @@ import shapely
 from openpyxl import load_workbook
 
 from geo.core.errors import InputProblems
-from geo.loop.lifecycle import KPI_LABELS, kpi_tables, monthly_review
+from geo.core.i18n import text
+from geo.loop.lifecycle import KPIS, kpi_tables, monthly_review
 from geo.loop.report import RATE_COLUMNS, build_report, display_table, parse_month
 from geo.store.base import open_store
 from geo.store.county import County, load_county
@@ -219,7 +220,8 @@ def test_workbook_sheets_headers_and_values_equal_geo_loop(county, report, book)
         table = sheet_frame(book[title])
         want = expected[level]
         assert len(table) == len(want), title
-        for column, (label, _) in KPI_LABELS.items():
+        for column in KPIS:
+            label = text(f"loop_kpi_{column}").zh
             assert label in table.columns, (title, label)
             for got, value in zip(table[label], want[column], strict=True):
                 assert same(got, value), (title, column, got, value)

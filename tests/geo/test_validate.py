@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import geopandas as gpd
-import pandas as pd
 import pytest
 import shapely
 
 from geo.core.errors import GridValidationError
+from geo.core.i18n import Text
 from geo.grids.validate import ERROR, WARNING, GridReport, validate_grids
 
 METRIC = "EPSG:4549"
@@ -139,7 +140,7 @@ def test_every_problem_is_reported_at_once(broken, villages):
     assert found(report) == sorted(EXPECTED)
     assert report.n_grids == len(broken)
     assert not report.ok
-    assert all(p.hint.strip() and p.message.strip() for p in report.problems)
+    assert all(isinstance(p.message, Text) and isinstance(p.hint, Text) for p in report.problems)
     # Errors come first, each group in feature order.
     severities = [p.severity for p in report.problems]
     assert severities == sorted(severities, key=[ERROR, WARNING].index)
@@ -150,22 +151,22 @@ def test_every_problem_is_reported_at_once(broken, villages):
 def test_messages_carry_the_known_numbers(broken, villages):
     report = validate_grids(broken, villages=villages)
     by = {(p.code, p.feature): p for p in report.problems}
-    assert "rows 6, 7" in by["duplicate_code", V1 + "006"].message
-    overlaps = [p.message for p in report.problems if p.code == "overlap"]
+    assert "rows 6, 7" in str(by["duplicate_code", V1 + "006"].message)
+    overlaps = [str(p.message) for p in report.problems if p.code == "overlap"]
     assert all("5,000 m²" in m for m in overlaps)
     assert any(f"overlaps grid {V2}003" in m for m in overlaps)
-    spans = by["spans_villages", V2 + "004"].message
+    spans = str(by["spans_villages", V2 + "004"].message)
     assert f"{V1} 5,000 m²" in spans and f"{V2} 5,000 m²" in spans
     (gap,) = [p for p in report.problems if p.code == "gap"]
-    assert "10,000 m²" in gap.message
+    assert "10,000 m²" in str(gap.message)
     assert gap.feature == "gap@524150,3737150"  # representative point of the missing cell
-    assert all(f"{V1}{s:03d}" in gap.message for s in (1, 2, 3, 4, 5))
-    assert "LineString" in by["not_polygon", V2 + "009"].message
-    assert "Self-intersection" in by["invalid_geometry", V2 + "007"].message
-    assert "450 户" in by["size_households", V2 + "005"].message
-    assert "城镇" in by["size_households", V2 + "005"].message
-    assert "40–250" in by["size_households", V1 + "004"].message
-    assert "3000 人" in by["size_residents", V1 + "006"].message
+    assert all(f"{V1}{s:03d}" in str(gap.message) for s in (1, 2, 3, 4, 5))
+    assert "LineString" in str(by["not_polygon", V2 + "009"].message)
+    assert "Self-intersection" in str(by["invalid_geometry", V2 + "007"].message)
+    assert "450 户" in str(by["size_households", V2 + "005"].message)
+    assert "城镇" in str(by["size_households", V2 + "005"].message)
+    assert "40–250" in str(by["size_households", V1 + "004"].message)
+    assert "3000 人" in str(by["size_residents", V1 + "006"].message)
 
 
 def test_missing_village_code_is_not_also_a_wrong_village(broken, villages):
@@ -180,13 +181,13 @@ def test_wrong_village(clean, villages):
     grids.loc[0, "grid_code"] = V2 + "009"
     report = validate_grids(grids, villages=villages)
     assert [(p.code, p.feature) for p in report.problems] == [("wrong_village", V2 + "009")]
-    assert f"lies in village {V1} but says {V2}" in report.problems[0].message
+    assert f"lies in village {V1} but says {V2}" in str(report.problems[0].message)
 
 
 def test_gap_against_an_outline(broken):
     outline = sq(0, 0, 6, 6)
     report = validate_grids(broken, outline=outline)
-    gaps = sorted(p.message for p in report.problems if p.code == "gap")
+    gaps = sorted(str(p.message) for p in report.problems if p.code == "gap")
     # The hole (10,000 m²) plus the rest of the 600 m x 600 m square not covered.
     covered = shapely.union_all(
         [g for g in broken.geometry if g is not None and g.is_valid and g.area > 0]
@@ -233,10 +234,10 @@ def test_to_frame(broken, villages):
     assert len(frame) == len(EXPECTED)
     assert list(frame.columns) == ["code", "severity", "feature", "message", "hint"]
     assert set(frame.severity) == {ERROR, WARNING}
-    assert (frame.hint.str.len() > 0).all()
-    pd.testing.assert_frame_equal(
-        frame, pd.DataFrame([p.as_dict() for p in report.problems]), check_dtype=False
-    )
+    assert frame.message.tolist() == [p.message for p in report.problems]
+    assert frame.hint.tolist() == [p.hint for p in report.problems]
+    assert report.problems[0].as_dict()["hint"] == report.problems[0].hint.as_dict()
+    json.dumps([p.as_dict() for p in report.problems])  # plain values for --json
 
 
 def test_area_type_column_picks_the_rule(clean):
@@ -251,8 +252,8 @@ def test_missing_columns_are_reported_per_layer(clean):
     report = validate_grids(clean.drop(columns=["village_code", "grid_worker"]))
     missing = [p for p in report.problems if p.code == "missing_column"]
     assert [p.feature for p in missing] == ["(layer)", "(layer)"]
-    assert any("village_code" in p.message for p in missing)
-    assert any("grid_worker" in p.message for p in missing)
+    assert any("village_code" in str(p.message) for p in missing)
+    assert any("grid_worker" in str(p.message) for p in missing)
 
 
 def test_geographic_crs_is_refused(clean):

@@ -20,6 +20,7 @@ import pytest
 import shapely
 
 from geo.core.errors import Problem
+from geo.core.i18n import Text
 from geo.core.settings import get_settings
 from geo.grids.validate import ERROR, WARNING, validate_grids
 
@@ -132,10 +133,14 @@ def reference(
                             "overlap",
                             ERROR,
                             labels[me],
-                            f"与网格 {labels[other]} 重叠 {area:,.0f} m² / overlaps grid "
-                            f"{labels[other]}",
-                            "调整公共边界，使每处只属于一个网格 / move the shared boundary so "
-                            "each place belongs to one grid",
+                            Text(
+                                f"与网格 {labels[other]} 重叠 {area:,.0f} m²",
+                                f"overlaps grid {labels[other]}",
+                            ),
+                            Text(
+                                "调整公共边界，使每处只属于一个网格",
+                                "move the shared boundary so each place belongs to one grid",
+                            ),
                         )
                     )
     union = shapely.union_all([g for g, ok in zip(geoms, usable, strict=True) if ok])
@@ -156,9 +161,11 @@ def reference(
                 "gap",
                 ERROR,
                 f"gap@{c.x:.0f},{c.y:.0f}",
-                f"网格间空隙 {gap.area:,.0f} m²，邻近网格 {names} / gap not covered by any grid "
-                f"(near {names})",
-                "扩大相邻网格以覆盖空隙 / extend a neighbouring grid to cover it",
+                Text(
+                    f"网格间空隙 {gap.area:,.0f} m²，邻近网格 {names}",
+                    f"gap not covered by any grid (near {names})",
+                ),
+                Text("扩大相邻网格以覆盖空隙", "extend a neighbouring grid to cover it"),
             )
         )
     vcodes = villages["village_code"].astype(str).tolist()
@@ -179,9 +186,11 @@ def reference(
                     "spans_villages",
                     ERROR,
                     labels[i],
-                    f"跨越 {len(shares)} 个村(居) / spans {len(shares)} villages ({text})",
-                    "沿村界切分网格，或调整村界 / cut the grid along the village boundary, or "
-                    "move the boundary",
+                    Text(f"跨越 {len(shares)} 个村(居)", f"spans {len(shares)} villages ({text})"),
+                    Text(
+                        "沿村界切分网格，或调整村界",
+                        "cut the grid along the village boundary, or move the boundary",
+                    ),
                 )
             )
         elif shares and shares[0][0] != said:
@@ -190,9 +199,11 @@ def reference(
                     "wrong_village",
                     ERROR,
                     labels[i],
-                    f"位于村(居) {shares[0][0]}，但登记为 {said} / lies in village "
-                    f"{shares[0][0]} but says {said}",
-                    "更正村(居)编码或边界 / correct village_code or the boundary",
+                    Text(
+                        f"位于村(居) {shares[0][0]}，但登记为 {said}",
+                        f"lies in village {shares[0][0]} but says {said}",
+                    ),
+                    Text("更正村(居)编码或边界", "correct village_code or the boundary"),
                 )
             )
     kinds = dict(zip(vcodes, villages["kind"].astype(str), strict=True))
@@ -201,7 +212,11 @@ def reference(
             urban = str(grids["area_type"].iloc[i]) == "城镇"
         else:
             urban = kinds.get(str(grids["village_code"].iloc[i]), "") == "社区"
-        rule, kind = (cfg.urban_rule, "城镇") if urban else (cfg.rural_rule, "农村")
+        rule, kind = (
+            (cfg.urban_rule, Text("城镇", "urban"))
+            if urban
+            else (cfg.rural_rule, Text("农村", "rural"))
+        )
         hh, res = float(grids["households"].iloc[i]), float(grids["residents"].iloc[i])
         if not rule.min_households <= hh <= rule.max_households:
             few = hh < rule.min_households
@@ -211,12 +226,19 @@ def reference(
                     "size_households",
                     WARNING,
                     labels[i],
-                    f"{int(hh)} 户，{'少于' if few else '多于'}{kind}网格标准 {span} 户 / "
-                    f"{int(hh)} households, {'fewer' if few else 'more'} than the {kind} "
-                    f"standard of {span}",
-                    "与邻格合并，或从邻格划入区域 / merge it with a neighbour or take area from one"
+                    Text(
+                        f"{int(hh)} 户，{'少于' if few else '多于'}{kind.zh}网格标准 {span} 户",
+                        f"{int(hh)} households, {'fewer' if few else 'more'} than the {kind.en} "
+                        f"standard of {span}",
+                    ),
+                    Text(
+                        "与邻格合并，或从邻格划入区域",
+                        "merge it with a neighbour or take area from one",
+                    )
                     if few
-                    else "拆分该网格，或把部分区域划给邻格 / split it or give area to a neighbour",
+                    else Text(
+                        "拆分该网格，或把部分区域划给邻格", "split it or give area to a neighbour"
+                    ),
                 )
             )
         if res > rule.max_residents:
@@ -225,8 +247,11 @@ def reference(
                     "size_residents",
                     WARNING,
                     labels[i],
-                    f"{int(res)} 人，超过 {rule.max_residents} 人 / more residents than allowed",
-                    "拆分该网格 / split the grid",
+                    Text(
+                        f"{int(res)} 人，超过 {rule.max_residents} 人",
+                        "more residents than allowed",
+                    ),
+                    Text("拆分该网格", "split the grid"),
                 )
             )
     return Counter(_same_order(p) for p in found)
@@ -241,9 +266,10 @@ def _same_order(p: Problem) -> Problem:
     """A spans_villages message lists the villages in spatial-index order: sort the list."""
     if p.code != "spans_villages":
         return p
-    head, _, shares = p.message.rpartition(" (")
+    head, _, shares = p.message.en.rpartition(" (")
     listed = ", ".join(sorted(shares.rstrip(")").split(", ")))
-    return Problem(p.code, p.severity, p.feature, f"{head} ({listed})", p.hint)
+    message = Text(p.message.zh, f"{head} ({listed})")
+    return Problem(p.code, p.severity, p.feature, message, p.hint)
 
 
 # --------------------------------------------------------------------------- the tests

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -22,7 +23,9 @@ from hypothesis import strategies as st
 
 import geo.planning._versions_publish
 from geo.core.errors import GridValidationError
+from geo.core.i18n import Text
 from geo.grids.assign import PROBLEM_NO_COORDS, assign_events
+from geo.planning._versions_model import from_cell, to_cell
 from geo.planning.versions import (
     ConflictError,
     PublishBlockedError,
@@ -222,8 +225,23 @@ def test_first_use_makes_version_one_from_the_grids_layer(store):
     assert table["n_grids"].tolist() == [12]
     assert_same_grids(vg.read_version(1), initial_grids())
     assert vg.change_log()["action"].tolist() == ["init"]
+    assert table["reason"].tolist() == [
+        Text("启用版本管理时的网格", "grids found when versioning began")
+    ]
     # A second handle on the same store does not initialise again.
     assert VersionedGrids(store).versions()["version"].tolist() == [1]
+
+
+def test_words_gridgov_writes_are_stored_as_json_and_read_back_as_text(store):
+    VersionedGrids(store).versions()
+    with store.transaction(readonly=True) as tx:
+        stored = tx.read("change_log")["detail"].iloc[0]
+    assert json.loads(stored) == {"zh": "12 个网格", "en": "12 grids"}
+    assert from_cell(to_cell(Text("草案", "draft"))) == Text("草案", "draft")
+    # A planner's words, and a note written before notes were JSON, read back as they are.
+    for typed in ("按道路重划", "{not json", '{"zh": "只有中文"}', "旧 / old"):
+        assert to_cell(typed) == typed and from_cell(typed) == typed
+    assert from_cell(None) == ""
 
 
 def test_publish_diff_rollback_round_trip(store):
@@ -282,8 +300,9 @@ def test_publish_diff_rollback_round_trip(store):
     assert log["reason"].tolist()[2:] == ["按道路重划", "镇党委会议通过", "方案暂缓"]
     assert log["at"].is_monotonic_increasing
     assert vg.drafts(VILLAGE_A)["status"].tolist() == ["published"]
-    # The notes people read in the planner's history: Chinese / English.
-    assert log["detail"].tolist() == [
+    # The notes people read in the planner's history, in Chinese and English.
+    assert all(isinstance(d, Text) for d in log["detail"])
+    assert [str(d) for d in log["detail"]] == [
         "12 个网格 / 12 grids",
         "村(居)草案，基于第 1 版 / village draft based on version 1",
         "3 个网格 / 3 grids",
