@@ -85,6 +85,7 @@ def cut_county(source: Path, target: Path, towns: tuple[str, ...]) -> Path:
     """
     import pyogrio
     import shapely
+
     from geo.store.gpkg import write_geopackage
 
     codes = ", ".join(f"'{c}'" for c in towns)
