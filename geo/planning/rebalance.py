@@ -71,6 +71,7 @@ from shapely.geometry.base import BaseGeometry
 
 from geo.core.errors import GridGovError, InputProblems
 from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, GridSizeRule, Settings, get_settings
+from geo.core.validate import crs_problem
 from geo.grids.partition import dissolve
 from geo.planning.codes import grid_code
 from geo.planning.metrics import ISSUE_WEIGHT, issue_window, polsby_popper, workload
@@ -176,11 +177,8 @@ def _check_frame(
     if not isinstance(frame, gpd.GeoDataFrame):
         problems.append(f"{name} must be a GeoDataFrame of points (got {type(frame).__name__})")
         return None
-    if frame.crs is not None and not frame.crs.is_projected:
-        problems.append(
-            f"{name} is in a geographic CRS ({frame.crs.to_string()}); distances must be in "
-            f"metres: use {name}.to_crs('{get_settings().metric_crs}')"
-        )
+    if problem := crs_problem(frame, name, allow_missing=True):
+        problems.append(problem)
     missing = [c for c in need if c not in frame.columns]
     if missing:
         problems.append(f"{name} has no column {', '.join(missing)}")

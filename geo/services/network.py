@@ -18,6 +18,7 @@ from scipy.spatial import cKDTree
 from geo.core.errors import InputFileError
 from geo.core.i18n import Text
 from geo.core.settings import get_settings
+from geo.core.validate import require_metric_crs
 from geo.store.readers import read_layer, split_spec
 
 #: OpenStreetMap ``highway`` values kept as roads (motor, farm and residential roads; paths,
@@ -114,11 +115,7 @@ class RoadNetwork:
                 "read the file with geo.services.network.read_roads, which converts to the "
                 "county's metric CRS"
             )
-        if not crs.is_projected:
-            raise ValueError(
-                f"roads is in {crs.to_string()} (degrees); distances need metres: "
-                f"use roads.to_crs({get_settings().metric_crs!r})"
-            )
+        require_metric_crs(roads, "roads", task="build the road network")
         if not snap_tolerance_m >= 0:
             raise ValueError(f"snap_tolerance_m must be ≥ 0 metres, got {snap_tolerance_m!r}")
         if max_edge_m is not None and not max_edge_m > 0:

@@ -81,7 +81,10 @@ def test_ends_within_the_snap_tolerance_join():
 
 @pytest.mark.parametrize(
     ("crs", "match"),
-    [(None, "roads has no CRS"), ("EPSG:4326", r"degrees.*to_crs\('EPSG:4549'\)")],
+    [
+        (None, "roads has no CRS"),
+        ("EPSG:4326", r"roads is in EPSG:4326, not a metric CRS.*to_crs\('EPSG:4549'\)"),
+    ],
 )
 def test_refuses_degrees_and_unknown_crs(crs, match):
     roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(120.2, 33.7), (120.3, 33.7)])], crs=crs)

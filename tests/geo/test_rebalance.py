@@ -420,7 +420,7 @@ def test_every_input_problem_is_reported_at_once(households):
     text = str(info.value)
     assert len(info.value.problems) == 4
     for part in (
-        "geographic CRS",
+        "households is in EPSG:4326, not a metric CRS",
         "method must be one of maxp, balanced",
         "target_grids",
         "cell_m",
