@@ -18,6 +18,8 @@ CJK = re.compile(r"[\u3400-\u9fff]")
 #: Calls that look a key up: ``tr("…")``, ``t("…")``, ``text("…")`` (and a translator's
 #: other local names), ``translator(lang)("…")`` and ``tr()("…")``.
 LOOKUPS = {"t", "tr", "text", "tooltip"}
+#: Modules whose ``t``/``tr``/``text`` are catalog lookups (imported under those names elsewhere).
+CATALOG_MODULES = {"geo.core.i18n", "pages.views._common", "pages.views._planner_state"}
 #: Latin words a Chinese text may hold: names of methods, formats, tools and units.
 PROPER_LATIN = {
     "Gi", "CBC", "GeoPackage", "GeoJSON", "Shapefile", "QGIS", "CSV", "Excel", "PDF", "GB",
@@ -86,7 +88,7 @@ def _lookups(path: Path) -> list[tuple[int, ast.expr]]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = set(LOOKUPS)
     for node in ast.walk(tree):  # ``text`` is the catalog's only where it comes from there
-        if isinstance(node, ast.ImportFrom) and node.module != "geo.core.i18n":
+        if isinstance(node, ast.ImportFrom) and node.module not in CATALOG_MODULES:
             names -= {alias.asname or alias.name for alias in node.names}
     out = []
     for node in ast.walk(tree):
@@ -136,7 +138,7 @@ def test_every_code_shown_through_a_key_family_has_its_entry():
     from geo.store.readers import NO_COORDS, SWAPPED
     from geo.views.wall import PANEL_COLUMNS, PANELS, TILES
     from layers.planner_map import DRAW_TEXT_PATHS
-    from pages.views._planner_tabs import OPS, TABS
+    from pages.views._planner_state import OPS, TABS
 
     cfg = get_settings()
     families = {
