@@ -2,14 +2,17 @@
 the encodings and number forms counties write (the intake of 12345 / patrol / petition files)."""
 
 from geo.intake.coords import CoordGuess, guess_coord_sys
+from geo.intake.rows import MappedRows, map_rows
 from geo.intake.sheets import ExportFile, SheetTable, read_export
 from geo.intake.values import parse_coordinate, parse_number, parse_time
 
 __all__ = [
     "CoordGuess",
     "ExportFile",
+    "MappedRows",
     "SheetTable",
     "guess_coord_sys",
+    "map_rows",
     "parse_coordinate",
     "parse_number",
     "parse_time",
