@@ -14,20 +14,13 @@ import pandas as pd
 from geo.core.i18n import Text
 from geo.intake.sheets import ExportFile, SheetTable
 from geo.intake.values import clean_text, parse_coordinate, parse_time
-from geo.store.readers import ALIASES
+from geo.store.readers import ALIAS_LOOKUP, header_key
 
 #: Columns parsed into values; the cell's text is kept beside them as ``<column>_text``.
 TIME_COLUMNS = ("received_at", "dispatched_at", "closed_at")
 COORD_COLUMNS = ("lon", "lat")
 #: Quarantine columns, in order.
 QUARANTINE_COLUMNS = ("file", "sheet", "row", "column", "value", "reason", "hint")
-
-
-def _norm(name: str) -> str:
-    return "".join(ch for ch in clean_text(name).lower() if ch not in " _-()（）:：")
-
-
-_LOOKUP = {_norm(alias): ours for ours, aliases in ALIASES.items() for alias in aliases}
 
 
 @dataclass(frozen=True)
@@ -122,7 +115,7 @@ def _mapping(table: SheetTable, wanted: Mapping[str, str]) -> dict[str, str]:
     """Header → our column: the profile's pairs first, then the known aliases (first wins)."""
     out: dict[str, str] = {}
     for header in table.frame.columns:
-        ours = wanted.get(header) or _LOOKUP.get(_norm(header))
+        ours = wanted.get(header) or ALIAS_LOOKUP.get(header_key(header))
         if ours and ours not in out.values():
             out[header] = ours
     return out

@@ -20,7 +20,7 @@ import pandas as pd
 from geo.core.errors import InputFileError
 from geo.core.i18n import Text
 from geo.intake.values import clean_text, parse_number
-from geo.store.readers import ALIASES
+from geo.store.readers import ALIAS_LOOKUP, header_key
 
 #: Rows looked at for the header.
 HEADER_SCAN_ROWS = 30
@@ -30,13 +30,9 @@ _ENCODINGS = ("utf-8-sig", "gb18030")
 _DELIMITERS = ",;\t|"
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-()（）:：]", "", name).lower()
-
-
-_KNOWN = {_norm(alias) for aliases in ALIASES.values() for alias in aliases}
+_KNOWN = set(ALIAS_LOOKUP)
 _KNOWN |= {
-    _norm(word) for word in ("地址", "问题描述", "诉求内容", "工单状态", "办结时限", "联系人")
+    header_key(word) for word in ("地址", "问题描述", "诉求内容", "工单状态", "办结时限", "联系人")
 }
 
 
@@ -251,7 +247,7 @@ def _find_header(rows: Sequence[Sequence[object]]) -> int | None:
         texts = [t for t in texts if t]
         if len(texts) < 2:  # a title (one merged cell) or a blank row
             continue
-        known = sum(_norm(t) in _KNOWN for t in texts)
+        known = sum(header_key(t) in _KNOWN for t in texts)
         words = sum(parse_number(t) is None for t in texts)
         score = 3.0 * known + words + 0.5 * len(set(texts)) - (len(texts) - words)
         if score > best_score:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -104,8 +105,17 @@ def parse_columns(spec: str | Mapping[str, str] | None) -> dict[str, str]:
     return pairs
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[\s_\-()（）()]", "", str(name)).lower()
+def header_key(name: object) -> str:
+    """A header as compared with :data:`ALIASES`: full-width forms folded, spaces, ``_ - ( ) :``
+    and their full-width twins removed, lower case (``工单 编号（ID）`` → ``工单编号id``)."""
+    text = unicodedata.normalize("NFKC", str(name))
+    return re.sub(r"[\s_\-():]", "", text).lower()
+
+
+#: Every known spelling (as :func:`header_key`) → our column.
+ALIAS_LOOKUP: dict[str, str] = {
+    header_key(alias): ours for ours, aliases in ALIASES.items() for alias in aliases
+}
 
 
 def _rename(frame: pd.DataFrame, columns: Mapping[str, str], path: str) -> pd.DataFrame:
@@ -127,11 +137,13 @@ def _rename(frame: pd.DataFrame, columns: Mapping[str, str], path: str) -> pd.Da
         )
     rename.update({theirs: ours for ours, theirs in present.items()})
     taken = set(rename.values()) | {c for c in frame.columns if c in ALIASES}
-    lookup = {_norm(alias): ours for ours, aliases in ALIASES.items() for alias in aliases}
+    lookup = dict(ALIAS_LOOKUP)
     # Shapefile (DBF) field names stop at 10 characters: grid_worker arrives as grid_worke.
-    lookup.update({_norm(ours[:10]): ours for ours in ALIASES if _norm(ours[:10]) not in lookup})
+    lookup.update(
+        {header_key(ours[:10]): ours for ours in ALIASES if header_key(ours[:10]) not in lookup}
+    )
     for col in frame.columns:
-        ours = lookup.get(_norm(col))
+        ours = lookup.get(header_key(col))
         if col not in rename and ours and ours not in taken and col != ours:
             rename[col] = ours
             taken.add(ours)
