@@ -27,6 +27,8 @@ HEADER_SCAN_ROWS = 30
 #: A row whose first filled cell says this is a total, not a ticket.
 _TOTAL = re.compile(r"^(合\s*计|小\s*计|总\s*计|共\s*计|总数|total|subtotal|sum)\b", re.I)
 _ENCODINGS = ("utf-8-sig", "gb18030")
+#: Workbook formats read (Excel 2007+, old Excel 97-2003 .xls, binary .xlsb, OpenDocument).
+_WORKBOOKS = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 _DELIMITERS = ",;\t|"
 
 
@@ -87,7 +89,8 @@ def read_export(
     Parameters
     ----------
     path
-        The file; ``.xlsx`` / ``.xlsm`` or ``.csv`` / ``.txt``.
+        The file: a workbook (``.xlsx``, ``.xlsm``, ``.xls``, ``.xlsb``, ``.ods``) or ``.csv`` /
+        ``.txt``.
     sheet
         Read only this sheet (by name); default every sheet that holds a table.
     header_row
@@ -114,7 +117,7 @@ def read_export(
             Text("用 --header-row N 给出表头所在行", "give the header's row with --header-row N"),
         )
     suffix = file.suffix.lower()
-    if suffix in (".xlsx", ".xlsm"):
+    if suffix in _WORKBOOKS:
         found = _read_workbook(file, where, sheet, header_row)
     elif suffix in (".csv", ".txt"):
         found = _read_csv(file, where, header_row)
@@ -137,35 +140,48 @@ def read_export(
 
 
 def _read_workbook(file: Path, where: str, sheet: str | None, header_row: int | None) -> ExportFile:
-    from openpyxl import load_workbook
+    from python_calamine import CalamineWorkbook
 
     try:
-        book = load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
+        book = CalamineWorkbook.from_path(str(file))
+    except Exception as exc:  # the reader raises several kinds for a damaged or foreign file
         raise InputFileError(
             where,
             Text(f"无法读取工作簿：{exc}", f"cannot read the workbook: {exc}"),
             Text("用 Excel 打开后另存为 .xlsx", "open it in Excel and save it as .xlsx"),
         ) from exc
-    try:
-        names = list(book.sheetnames)
-        if sheet is not None and sheet not in names:
+    names = list(book.sheet_names)
+    if sheet is not None and sheet not in names:
+        raise InputFileError(
+            where,
+            Text(f"没有工作表 {sheet!r}，有 {names}", f"no sheet {sheet!r}; it has {names}"),
+            Text("用 --sheet 选其中之一", "pick one of them with --sheet"),
+        )
+    tables, empty = [], []
+    for name in [sheet] if sheet is not None else names:
+        try:
+            cells = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        except Exception as exc:
             raise InputFileError(
                 where,
-                Text(f"没有工作表 {sheet!r}，有 {names}", f"no sheet {sheet!r}; it has {names}"),
-                Text("用 --sheet 选其中之一", "pick one of them with --sheet"),
-            )
-        tables, empty = [], []
-        for name in [sheet] if sheet is not None else names:
-            rows = [list(r) for r in book[name].iter_rows(values_only=True)]
-            table = _table(rows, name, header_row)
-            if table is None:
-                empty.append(name)
-            else:
-                tables.append(table)
-    finally:
-        book.close()
+                Text(f"工作表 {name!r} 无法读取：{exc}", f"sheet {name!r} cannot be read: {exc}"),
+                Text("用 Excel 打开后另存为 .xlsx", "open it in Excel and save it as .xlsx"),
+            ) from exc
+        table = _table([[_cell(v) for v in row] for row in cells], name, header_row)
+        if table is None:
+            empty.append(name)
+        else:
+            tables.append(table)
     return ExportFile(where, tables, empty)
+
+
+def _cell(value: object) -> object:
+    """A workbook cell as the export meant it: None when empty, whole numbers as ints."""
+    if value == "":
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
 
 
 def _read_csv(file: Path, where: str, header_row: int | None) -> ExportFile:

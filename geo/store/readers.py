@@ -311,6 +311,25 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
     lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
     systems = frame["coord_sys"].fillna(coords) if "coord_sys" in frame.columns else coords
+    geom, norm, problem = lonlat_points(lon, lat, systems, where=where)
+    metric = geom.crs
+    out = gpd.GeoDataFrame(
+        frame.assign(lon=lon, lat=lat, coord_sys=norm), geometry=geom.to_numpy(), crs=metric
+    )
+    out.insert(0, "source_row", np.arange(2, len(out) + 2))
+    out["coord_problem"] = problem
+    return out
+
+
+def lonlat_points(
+    lon: np.ndarray, lat: np.ndarray, systems: object, *, where: str
+) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray]:
+    """Points in the metric CRS from lon/lat in the given coordinate systems.
+
+    ``systems`` is one system name or one per point (``wgs84``, ``gcj02``, ``bd09``…).
+    Returns the points (None where unusable), the normalised systems, and per point the
+    problem code: ``""``, :data:`NO_COORDS` (missing or out of range) or ``SWAPPED``.
+    """
     try:
         norm = webmap.normalize_coord_sys(
             np.broadcast_to(np.asarray(systems, dtype=object), lon.shape)
@@ -321,7 +340,7 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
             str(exc),
             Text("更正 coord_sys 列或 --coords", "fix the coord_sys column or --coords"),
         ) from exc
-    problem = np.full(len(frame), "", dtype=object)
+    problem = np.full(len(lon), "", dtype=object)
     bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lat) > 90) | (np.abs(lon) > 180)
     swapped = (
         np.isfinite(lon) & np.isfinite(lat) & (lon > 0) & (lon < 55) & (lat > 70) & (lat < 140)
@@ -334,15 +353,11 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
         x[~unusable], y[~unusable] = webmap.to_wgs84(
             lon[~unusable], lat[~unusable], norm[~unusable]
         )
-    metric = get_settings().metric_crs
-    geom = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=DISPLAY_CRS).to_crs(metric)
-    geom[unusable] = None
-    out = gpd.GeoDataFrame(
-        frame.assign(lon=lon, lat=lat, coord_sys=norm), geometry=geom.to_numpy(), crs=metric
+    geom = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=DISPLAY_CRS).to_crs(
+        get_settings().metric_crs
     )
-    out.insert(0, "source_row", np.arange(2, len(out) + 2))
-    out["coord_problem"] = problem
-    return out
+    geom[unusable] = None
+    return geom, norm, problem
 
 
 def _read_geo(

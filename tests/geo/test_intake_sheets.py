@@ -179,9 +179,13 @@ def test_times_as_exports_write_them(value, stamp):
 def test_unreadable_inputs_say_what_to_do(tmp_path):
     with pytest.raises(InputFileError, match="file not found"):
         read_export(tmp_path / "missing.xlsx")
-    old = tmp_path / "old.xls"
-    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    other = tmp_path / "tickets.dbf"
+    other.write_bytes(b"\x03")
     with pytest.raises(InputFileError, match=r"save it as \.xlsx or \.csv"):
+        read_export(other)
+    old = tmp_path / "old.xls"  # an Excel 97-2003 file is read, a damaged one is refused
+    old.write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(InputFileError, match="cannot read the workbook"):
         read_export(old)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip")
