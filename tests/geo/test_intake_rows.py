@@ -82,7 +82,8 @@ def test_landed_rows_are_parsed_and_keep_their_text(tmp_path):
     assert tickets.loc["GD0", "source_row"] == 4 and tickets.loc["GD0", "sheet"] == "11月"
     assert tickets.loc["GD23", "received_at"] == pd.Timestamp("2026-11-04 09:30")
     assert tickets.loc["GD23", "received_at_text"] == "2026/11/4 9:30"
-    assert pd.isna(tickets.loc["GD23", "lon"]) and tickets.loc["GD23", "地址"] == "千秋镇幸福村3组"
+    assert pd.isna(tickets.loc["GD23", "lon"])
+    assert tickets.loc["GD23", "address"] == "千秋镇幸福村3组"
     assert tickets.loc["GD3", "lon"] == 120.25 and tickets.loc["GD3", "lon_text"] == "120.25"
     assert tickets.loc["GD0", "category"] == "环境卫生"  # 诉求类别 mapped by its alias
 

@@ -1,0 +1,270 @@
+"""Intake into a store: keyed by source + ticket id, same file twice changes nothing, updates
+keep their history, every row lands or is quarantined, one ledger line per file, profiles."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import Workbook
+from shapely.geometry import box
+
+from geo.core.crs import wgs84_to_gcj02
+from geo.core.errors import InputFileError
+from geo.core.settings import DISPLAY_CRS, get_settings
+from geo.intake.ingest import (
+    FIXED,
+    HISTORY,
+    LEDGER,
+    OPEN,
+    PROFILES,
+    QUARANTINE,
+    intake_file,
+    read_profile,
+)
+from geo.store import Store, StoreError, open_store
+from geo.store.postgis import PostGISStore
+
+# Four 1 km grids in two villages of one town, in the county's metric CRS.
+X0, Y0 = 460_000.0, 3_740_000.0
+
+
+@pytest.fixture
+def households() -> gpd.GeoDataFrame:
+    rng = np.random.default_rng(7)
+    n = 2000
+    return gpd.GeoDataFrame(
+        {"residents": rng.integers(1, 6, n)},
+        geometry=gpd.points_from_xy(X0 + rng.uniform(0, 4000, n), Y0 + rng.uniform(0, 1000, n)),
+        crs=get_settings().metric_crs,
+    )
+
+
+@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store(request, tmp_path, households) -> Iterator[Store]:
+    """A county of four grids and 2,000 households, in a GeoPackage or a PostGIS schema."""
+    cells = [box(X0 + i * 1000, Y0, X0 + (i + 1) * 1000, Y0 + 1000) for i in range(4)]
+    grids = gpd.GeoDataFrame(
+        {
+            "grid_code": [f"41010510100{v}00{k}" for v in (1, 2) for k in (1, 2)],
+            "village_code": [f"41010510100{v}" for v in (1, 1, 2, 2)],
+            "town_code": ["410105101"] * 4,
+        },
+        geometry=cells,
+        crs=households.crs,
+    )
+    if request.param == "gpkg":
+        s: Store = open_store(tmp_path / "county.gpkg")
+        s.write({"grids": grids, "households": households})
+        s.households = households  # type: ignore[attr-defined]
+        yield s
+        return
+    from sqlalchemy import text
+
+    schema = f"gridgov_test_{uuid.uuid4().hex[:12]}"
+    pg = PostGISStore(request.getfixturevalue("postgis_url"), schema=schema)
+    pg.write({"grids": grids, "households": households})
+    pg.households = households  # type: ignore[attr-defined]
+    try:
+        yield pg
+    finally:
+        with pg.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        pg.engine.dispose()
+
+
+def _lonlat(store, k: int) -> tuple[float, float]:
+    """WGS84 lon/lat of household ``k`` (tickets arise where people live)."""
+    point = store.households.geometry.iloc[[k]].to_crs(DISPLAY_CRS).iloc[0]
+    return round(point.x, 7), round(point.y, 7)
+
+
+def _xlsx(path, sheets: dict[str, list[list[object]]]) -> str:
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return str(path)
+
+
+HEADER = ["工单编号", "受理时间", "诉求类别", "办理状态", "经度", "纬度", "来电人", "联系电话"]
+
+
+def _tickets(store, ids, *, status="办理中", start=0):
+    rows = []
+    for i, ticket in enumerate(ids):
+        lon, lat = _lonlat(store, start + i)
+        row = [ticket, f"2026-11-{3 + i % 20:02d} 09:{i % 60:02d}", "环境卫生", status, lon, lat]
+        rows.append([*row, "张三", "13812345678"])
+    return rows
+
+
+def _export(tmp_path, store, name="12345.xlsx", *, ids=None, status="办理中", extra=()):
+    ids = ids or [f"RX{i:04d}" for i in range(30)]
+    title = [["阜宁县12345政务服务热线工单明细表"], [], HEADER]
+    body = _tickets(store, ids, status=status)
+    total = [["合计", None, None, None, None, None, None, None]]
+    return _xlsx(tmp_path / name, {"工单": title + body + list(extra) + total})
+
+
+def _count(store, table, **where):
+    with store.transaction(readonly=True) as tx:
+        return len(tx.read(table, where=where or None))
+
+
+def test_a_new_export_lands_whole_and_every_row_is_accounted_for(tmp_path, store):
+    bad = [["RX9001", "上周三", "环境卫生", "办理中", 120.0, 33.7, "李四", "13900001111"]]
+    result = intake_file(
+        _export(tmp_path, store, extra=bad), store=store, source="12345", user="admin"
+    )
+    assert (result.new, result.updated, result.unchanged) == (30, 0, 0)
+    assert result.quarantined == 1 and result.skipped_total_rows == 1
+    parts = result.new + result.updated + result.unchanged + result.quarantined
+    assert result.rows_in == parts + result.skipped_total_rows == 32
+    assert result.located == 30 and result.unlocated == 0
+    issues = store.read("issues")
+    assert sorted(issues["ticket_id"]) == [f"RX{i:04d}" for i in range(30)]
+    assert set(issues["source"]) == {"12345"}
+    assert issues["grid_code"].str.startswith("41010510100").all()
+    cells = json.loads(issues.set_index("ticket_id").loc["RX0003", "cells"])
+    assert cells["经度"] == str(_lonlat(store, 3)[0])  # the original text is kept
+    q = store.read(QUARANTINE)
+    assert q[["sheet", "row", "column", "value"]].values.tolist() == [
+        ["工单", 34, "受理时间", "上周三"]
+    ]
+    assert q["status"].tolist() == [OPEN] and q["ticket_id"].tolist() == ["RX9001"]
+    assert "write it as" in q["hint_en"].iloc[0] and q["reason_zh"].iloc[0]
+    ledger = store.read(LEDGER)
+    assert ledger[["source", "user", "rows_in", "new", "quarantined"]].values.tolist() == [
+        ["12345", "admin", 32, 30, 1]
+    ]
+    assert len(ledger["file_sha256"].iloc[0]) == 64
+
+
+def test_the_same_file_twice_changes_nothing(tmp_path, store):
+    path = _export(tmp_path, store, extra=[["RX9001", "", "环境卫生", "", None, None, "", ""]])
+    intake_file(path, store=store, source="12345")
+    before = store.read("issues").drop(columns=["geometry"])
+    again = intake_file(path, store=store, source="12345")
+    assert (again.new, again.updated, again.unchanged, again.quarantined) == (0, 0, 30, 1)
+    after = store.read("issues").drop(columns=["geometry"])
+    pd.testing.assert_frame_equal(before, after)
+    assert _count(store, HISTORY) == 0
+    assert _count(store, QUARANTINE) == 1  # the open entry is not repeated
+    assert _count(store, LEDGER) == 2  # but both intakes are on the ledger
+
+
+def test_a_ticket_seen_again_is_updated_and_its_history_kept(tmp_path, store):
+    intake_file(_export(tmp_path, store, "a.xlsx"), store=store, source="12345")
+    first_seen = store.read("issues").set_index("ticket_id").loc["RX0002", "first_seen_at"]
+    later = _export(tmp_path, store, "b.xlsx", ids=["RX0002", "RX0100"], status="已办结")
+    result = intake_file(later, store=store, source="12345")
+    assert (result.new, result.updated, result.unchanged) == (1, 1, 0)
+    issues = store.read("issues")
+    assert len(issues) == 31 and issues["ticket_id"].is_unique
+    row = issues.set_index("ticket_id").loc["RX0002"]
+    assert row["status"] == "已办结" and row["first_seen_at"] == first_seen
+    history = store.read(HISTORY)
+    assert history["ticket_id"].tolist() == ["RX0002"]
+    changes = json.loads(history["changes"].iloc[0])
+    assert changes["status"] == ["办理中", "已办结"]
+
+
+def test_ticket_ids_are_keyed_by_source(tmp_path, store):
+    path = _export(tmp_path, store, ids=["A1", "A2"])
+    intake_file(path, store=store, source="12345")
+    result = intake_file(path, store=store, source="patrol")
+    assert result.new == 2 and result.source == "网格巡查"
+    assert len(store.read("issues")) == 4
+
+
+def test_duplicate_ids_inside_one_file_are_reported(tmp_path, store):
+    result = intake_file(
+        _export(tmp_path, store, ids=["D1", "D2", "D1"]), store=store, source="12345"
+    )
+    assert result.new == 2 and result.quarantined == 1
+    q = store.read(QUARANTINE)
+    assert q["reason_en"].iloc[0].startswith("the ticket id repeats")
+
+
+def test_a_fixed_row_in_a_later_file_settles_its_quarantine_entry(tmp_path, store):
+    bad = [["RX9001", "上周三", "环境卫生", "办理中", None, None, "", ""]]
+    intake_file(_export(tmp_path, store, "a.xlsx", extra=bad), store=store, source="12345")
+    fixed = _export(tmp_path, store, "b.xlsx", ids=["RX9001"])
+    result = intake_file(fixed, store=store, source="12345")
+    assert result.new == 1
+    assert store.read(QUARANTINE)["status"].tolist() == [FIXED]
+
+
+def test_every_sheet_is_read_and_listed(tmp_path, store):
+    head = [["阜宁县12345工单"], HEADER]
+    path = _xlsx(
+        tmp_path / "two.xlsx",
+        {
+            "11月": head + _tickets(store, [f"N{i}" for i in range(10)]),
+            "说明": [["本表由平台导出"]],
+            "12月": head + _tickets(store, [f"D{i}" for i in range(10)], start=10),
+        },
+    )
+    result = intake_file(path, store=store, source="12345")
+    assert result.new == 20
+    assert [(s["sheet"], s["rows"], s["landed"]) for s in result.sheets] == [
+        ("11月", 10, 10),
+        ("12月", 10, 10),
+    ]
+
+
+def test_the_profile_makes_the_second_import_need_no_options(tmp_path, store):
+    lon, lat = _lonlat(store, 0)
+    text = f"巡查单号;发现时间;东经;北纬\nXC1;2026-11-03 08:00;{lon};{lat}\n"
+    path = tmp_path / "patrol.csv"
+    path.write_bytes(text.encode("gb18030"))
+    columns = {"ticket_id": "巡查单号", "received_at": "发现时间"}
+    first = intake_file(path, store=store, source="patrol", columns=columns)
+    assert first.new == 1
+    assert read_profile(store, "patrol")["columns"]["ticket_id"] == "巡查单号"
+    (tmp_path / "patrol2.csv").write_bytes(text.replace("XC1", "XC2").encode("gb18030"))
+    second = intake_file(tmp_path / "patrol2.csv", store=store, source="patrol")
+    assert second.new == 1 and second.quarantined == 0
+    assert _count(store, PROFILES) == 1
+
+
+def test_gcj02_delivered_as_wgs84_is_named_with_its_figures(tmp_path, store):
+    ids = [f"G{i}" for i in range(200)]
+    rows = _tickets(store, ids)
+    for row in rows:  # a web-map geocoder's coordinates, declared as nothing (so WGS84)
+        gx, gy = wgs84_to_gcj02(np.array([row[4]]), np.array([row[5]]))
+        row[4], row[5] = round(float(gx[0]), 7), round(float(gy[0]), 7)
+    path = _xlsx(tmp_path / "gcj.xlsx", {"工单": [HEADER, *rows]})
+    result = intake_file(path, store=store, source="12345")
+    assert result.coord_warning
+    assert "look like gcj02, not wgs84" in result.coord_check.en
+    assert "--coords gcj02" in result.coord_check.en
+    right = intake_file(path, store=store, source="transfer", coords="gcj02")
+    assert not right.coord_warning
+    # Read as GCJ-02, each ticket lands on (within centimetres of) its household.
+    placed = store.read("issues").query("source == '部门移交'").sort_values("ticket_id")
+    order = [int(t[1:]) for t in placed["ticket_id"]]
+    truth = store.households.geometry.iloc[order].to_numpy()
+    assert placed.distance(gpd.GeoSeries(truth, index=placed.index, crs=placed.crs)).max() < 0.5
+
+
+def test_refusals_name_what_to_do(tmp_path, store):
+    with pytest.raises(ValueError, match="unknown source"):
+        intake_file(_export(tmp_path, store), store=store, source="weibo")
+    with pytest.raises(ValueError, match="--coords 'utm'"):
+        intake_file(_export(tmp_path, store), store=store, source="12345", coords="utm")
+    with pytest.raises(InputFileError, match="file not found"):
+        intake_file(tmp_path / "missing.xlsx", store=store, source="12345")
+    empty = open_store(tmp_path / "empty.gpkg")  # (a file store whichever kind is tested)
+    with pytest.raises(StoreError, match="onboard the county first"):
+        intake_file(_export(tmp_path, store), store=empty, source="12345")
+    assert "issues" not in store.layers()  # nothing was written by the refusals
