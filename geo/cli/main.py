@@ -1,5 +1,5 @@
 """Command line: ``python -m geo demo | check-grids | assign | hotspots | alerts | coverage |
-site | import | grids | report`` (中文 / English)."""
+site | import | intake | grids | report`` (中文 / English)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo.cli import grids as cli_grids
+from geo.cli import intake as cli_intake
 from geo.cli import report as cli_report
 from geo.cli._args import COLUMNS_HELP, both
 from geo.core.errors import GridGovError, InputFileError, InputProblems
@@ -166,10 +167,21 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         help=both("GeoPackage 路径或 PostGIS URL", ".gpkg path or postgresql:// URL"),
     )
+    i.add_argument(
+        "--replace",
+        action="store_true",
+        help=both(
+            "替换存储中已有的同名图层（原图层另存为 <图层>_before_<时间>，可恢复）；新工单请用 "
+            "python -m geo intake",
+            "replace layers the store already holds (the old ones are kept as "
+            "<layer>_before_<time>, recoverable); for new tickets use python -m geo intake",
+        ),
+    )
     _reading_args(i)
 
     cli_grids.add_parser(sub)
     cli_report.add_parser(sub)
+    cli_intake.add_parser(sub)
     return p
 
 
@@ -326,6 +338,7 @@ def _check_grids(args: argparse.Namespace) -> int:
 
 
 def _assign(args: argparse.Namespace) -> int:
+    from geo.core.privacy import mask_callers
     from geo.grids.assign import assign_events
     from geo.store.readers import read_layer, write_output
 
@@ -343,7 +356,7 @@ def _assign(args: argparse.Namespace) -> int:
         out = out.drop(columns="coord_problem")
     n_bad = int((out["assign_problem"] != "").sum())
     out["assign_problem"] = out["assign_problem"].map(_problem_words)  # for people, both languages
-    path = write_output(out, args.out, layer="issues")
+    path = write_output(mask_callers(out), args.out, layer="issues")  # never in full
     said = Text(
         f"{len(out)} 行：{len(out) - n_bad} 已落格，{n_bad} 未落格（原因见 assign_problem）",
         f"{len(out)} rows: {len(out) - n_bad} assigned, {n_bad} set aside with a reason (see "
@@ -794,9 +807,31 @@ def _import(args: argparse.Namespace) -> int:
         for col in assigned.columns:
             layers["issues"][col] = assigned[col].astype(str).to_numpy()
     store = open_store(args.store)
-    store.write(layers)
+    present = set(store.layers())
+    held = sorted(set(layers) & present)
+    if held and not args.replace:
+        raise ValueError(
+            Text(
+                f"{store.location} 已有图层 {held}：导入会整体替换它们。新工单请用 python -m geo "
+                "intake（按工单编号新增或更新）；确需替换请加 --replace（原图层保留为 "
+                "<图层>_before_<时间>）",
+                f"{store.location} already holds {held}: importing would replace them whole. "
+                "Take new tickets in with python -m geo intake (added or updated by ticket id); "
+                "to replace anyway add --replace (the old layers are kept as "
+                "<layer>_before_<time>)",
+            )
+        )
+    kept = {}
+    if held:
+        from geo.core.clock import now_beijing
+
+        stamp = f"{now_beijing():%Y%m%d%H%M%S}"
+        kept = {f"{name}_before_{stamp}": store.read(name) for name in held}
+    store.write({**kept, **layers})  # one write: the new layers and the old ones kept, or none
     for name, frame in layers.items():
         print(f"{name}: {Text(f'{len(frame)} 行', f'{len(frame)} rows')} → {store.location}")
+    for name in kept:
+        print(Text(f"原图层保留为 {name}", f"the previous layer is kept as {name}"))
     return 0
 
 
@@ -811,4 +846,5 @@ _COMMANDS = {
     "import": _import,
     "grids": cli_grids.run,
     "report": cli_report.run,
+    "intake": cli_intake.run,
 }

@@ -469,3 +469,40 @@ def test_import_into_a_geopackage_store(tmp_path, grids_file, capsys):
 def test_import_nothing(tmp_path, capsys):
     assert main(["import", "--store", str(tmp_path / "s.gpkg")]) == 2
     assert "nothing to import" in capsys.readouterr().err
+
+
+def test_import_never_replaces_a_layer_by_accident(tmp_path, grids_file, capsys):
+    rng = np.random.default_rng(1)
+    lon, lat, _ = interior_points(rng, 8)
+    pd.DataFrame({"lon": lon, "lat": lat}).to_csv(tmp_path / "e.csv", index=False)
+    pd.DataFrame({"lon": lon[:2], "lat": lat[:2]}).to_csv(tmp_path / "two.csv", index=False)
+    store = tmp_path / "store.gpkg"
+    args = ["import", "--grids", str(grids_file), "--store", str(store)]
+    assert main([*args, "--issues", str(tmp_path / "e.csv")]) == 0
+    capsys.readouterr()
+    assert main([*args, "--issues", str(tmp_path / "two.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "already holds ['grids', 'issues']" in err and "python -m geo intake" in err
+    assert len(pyogrio.read_dataframe(store, layer="issues")) == 8  # untouched
+    assert main([*args, "--issues", str(tmp_path / "two.csv"), "--replace"]) == 0
+    out = capsys.readouterr().out
+    kept = [n for n in pyogrio.list_layers(store)[:, 0] if n.startswith("issues_before_")]
+    assert len(kept) == 1 and f"the previous layer is kept as {kept[0]}" in out
+    assert len(pyogrio.read_dataframe(store, layer="issues")) == 2
+    assert len(pyogrio.read_dataframe(store, layer=kept[0])) == 8  # recoverable
+
+
+def test_assign_masks_callers(tmp_path, grids_file):
+    rng = np.random.default_rng(2)
+    lon, lat, _ = interior_points(rng, 2)
+    pd.DataFrame(
+        {"lon": lon, "lat": lat, "来电人": ["张三丰", "李四"], "联系电话": ["13812345678"] * 2}
+    ).to_csv(tmp_path / "e.csv", index=False)
+    out = tmp_path / "out.csv"
+    assert main(["assign", "--grids", str(grids_file), "--events", str(tmp_path / "e.csv"),
+                 "--out", str(out)]) == 0  # fmt: skip
+    text = out.read_text("utf-8-sig")
+    assert "张三丰" not in text and "13812345678" not in text
+    written = pd.read_csv(out, dtype=str)
+    assert written["caller_name"].tolist() == ["张**", "李*"]
+    assert written["caller_phone"].tolist() == ["138****5678"] * 2

@@ -45,25 +45,35 @@ def households() -> gpd.GeoDataFrame:
     )
 
 
-@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
-def store(request, tmp_path, households) -> Iterator[Store]:
-    """A county of four grids and 2,000 households, in a GeoPackage or a PostGIS schema."""
+def _grids(crs) -> gpd.GeoDataFrame:
     cells = [box(X0 + i * 1000, Y0, X0 + (i + 1) * 1000, Y0 + 1000) for i in range(4)]
-    grids = gpd.GeoDataFrame(
+    return gpd.GeoDataFrame(
         {
             "grid_code": [f"41010510100{v}00{k}" for v in (1, 2) for k in (1, 2)],
             "village_code": [f"41010510100{v}" for v in (1, 1, 2, 2)],
             "town_code": ["410105101"] * 4,
         },
         geometry=cells,
-        crs=households.crs,
+        crs=crs,
     )
+
+
+@pytest.fixture
+def file_store(tmp_path, households) -> Store:
+    """A county of four grids and 2,000 households in a GeoPackage."""
+    s = open_store(tmp_path / "county.gpkg")
+    s.write({"grids": _grids(households.crs), "households": households})
+    s.households = households  # type: ignore[attr-defined]
+    return s
+
+
+@pytest.fixture(params=["gpkg", pytest.param("postgis", marks=pytest.mark.postgis)])
+def store(request, tmp_path, households) -> Iterator[Store]:
+    """The same county in a GeoPackage or in a PostGIS schema of its own."""
     if request.param == "gpkg":
-        s: Store = open_store(tmp_path / "county.gpkg")
-        s.write({"grids": grids, "households": households})
-        s.households = households  # type: ignore[attr-defined]
-        yield s
+        yield request.getfixturevalue("file_store")
         return
+    grids = _grids(households.crs)
     from sqlalchemy import text
 
     schema = f"gridgov_test_{uuid.uuid4().hex[:12]}"
@@ -268,3 +278,37 @@ def test_refusals_name_what_to_do(tmp_path, store):
     with pytest.raises(StoreError, match="onboard the county first"):
         intake_file(_export(tmp_path, store), store=empty, source="12345")
     assert "issues" not in store.layers()  # nothing was written by the refusals
+
+
+def test_the_command_prints_one_summary_object(tmp_path, file_store, capsys):
+    from geo.cli.main import main
+
+    bad = [["RX9001", "上周三", "环境卫生", "办理中", None, None, "", ""]]
+    path = _export(tmp_path, file_store, extra=bad)
+    argv = ["intake", path, "--store", file_store.location, "--source", "12345", "--json"]
+    assert main(argv) == 0  # read, even with a quarantined row
+    out = json.loads(capsys.readouterr().out)
+    keys = ("rows_in", "new", "updated", "unchanged", "quarantined", "skipped_total_rows")
+    assert [out[k] for k in keys] == [32, 30, 0, 0, 1, 1]
+    assert out["rows_in"] == sum(out[k] for k in keys[1:])
+    assert out["sheets"][0]["sheet"] == "工单" and out["sheets"][0]["header_row"] == 3
+    assert main(argv[:-1]) == 0
+    said = capsys.readouterr()
+    assert "32 rows = 0 new + 0 updated + 30 unchanged + 1 quarantined + 1 total rows" in said.out
+    assert "1 row(s) in the quarantine" in said.err
+
+
+def test_the_command_exits_2_when_the_file_cannot_be_read(tmp_path, file_store):
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a workbook")
+    run = subprocess.run(
+        [sys.executable, "-m", "geo", "intake", str(broken), "--store", file_store.location,
+         "--source", "patrol"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert run.returncode == 2
+    assert "cannot read the workbook" in run.stderr and "Traceback" not in run.stderr
+    assert "issues" not in file_store.layers()
