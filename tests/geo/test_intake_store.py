@@ -312,3 +312,38 @@ def test_the_command_exits_2_when_the_file_cannot_be_read(tmp_path, file_store):
     assert run.returncode == 2
     assert "cannot read the workbook" in run.stderr and "Traceback" not in run.stderr
     assert "issues" not in file_store.layers()
+
+
+def test_quarantined_rows_are_corrected_in_place_and_taken_in_again(tmp_path, store):
+    from geo.intake import Quarantine
+
+    lon, lat = _lonlat(store, 5)
+    bad = [
+        ["RX9001", "上周三", "环境卫生", "办理中", lon, lat, "李四", "13900001111"],
+        ["RX9002", "2026-11-05 10:00", "环境卫生", "办理中", "东经120度", lat, "", ""],
+        ["", "2026-11-05 11:00", "噪声", "办理中", lon, lat, "", ""],
+    ]
+    intake_file(_export(tmp_path, store, extra=bad), store=store, source="12345")
+    q = Quarantine(store)
+    entries = q.entries()
+    assert entries["row"].tolist() == [34, 35, 36]
+    assert entries["columns"].tolist() == ["受理时间", "经度", "工单编号"]
+    cells = q.cells(entries["qid"].tolist())
+    assert cells.loc[0, "受理时间"] == "上周三" and cells.loc[1, "经度"] == "东经120度"
+    fixed = cells.iloc[:2].copy()
+    fixed.loc[0, "受理时间"] = "2026-11-04 09:00"
+    fixed.loc[1, "经度"] = "12O.5"  # still wrong: a letter O for a zero
+    [result] = q.refile(fixed, user="clerk")
+    assert (result.new, result.quarantined) == (1, 1)
+    assert result.file.endswith("（更正）")
+    issues = store.read("issues").set_index("ticket_id")
+    assert issues.loc["RX9001", "received_at"] == pd.Timestamp("2026-11-04 09:00")
+    left = q.entries()
+    assert left["ticket_id"].tolist() == ["RX9002", ""]  # the new entry first, then the old
+    assert left["file"].iloc[0].endswith("（更正）")
+    assert q.drop([left["qid"].iloc[1]], user="clerk") == 1
+    assert q.entries()["ticket_id"].tolist() == ["RX9002"]
+    statuses = store.read(QUARANTINE).groupby("status").size().to_dict()
+    assert statuses == {"dropped": 1, "open": 1, "retried": 2}
+    with pytest.raises(ValueError, match="not open in the quarantine"):
+        q.refile(fixed, user="clerk")  # those entries were settled already
