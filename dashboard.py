@@ -17,6 +17,7 @@ pages = [
     st.Page("pages/views/services.py", title=t("page_services"), icon=":material/home_pin:"),
     st.Page("pages/views/loop.py", title=t("page_loop"), icon=":material/task_alt:"),
     st.Page("pages/views/planner.py", title=t("page_planner"), icon=":material/draw:"),
+    st.Page("pages/views/intake.py", title=t("page_intake"), icon=":material/upload_file:"),
     st.Page("pages/views/wall.py", title=t("page_wall"), icon=":material/tv:"),
 ]
 st.navigation(pages).run()

@@ -25,11 +25,10 @@ import pandas as pd
 import shapely
 
 from geo.core.clock import beijing_text
-from geo.core.errors import GridValidationError, InputFileError
 from geo.core.i18n import Text, pick, text, translator
 from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, Settings, get_settings
 from geo.planning.check import DraftReport, check_draft
-from geo.planning.edit import EditError, EditResult
+from geo.planning.edit import EditResult
 from geo.planning.grid_files import ScopeImport, export_bytes, read_grid_bytes, take_scope
 from geo.planning.versions import (
     OPEN,
@@ -41,6 +40,7 @@ from geo.planning.versions import (
 )
 from geo.store.base import Store
 from geo.store.county import as_of, read_meta
+from geo.views.errors import explain
 
 if TYPE_CHECKING:
     from geo.planning.rebalance import Proposal
@@ -403,30 +403,6 @@ def _same_grids(a: gpd.GeoDataFrame, b: gpd.GeoDataFrame) -> bool:
 
 
 # --------------------------------------------------------------------------- panels
-
-
-def explain(exc: Exception, lang: str) -> str:
-    """A refused edit, save or upload in one language: what is wrong and what to do.
-
-    A :class:`~geo.core.errors.GridValidationError` gives one line per problem (a Markdown list).
-    """
-
-    def one(said: Text | str) -> str:
-        return pick(said, lang)
-
-    if isinstance(exc, GridValidationError):
-        return "\n".join(
-            f"- {p.feature}: {one(p.message)} — {one(p.hint)}" for p in exc.problems[:20]
-        )
-    if isinstance(exc, EditError):
-        where = exc.feature
-    elif isinstance(exc, InputFileError):
-        where = exc.path
-    else:
-        said = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], Text) else str(exc)
-        return one(said)
-    tail = f" — {one(exc.hint)}" if exc.hint else ""
-    return f"{where}: {one(exc.problem)}{tail}"
 
 
 def metrics_table(report: DraftReport, grids: gpd.GeoDataFrame, lang: str) -> pd.DataFrame:

@@ -154,3 +154,17 @@ def sidebar_filters(data: County) -> IssueFilter:
         town_code=town or None,
         village_code=village or None,
     )
+
+
+def store() -> Store:
+    """The dashboard's store (opened once per server)."""
+    return _store()
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
+
+
+def plain(value: str) -> str:
+    """``value`` shown as it is in a Markdown element (st.error, st.success…): every
+    Markdown and HTML character escaped, so text from data cannot format or link."""
+    return value.translate(_MARKDOWN)
