@@ -23,7 +23,7 @@ CATALOG_MODULES = {"geo.core.i18n", "pages.views._common", "pages.views._planner
 #: Latin words a Chinese text may hold: names of methods, formats, tools and units.
 PROPER_LATIN = {
     "Gi", "CBC", "GeoPackage", "GeoJSON", "Shapefile", "QGIS", "CSV", "Excel", "PDF", "GB",
-    "Getis", "Ord", "FDR", "Benjamini", "Hochberg", "Local", "Moran", "max", "km", "refresh",
+    "Getis", "Ord", "FDR", "Benjamini", "Hochberg", "Local", "Moran", "max", "km", "refresh", "WGS",
 }  # fmt: skip
 
 
