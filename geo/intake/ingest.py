@@ -10,7 +10,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,10 @@ import pandas as pd
 
 from geo.core.clock import now_beijing
 from geo.core.i18n import Text
+from geo.core.settings import get_settings
 from geo.grids.assign import assign_events
 from geo.intake.coords import CoordGuess, guess_coord_sys
-from geo.intake.rows import MappedRows, map_rows
+from geo.intake.rows import MappedRows, map_rows, ticket_ids
 from geo.intake.sheets import ExportFile, read_export
 from geo.store.base import Store, StoreError, Transaction
 from geo.store.readers import lonlat_points
@@ -234,38 +235,48 @@ def intake_export(
         )
     profile = read_profile(store, src)
     mapping = dict(columns) if columns else dict(profile.get("columns", {}))
-    mapped = map_rows(export, columns=mapping)
     stated = coords or str(profile.get("coords") or "wgs84")
-    tickets = _prepared(mapped, export, src, stated, override=coords is not None)
-    guess = _coord_check(store, tickets)
     now = now_beijing()
     intake_id = f"IN{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
-    quarantine = _quarantine_rows(mapped, export, src, intake_id, now)
-    ensure_tables(store, crs=tickets.crs)
+    cells = _cells(export)
+    ensure_tables(store, crs=get_settings().metric_crs)
     with store.transaction() as tx:
         tx.lock(ISSUES)
-        grids = tx.read("grids", columns=["grid_code", "village_code", "town_code", "geometry"])
-        located = _located(tickets, grids)
+        # Rows whose ticket is stored with the very same cells need no parsing at all.
+        same = _unchanged(tx, export, src, mapping, cells)
+        mapped = map_rows(_without(export, same), columns=mapping)
+        sheets = [
+            {**s, "rows": s["rows"] + n, "landed": s["landed"] + n}
+            for s, n in zip(mapped.sheets, _per_sheet(export, same), strict=True)
+        ]
+        tickets = _prepared(mapped, cells, src, stated, override=coords is not None)
+        guess = _coord_check(store, tickets)
+        quarantine = _quarantine_rows(mapped, cells, src, intake_id, now)
+        located = tickets
+        if len(tickets):
+            grids = tx.read("grids", columns=["grid_code", "village_code", "town_code", "geometry"])
+            located = _located(tickets, grids)
         counts = _upsert(tx, located, src, intake_id, now)
         _record_quarantine(tx, quarantine, src, located["ticket_id"], retried)
         used = {ours: their for their, ours in mapped.columns.items()}
-        _save_profile(tx, src, used, coords or profile.get("coords"), user, now)
+        _save_profile(tx, src, used or mapping, coords or profile.get("coords"), user, now)
+        unlocated = int((located["grid_code"] == "").sum()) if len(located) else 0
         result = IntakeResult(
             intake_id=intake_id,
             file=file_name or Path(export.path).name,
             source=src,
-            rows_in=mapped.rows_in,
+            rows_in=sum(int(s["rows"]) + int(s["total_rows"]) for s in sheets),
             new=counts["new"],
             updated=counts["updated"],
-            unchanged=counts["unchanged"],
+            unchanged=counts["unchanged"] + len(same),
             quarantined=mapped.set_aside,
             skipped_total_rows=mapped.total_rows,
-            sheets=mapped.sheets,
+            sheets=sheets,
             columns=mapped.columns,
             coord_check=None if guess is None else guess.explain(stated),
             coord_warning=bool(guess and guess.confident and guess.differs_from(stated)),
-            located=int((located["grid_code"] != "").sum()),
-            unlocated=int((located["grid_code"] == "").sum()),
+            located=len(located) - unlocated,
+            unlocated=unlocated,
         )
         tx.append(LEDGER, _ledger_row(result, file_sha256, user, now, stated))
     return result
@@ -394,13 +405,61 @@ def _cells(export: ExportFile) -> dict[tuple[str, int], str]:
     """Every data row's original cells as JSON text (header → text), by (sheet, row)."""
     out: dict[tuple[str, int], str] = {}
     for table in export.tables:
-        headers = list(table.frame.columns)
-        for row, values in zip(
-            table.frame.index, table.frame.itertuples(index=False, name=None), strict=True
-        ):
-            cells = dict(zip(headers, map(_cell_text, values), strict=True))
-            out[(table.sheet, int(row))] = json.dumps(cells, ensure_ascii=False)
+        if table.frame.empty:
+            continue
+        text = table.frame.map(_cell_text)
+        lines = text.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+        out.update(
+            {
+                (table.sheet, int(row)): line
+                for row, line in zip(table.frame.index, lines, strict=True)
+            }
+        )
     return out
+
+
+def _unchanged(
+    tx: Transaction,
+    export: ExportFile,
+    source: str,
+    columns: Mapping[str, str],
+    cells: Mapping[tuple[str, int], str],
+) -> set[tuple[str, int]]:
+    """Rows (sheet, file row) whose ticket is stored with the same cells: unchanged.
+
+    Only tickets that occur once in the file qualify (a repeated id must still be reported).
+    """
+    if "row_hash" not in tx.columns(ISSUES):
+        return set()
+    ids = ticket_ids(export, columns=columns)
+    counts = pd.Series(list(ids.values()), dtype=object).value_counts()
+    once = {key: ticket for key, ticket in ids.items() if ticket and counts[ticket] == 1}
+    if not once:
+        return set()
+    stored = tx.read(
+        ISSUES,
+        columns=["ticket_id", "row_hash"],
+        where={"source": source, "ticket_id": list(once.values())},
+    )
+    known = dict(zip(stored["ticket_id"], stored["row_hash"], strict=True))
+    return {key for key, ticket in once.items() if known.get(ticket) == _digest(cells[key])}
+
+
+def _without(export: ExportFile, rows: set[tuple[str, int]]) -> ExportFile:
+    """``export`` without the given (sheet, file row) rows."""
+    if not rows:
+        return export
+    tables = []
+    for table in export.tables:
+        keep = [(table.sheet, int(r)) not in rows for r in table.frame.index]
+        tables.append(replace(table, frame=table.frame[keep]))
+    return replace(export, tables=tables)
+
+
+def _per_sheet(export: ExportFile, rows: set[tuple[str, int]]) -> list[int]:
+    """How many of ``rows`` each table of ``export`` holds."""
+    sheets = pd.Series([sheet for sheet, _ in rows], dtype=object).value_counts()
+    return [int(sheets.get(table.sheet, 0)) for table in export.tables]
 
 
 def _digest(text: str) -> str:
@@ -408,11 +467,15 @@ def _digest(text: str) -> str:
 
 
 def _prepared(
-    mapped: MappedRows, export: ExportFile, source: str, stated: str, *, override: bool
+    mapped: MappedRows,
+    cells: Mapping[tuple[str, int], str],
+    source: str,
+    stated: str,
+    *,
+    override: bool,
 ) -> gpd.GeoDataFrame:
     """The landed rows as ticket rows: GridGov columns, the cells' JSON and its hash, points."""
     frame = mapped.tickets
-    cells = _cells(export)
     keys = list(zip(frame["sheet"], frame["source_row"], strict=True)) if len(frame) else []
     out = pd.DataFrame({"ticket_id": frame.get("ticket_id", pd.Series(dtype=object))})
     out["source"] = source
@@ -558,12 +621,15 @@ def _upsert(
 
 
 def _quarantine_rows(
-    mapped: MappedRows, export: ExportFile, source: str, intake_id: str, now: pd.Timestamp
+    mapped: MappedRows,
+    cells: Mapping[tuple[str, int], str],
+    source: str,
+    intake_id: str,
+    now: pd.Timestamp,
 ) -> pd.DataFrame:
     q = mapped.quarantine
     if q.empty:
         return pd.DataFrame(columns=list(_templates()[QUARANTINE].columns))
-    cells = _cells(export)
     texts = [cells.get((str(s), int(r)), "{}") for s, r in zip(q["sheet"], q["row"], strict=True)]
     ticket = [_ticket_text(c, mapped.columns) for c in texts]
     return pd.DataFrame(

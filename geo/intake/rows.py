@@ -111,6 +111,24 @@ def map_rows(export: ExportFile, *, columns: Mapping[str, str] | None = None) ->
     return MappedRows(tickets, quarantine, sheets, mapping)
 
 
+def ticket_ids(
+    export: ExportFile, *, columns: Mapping[str, str] | None = None
+) -> dict[tuple[str, int], str]:
+    """Each data row's ticket id as :func:`map_rows` reads it, by (sheet, file row);
+    rows of a table without a ticket id column are left out."""
+    wanted = {their: ours for ours, their in (columns or {}).items()}
+    out: dict[tuple[str, int], str] = {}
+    for table in export.tables:
+        header = next(
+            (h for h, ours in _mapping(table, wanted).items() if ours == "ticket_id"), None
+        )
+        if header is None:
+            continue
+        for row, value in zip(table.frame.index, table.frame[header], strict=True):
+            out[(table.sheet, int(row))] = clean_text(value)
+    return out
+
+
 def _mapping(table: SheetTable, wanted: Mapping[str, str]) -> dict[str, str]:
     """Header → our column: the profile's pairs first, then the known aliases (first wins)."""
     out: dict[str, str] = {}

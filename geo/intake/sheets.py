@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -229,29 +230,37 @@ def _sniff_delimiter(text: str) -> str:
 
 def _table(rows: list[list[object]], sheet: str, header_row: int | None) -> SheetTable | None:
     """The table of one sheet's rows, or ``None`` when it has no header and no data."""
-    filled = [any(clean_text(v) for v in row) for row in rows]
-    if not any(filled):
+    if not any(_filled(v) for row in rows for v in row):
         return None
     at = header_row - 1 if header_row is not None else _find_header(rows)
     if at is None or at >= len(rows):  # a cover sheet: a title, no header of 2+ columns
         return None
     headers = _headers(rows[at])
-    # A value right of the last header still lands: its column is named 列N.
-    width = max([len(headers), *(_last_filled(r) for r in rows[at + 1 :])])
-    headers += [f"列{i}" for i in range(len(headers) + 1, width + 1)]
-    data, index, totals, blank = [], [], [], 0
+    data, index, totals, blank, width = [], [], [], 0, len(headers)
     for number, row in enumerate(rows[at + 1 :], start=at + 2):
-        cells = (list(row) + [None] * width)[:width]
-        if not any(clean_text(v) for v in cells):
+        last = _last_filled(row)
+        if not last:
             blank += 1
             continue
-        if _is_total(cells):
+        if _is_total(row):
             totals.append(number)
             continue
-        data.append(cells)
+        width = max(width, last)  # a value right of the last header still lands (列N)
+        data.append(row)
         index.append(number)
+    headers += [f"列{i}" for i in range(len(headers) + 1, width + 1)]
+    data = [(list(row) + [None] * width)[:width] for row in data]
     frame = pd.DataFrame(data, columns=headers, index=pd.Index(index, name="row"), dtype=object)
     return SheetTable(sheet, at + 1, frame, totals, blank)
+
+
+def _filled(value: object) -> bool:
+    """The cell holds something (``clean_text(value) != ""``, without building the text)."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return bool(value.strip())  # str.strip knows full-width and other Unicode spaces
+    return not (isinstance(value, float) and math.isnan(value))
 
 
 def _find_header(rows: Sequence[Sequence[object]]) -> int | None:
@@ -286,9 +295,13 @@ def _headers(row: Iterable[object]) -> list[str]:
 
 
 def _last_filled(row: Sequence[object]) -> int:
-    return max((i + 1 for i, v in enumerate(row) if clean_text(v)), default=0)
+    """1 + the index of the row's last filled cell (0 for a blank row)."""
+    for i in range(len(row) - 1, -1, -1):
+        if _filled(row[i]):
+            return i + 1
+    return 0
 
 
 def _is_total(cells: Sequence[object]) -> bool:
-    first = next((clean_text(v) for v in cells[:3] if clean_text(v)), "")
+    first = next((clean_text(v) for v in cells[:3] if _filled(v)), "")
     return bool(_TOTAL.match(first))
