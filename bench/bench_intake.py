@@ -13,9 +13,10 @@ ledger). Then the same file again: every ticket unchanged, goal ≤ 1/3 of the f
 
 Peer: ``pandas.read_excel(header=2)`` (its default engine, openpyxl, and also with
 ``engine="calamine"``, the reader ours uses) or ``read_csv(header=1)`` (it skips the blank
-row itself) with the header row given by hand, the 合计 row dropped, points from lon/lat, ``geopandas.sjoin`` to the
-grids (a point on a shared edge to the smaller grid code, as ours), and ``to_file`` into a
-GeoPackage layer. The grid of every ticket must be the same on both sides (exit 1 otherwise).
+row itself) with the header row given by hand, the 合计 row dropped, points from lon/lat,
+``geopandas.sjoin`` to the grids (a point on a shared edge to the smaller grid code, as
+ours), and ``to_file`` into a GeoPackage layer. The grid of every ticket must be the same on
+both sides (exit 1 otherwise).
 
 Run: ``python bench/bench_intake.py [N] [--quick]`` from the repository root (``--quick``:
 5,000 tickets on the small county).
@@ -107,7 +108,9 @@ def peer(path: Path, grids: gpd.GeoDataFrame, out: Path, engine: str = "") -> pd
 
 
 def main() -> None:
-    args = arguments(__doc__, add=lambda p: p.add_argument("n", nargs="?", type=int, default=200_000))
+    args = arguments(
+        __doc__, add=lambda p: p.add_argument("n", nargs="?", type=int, default=200_000)
+    )
     n = 5_000 if args.quick else args.n
     path = county_gpkg(args.quick)
     grids = pyogrio.read_dataframe(path, layer="grids", use_arrow=True)
