@@ -166,8 +166,9 @@ def read_layer(
     columns: str | Mapping[str, str] | None = None,
     coords: str = "wgs84",
     crs: str | None = None,
+    to_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read one layer of the given kind from any supported file, in EPSG:4549.
+    """Read one layer of the given kind from any supported file, in the county's metric CRS.
 
     Parameters
     ----------
@@ -184,11 +185,14 @@ def read_layer(
         say (a ``coord_sys`` column wins): ``wgs84``, ``gcj02``, ``bd09`` or ``cgcs2000``.
     crs
         CRS to assume for a file that carries none (e.g. a Shapefile without ``.prj``).
+    to_crs
+        CRS of the result (default: :attr:`Settings.metric_crs`, the county's metric CRS;
+        onboarding reads in EPSG:4326 before it knows the county's zone).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        In EPSG:4549, with ``source_row`` (the row number a user sees in the file: 1-based
+        In ``to_crs``, with ``source_row`` (the row number a user sees in the file: 1-based
         data rows, CSV/XLSX counting the header as row 1). Rows whose coordinates cannot be
         used keep an empty geometry and say why in ``coord_problem``; none are dropped.
 
@@ -203,6 +207,7 @@ def read_layer(
     path, layer = split_spec(spec)
     where = str(spec)
     mapping = parse_columns(columns)
+    target = to_crs or get_settings().metric_crs
     if not path.exists():
         raise InputFileError(
             where, Text("文件不存在", "file not found"), Text("检查路径", "check the path")
@@ -211,13 +216,13 @@ def read_layer(
     if suffix in TABLE_SUFFIXES:
         frame = _read_table(path)
         frame = _rename(frame, mapping, where)
-        out = _points_from_table(frame, where, coords)
+        out = _points_from_table(frame, where, coords, target)
     elif suffix in GEO_SUFFIXES:
         out = _read_geo(path, layer, kind, where, crs)
         out = _rename(out, mapping, where)
         if out.crs is not None and out.crs.is_geographic and coords != "wgs84":
             out = _convert_webmap_points(out, coords, where)
-        out = out.to_crs(get_settings().metric_crs)
+        out = out.to_crs(target)
         out.insert(0, "source_row", np.arange(1, len(out) + 1))
     else:
         raise InputFileError(
@@ -248,14 +253,19 @@ def read_layer(
     return out
 
 
-def read_outline(spec: str | Path, *, crs: str | None = None) -> BaseGeometry:
-    """Read an outline file (any polygon layer) as one geometry in EPSG:4549."""
+def read_outline(
+    spec: str | Path, *, crs: str | None = None, to_crs: str | None = None
+) -> BaseGeometry:
+    """Read an outline file (any polygon layer) as one geometry in ``to_crs`` (default: the
+    county's metric CRS)."""
     path, layer = split_spec(spec)
     if not path.exists():
         raise InputFileError(
             str(spec), Text("文件不存在", "file not found"), Text("检查路径", "check the path")
         )
-    frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(get_settings().metric_crs)
+    frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(
+        to_crs or get_settings().metric_crs
+    )
     return shapely.union_all(frame.geometry.to_numpy())
 
 
@@ -297,7 +307,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         ) from exc
 
 
-def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoDataFrame:
+def _points_from_table(
+    frame: pd.DataFrame, where: str, coords: str, metric: str
+) -> gpd.GeoDataFrame:
     for col in ("lon", "lat"):
         if col not in frame.columns:
             raise InputFileError(
@@ -334,7 +346,6 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
         x[~unusable], y[~unusable] = webmap.to_wgs84(
             lon[~unusable], lat[~unusable], norm[~unusable]
         )
-    metric = get_settings().metric_crs
     geom = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=DISPLAY_CRS).to_crs(metric)
     geom[unusable] = None
     out = gpd.GeoDataFrame(
