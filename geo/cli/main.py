@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from geo.cli import grids as cli_grids
+from geo.cli import onboard as cli_onboard
 from geo.cli import report as cli_report
 from geo.cli._args import COLUMNS_HELP, both
 from geo.core.errors import GridGovError, InputFileError, InputProblems
@@ -170,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
 
     cli_grids.add_parser(sub)
     cli_report.add_parser(sub)
+    cli_onboard.add_parser(sub)
     return p
 
 
@@ -811,4 +813,5 @@ _COMMANDS = {
     "import": _import,
     "grids": cli_grids.run,
     "report": cli_report.run,
+    "onboard": cli_onboard.run,
 }
