@@ -45,6 +45,8 @@ ISSUE_COLUMNS: dict[str, str] = {
     "received_at": "datetime64[ms]",
     "category": "object",
     "subcategory": "object",
+    "lon": "float64",
+    "lat": "float64",
     "coord_sys": "object",
     "status": "object",
     "dispatched_at": "datetime64[ms]",
@@ -55,6 +57,15 @@ ISSUE_COLUMNS: dict[str, str] = {
     "village_code": "object",
     "town_code": "object",
     "assign_problem": "object",
+    "caller_name": "object",
+    "caller_phone": "object",
+}
+#: The columns of a service-point layer, for a county that has none yet.
+SERVICE_COLUMNS: dict[str, str] = {
+    "service_id": "object",
+    "service_type": "object",
+    "name": "object",
+    "village_code": "object",
 }
 
 
@@ -162,7 +173,7 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
         assert isinstance(frame, gpd.GeoDataFrame)
         return frame.to_crs(cfg.metric_crs) if frame.crs != cfg.metric_crs else frame
 
-    issues = geo("issues") if "issues" in layers else _no_issues(cfg.metric_crs)
+    issues = geo("issues") if "issues" in layers else _empty(ISSUE_COLUMNS, cfg.metric_crs)
     for col in CATEGORICAL:
         if col in issues.columns:
             issues[col] = issues[col].fillna("").astype("category")
@@ -170,7 +181,9 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
         towns=geo("towns"),
         villages=geo("villages"),
         grids=geo("grids"),
-        service_points=geo("service_points") if "service_points" in layers else gpd.GeoDataFrame(),
+        service_points=geo("service_points")
+        if "service_points" in layers
+        else _empty(SERVICE_COLUMNS, cfg.metric_crs),
         issues=gpd.GeoDataFrame(with_deadlines(issues, cfg.sla_working_days), crs=issues.crs),
         meta=meta,
         store_location=store.location,
@@ -178,9 +191,9 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
     )
 
 
-def _no_issues(crs: str) -> gpd.GeoDataFrame:
-    """An empty issue layer with the standard columns."""
-    frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in ISSUE_COLUMNS.items()})
+def _empty(columns: Mapping[str, str], crs: str) -> gpd.GeoDataFrame:
+    """An empty layer with the standard columns (a county that has none of it yet)."""
+    frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
 
 
