@@ -494,8 +494,10 @@ def _villages(given: gpd.GeoDataFrame | None, grids: gpd.GeoDataFrame, note) -> 
     towns = grids.drop_duplicates("village_code").set_index("village_code")["town_code"]
     out["town_code"] = out["village_code"].map(towns).to_numpy()
     names = _names_from(grids, "village_code", "village_name")
-    out["village_name"] = out["village_code"].map(names) if names is not None else np.nan
-    out["village_name"] = out["village_name"].fillna(out["village_code"])
+    named = out["village_code"].map(names) if names is not None else None
+    out["village_name"] = (
+        out["village_code"] if named is None else named.fillna(out["village_code"])
+    )
     if "area_type" in grids.columns:
         major = grids.groupby("village_code")["area_type"].agg(lambda s: s.mode().iat[0])
         out["kind"] = out["village_code"].map(major).map(_KIND_OF_AREA_TYPE).fillna("")
@@ -541,8 +543,8 @@ def _towns(
     names = _names_from(grids, "town_code", "town_name")
     if names is None:
         names = _names_from(villages, "town_code", "town_name")
-    out["town_name"] = out["town_code"].map(names) if names is not None else np.nan
-    out["town_name"] = out["town_name"].fillna(out["town_code"])
+    named = out["town_code"].map(names) if names is not None else None
+    out["town_name"] = out["town_code"] if named is None else named.fillna(out["town_code"])
     out["kind"] = ""
     note(
         "towns_dissolved",
