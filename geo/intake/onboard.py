@@ -12,7 +12,7 @@ CGCS2000 3-degree Gauss-Kruger zone of the county's longitude.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -28,7 +28,7 @@ from geo.core.errors import InputProblems, Problem
 from geo.core.i18n import Text
 from geo.core.settings import AREA_TYPE_OF_KIND, DISPLAY_CRS, use_county
 from geo.core.validate import is_metric
-from geo.grids.assign import assign_events, grid_index
+from geo.grids.assign import GridIndex, assign_events, grid_index
 from geo.grids.validate import ERROR, WARNING, validate_grids
 from geo.planning.versions import VersionedGrids
 from geo.store.base import Store, StoreError
@@ -253,7 +253,9 @@ def onboard_county(
     geoms = grid_layer.geometry.to_numpy()
     if county_outline is None:
         county_outline = shapely.coverage_union_all(geoms)
-    index = grid_index(grid_layer)
+    # Placing points needs the grid index (about 1 s for 3,689 grids): only when given some.
+    placing = home_layer is not None or service_layer is not None
+    index = grid_index(grid_layer) if placing else None
     approximate = False
     if home_layer is None:
         home_layer = _stand_in_households(grid_layer, note, seed=seed)
@@ -360,14 +362,18 @@ def _zone_of(grids: gpd.GeoDataFrame) -> str:
 # --------------------------------------------------------------------------- the county
 
 
-def _noter(problems: list[Problem]):
+#: ``note(code, feature, message, hint)``: record an onboarding warning.
+_Note = Callable[[str, str, Text, Text], None]
+
+
+def _noter(problems: list[Problem]) -> _Note:
     def note(code: str, feature: str, message: Text, hint: Text) -> None:
         problems.append(Problem(code, WARNING, feature, message, hint))
 
     return note
 
 
-def _complete_grid_codes(grids: gpd.GeoDataFrame, note) -> gpd.GeoDataFrame:
+def _complete_grid_codes(grids: gpd.GeoDataFrame, note: _Note) -> gpd.GeoDataFrame:
     """``village_code`` / ``town_code`` from the grid code when the layer lacks them."""
     out = grids.copy()
     if "grid_code" not in out.columns:
@@ -397,7 +403,7 @@ def _complete_grid_codes(grids: gpd.GeoDataFrame, note) -> gpd.GeoDataFrame:
     return out
 
 
-def _county_code(grids: gpd.GeoDataFrame, given: str | None, note) -> str:
+def _county_code(grids: gpd.GeoDataFrame, given: str | None, note: _Note) -> str:
     codes = grids["grid_code"].fillna("").astype(str) if "grid_code" in grids else pd.Series([])
     prefixes = codes[codes.str.len() >= COUNTY_DIGITS].str[:COUNTY_DIGITS].value_counts()
     if given:
@@ -428,7 +434,7 @@ def _county_code(grids: gpd.GeoDataFrame, given: str | None, note) -> str:
     )
 
 
-def _county_name(grids: gpd.GeoDataFrame, code: str, given: str | None, note) -> str:
+def _county_name(grids: gpd.GeoDataFrame, code: str, given: str | None, note: _Note) -> str:
     if given and str(given).strip():
         return str(given).strip()
     if "county_name" in grids.columns:
@@ -476,7 +482,9 @@ def _dissolved(grids: gpd.GeoDataFrame, key: str) -> gpd.GeoDataFrame:
     )
 
 
-def _villages(given: gpd.GeoDataFrame | None, grids: gpd.GeoDataFrame, note) -> gpd.GeoDataFrame:
+def _villages(
+    given: gpd.GeoDataFrame | None, grids: gpd.GeoDataFrame, note: _Note
+) -> gpd.GeoDataFrame:
     if given is not None:
         out = given.copy()
         if "town_code" not in out.columns:
@@ -526,7 +534,7 @@ def _towns(
     given: gpd.GeoDataFrame | None,
     grids: gpd.GeoDataFrame,
     villages: gpd.GeoDataFrame,
-    note,
+    note: _Note,
 ) -> gpd.GeoDataFrame:
     if given is not None:
         out = given.copy()
@@ -568,7 +576,9 @@ def _integer_split(total: np.ndarray, parts: np.ndarray) -> np.ndarray:
     return base + (rank < np.repeat(total % np.maximum(parts, 1), parts)).astype(np.int64)
 
 
-def _stand_in_households(grids: gpd.GeoDataFrame, note, *, seed: int) -> gpd.GeoDataFrame | None:
+def _stand_in_households(
+    grids: gpd.GeoDataFrame, note: _Note, *, seed: int
+) -> gpd.GeoDataFrame | None:
     """Up to :data:`POINTS_PER_GRID` points inside each grid carrying its residents."""
     if "residents" not in grids.columns:
         note(
@@ -646,7 +656,7 @@ def _stand_in_households(grids: gpd.GeoDataFrame, note, *, seed: int) -> gpd.Geo
 
 
 def _placed_households(
-    homes: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, index, note
+    homes: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, index: GridIndex | None, note: _Note
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Households with their grid (and village, town) codes; grid counts from them where
     the grid layer has none."""
@@ -670,7 +680,9 @@ def _placed_households(
     return out, grids
 
 
-def _with_codes(points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, index) -> gpd.GeoDataFrame:
+def _with_codes(
+    points: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, index: GridIndex | None
+) -> gpd.GeoDataFrame:
     """Points with ``grid_code``, ``village_code``, ``town_code`` of the grid holding them
     (codes the points carry already are kept)."""
     out = points.copy()
