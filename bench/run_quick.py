@@ -1,10 +1,11 @@
 """Run every benchmark with ``--quick`` and fail if any fails: the check CI runs after the tests.
 
-Each ``bench/bench_*.py`` and ``bench/planted_recall.py`` runs in its own process, one after
-another, on the small county of ``bench/_demo.py`` (three towns of the demo, cut once into a
-temporary folder that is removed at the end; the full demo is built into its usual cache
-first if absent). Quick runs run the peers and assert that both sides agree; they assert no
-timing. ``DATABASE_URL`` is dropped for the children so the pages read the small county.
+Each ``bench/bench_*.py`` (``bench_onboard.py`` among them) and ``bench/planted_recall.py``
+runs in its own process, one after another, on the small county of ``bench/_demo.py`` (three
+towns of the demo, cut once into a temporary folder that is removed at the end; the full demo
+is built into its usual cache first if absent). Quick runs run the peers and assert that both
+sides agree; they assert no timing. ``DATABASE_URL`` is dropped for the children so the pages
+read the small county.
 
 Run: ``python bench/run_quick.py [NAME ...]`` from the repository root (names such as
 ``bench_assign`` pick a few). Exit status 1 if any benchmark fails or times out.

@@ -17,7 +17,7 @@ Use it through the ``require`` fixture (works however pytest is started)::
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -58,6 +58,17 @@ def require(condition: bool, reason: str) -> None:
             pytrace=False,
         )
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_county() -> Iterator[None]:
+    """Every test starts and ends with no county set from a store's meta
+    (:func:`geo.core.settings.use_county` is process-wide)."""
+    from geo.core.settings import reset_county
+
+    reset_county()
+    yield
+    reset_county()
 
 
 @pytest.fixture(name="require", scope="session")

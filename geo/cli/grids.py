@@ -47,7 +47,8 @@ from geo.planning.versions import (
     VersionedGrids,
     VersionError,
 )
-from geo.store.base import Store, open_store
+from geo.store.base import Store
+from geo.store.county import open_county_store
 from geo.views.planner import PlanScope, check, load_scope
 
 _LATEST = ("latest", "current", "最新")
@@ -169,7 +170,7 @@ def open_grid_store(location: str | None) -> Store:
 
         return default_store(cfg)
     if location.startswith(("postgresql", "postgres://")):
-        return open_store(location, schema=cfg.db_schema)
+        return open_county_store(location, schema=cfg.db_schema)
     path = Path(location)
     if path.suffix.lower() != ".gpkg":
         raise InputFileError(
@@ -189,7 +190,7 @@ def open_grid_store(location: str | None) -> Store:
                 "check the path, or create it: python -m geo import --store FILE.gpkg --grids …",
             ),
         )
-    return open_store(path)
+    return open_county_store(path)
 
 
 def find_draft(vg: VersionedGrids, ref: str) -> Draft:

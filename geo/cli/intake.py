@@ -61,7 +61,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def run(args: argparse.Namespace) -> int:
     """Run ``intake``: 0 when the file was read (quarantined rows included), 2 when not."""
     from geo.intake.ingest import intake_file
-    from geo.store.base import open_store
+    from geo.store.county import open_county_store
     from geo.store.readers import parse_columns
 
     location = str(args.store)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         )
     result = intake_file(
         args.file,
-        store=open_store(location),
+        store=open_county_store(location),
         source=args.source,
         columns=parse_columns(args.columns) or None,
         coords=args.coords,

@@ -15,6 +15,7 @@ import pandas as pd
 
 from geo.cli import grids as cli_grids
 from geo.cli import intake as cli_intake
+from geo.cli import onboard as cli_onboard
 from geo.cli import report as cli_report
 from geo.cli._args import COLUMNS_HELP, both
 from geo.core.errors import GridGovError, InputFileError, InputProblems
@@ -182,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_grids.add_parser(sub)
     cli_report.add_parser(sub)
     cli_intake.add_parser(sub)
+    cli_onboard.add_parser(sub)
     return p
 
 
@@ -847,4 +849,5 @@ _COMMANDS = {
     "grids": cli_grids.run,
     "report": cli_report.run,
     "intake": cli_intake.run,
+    "onboard": cli_onboard.run,
 }

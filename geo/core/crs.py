@@ -11,6 +11,7 @@ __all__ = [
     "COORD_SYSTEMS",
     "bd09_to_gcj02",
     "bd09_to_wgs84",
+    "gauss_kruger_crs",
     "gcj02_to_bd09",
     "gcj02_to_wgs84",
     "normalize_coord_sys",
@@ -402,3 +403,40 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, coord_sys: str | ArrayLike) -> LonL
         if mask.any():
             out_lon[mask], out_lat[mask] = inverse(lon_arr[mask], lat_arr[mask])
     return out_lon, out_lat
+
+
+#: EPSG codes of CGCS2000 / 3-degree Gauss-Kruger CM 75E … CM 135E (no zone prefix in the
+#: easting): EPSG:4534 is CM 75E, each next code 3° further east, EPSG:4554 CM 135E.
+_GK3_FIRST_EPSG, _GK3_FIRST_CM, _GK3_LAST_CM = 4534, 75, 135
+
+
+def gauss_kruger_crs(lon: float) -> str:
+    """The CGCS2000 3-degree Gauss-Kruger CRS whose central meridian is nearest ``lon``.
+
+    Parameters
+    ----------
+    lon
+        Longitude in degrees east (a county's centre, WGS84/CGCS2000).
+
+    Returns
+    -------
+    str
+        ``"EPSG:45xx"``: the zone CM = 3° × round(lon / 3°), e.g. 120.25°E (Sheyang) →
+        CM 120E → ``EPSG:4549``; 113.6°E → CM 114E → ``EPSG:4547``. A longitude exactly
+        half-way between two meridians (e.g. 118.5°E) takes the eastern zone. Eastings carry
+        no zone prefix (false easting 500 km).
+
+    Raises
+    ------
+    ValueError
+        ``lon`` is not finite or falls outside the zones CM 75E … CM 135E (73.5°E–136.5°E).
+    """
+    value = float(lon)
+    low, high = _GK3_FIRST_CM - 1.5, _GK3_LAST_CM + 1.5
+    if not (np.isfinite(value) and low <= value < high):
+        raise ValueError(
+            f"longitude {value!r}°E is outside China's 3-degree Gauss-Kruger zones "
+            f"({low}°E–{high}°E); give the metric CRS yourself (e.g. --crs EPSG:4549)"
+        )
+    cm = 3 * int(np.floor(value / 3 + 0.5))
+    return f"EPSG:{_GK3_FIRST_EPSG + (cm - _GK3_FIRST_CM) // 3}"

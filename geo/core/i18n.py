@@ -33,7 +33,11 @@ _log = logging.getLogger(__name__)
 # The catalog's entries as (Chinese, English) pairs; :data:`TEXT` holds them as Text values.
 _ENTRIES: dict[str, tuple[str, str]] = {
     "app_title": ("网格治理一张图", "Grid governance map"),
-    "county": ("射阳县", "Sheyang County"),
+    "population_approximate": (
+        "人口为近似值：未导入住户点，各网格的常住人口均匀分布在格内。",
+        "Population is approximate: no household points were imported, so each grid's "
+        "residents are spread evenly inside it.",
+    ),
     "language": ("语言", "Language"),
     "sep_list": ("、", ", "),
     "sep_clause": ("；", "; "),

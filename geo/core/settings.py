@@ -1,9 +1,17 @@
-"""Every GridGov default in one place, read at call time and overridable by environment."""
+"""Every GridGov default in one place, read at call time and overridable by environment.
+
+The county itself (its code, name and metric CRS) belongs to the data: once a store is
+opened, :func:`use_county` sets what the store's ``meta`` table says, and every later
+:func:`get_settings` call returns it. Precedence: the store's meta, then the environment,
+then the defaults below (those of the demo county).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 #: Root of the repository (the folder holding ``dashboard.py``).
@@ -92,11 +100,14 @@ class Settings:
     Attributes
     ----------
     county_code
-        Six-digit national division code (射阳县 320924).
+        Six-digit national division code (the demo's default; a store's meta sets its own).
     county_name
-        County name shown in the title.
+        County name shown in the title (the same).
     metric_crs
-        CRS used for every distance and area (metres).
+        CRS used for every distance and area (metres); a store's meta sets its county's.
+    store
+        The store to open when none is named: a ``.gpkg`` path or a PostgreSQL URL
+        (``GRIDGOV_STORE``; wins over :attr:`database_url`). Empty: the demo GeoPackage.
     data_dir
         Where the demo GeoPackage and other generated data are cached (ignored by git).
     database_url
@@ -130,6 +141,7 @@ class Settings:
     county_name: str = "射阳县"
     metric_crs: str = "EPSG:4549"  # CGCS2000 / 3-degree Gauss-Kruger CM 120E (Sheyang)
     data_dir: Path = field(default_factory=lambda: ROOT / "data" / "cache")
+    store: str = ""
     database_url: str = ""
     db_schema: str = "public"
     tile_url: str = ""
@@ -160,17 +172,71 @@ class Settings:
         return self.urban_rule if str(area_type).strip() == URBAN else self.rural_rule
 
 
+#: Keys of a store's ``meta`` table that describe the county (see :func:`use_county`).
+COUNTY_KEYS = ("county_code", "county_name", "metric_crs")
+
+# The county of the store this process opened (see use_county); one process serves one store.
+_county: dict[str, str] = {}
+_county_lock = threading.Lock()
+
+
+def use_county(meta: Mapping[str, str]) -> None:
+    """Make the county described by a store's ``meta`` the one :func:`get_settings` returns.
+
+    Parameters
+    ----------
+    meta
+        The store's key/value metadata; ``county_code``, ``county_name`` and ``metric_crs``
+        are taken from it where present and non-empty. Keys it lacks fall back to the
+        environment and the defaults: the county set before is replaced, never merged.
+
+    Notes
+    -----
+    Process-wide on purpose: a dashboard or command serves one store, and every module reads
+    the metric CRS through :func:`get_settings` at call time, so the store's own CRS reaches
+    all of them without passing it along. Opening a store (:func:`geo.store.county.load_county`,
+    :func:`geo.store.county.default_store`) calls this; tests reset it with
+    :func:`reset_county`.
+    """
+    chosen = {k: str(meta[k]).strip() for k in COUNTY_KEYS if str(meta.get(k, "")).strip()}
+    with _county_lock:
+        _county.clear()
+        _county.update(chosen)
+
+
+def reset_county() -> None:
+    """Forget the county set by :func:`use_county` (back to the environment and defaults)."""
+    with _county_lock:
+        _county.clear()
+
+
+def county_override() -> dict[str, str]:
+    """The county keys set by :func:`use_county` (empty when none is set)."""
+    with _county_lock:
+        return dict(_county)
+
+
+def with_county(settings: Settings) -> Settings:
+    """``settings`` with the county set by :func:`use_county` (the store's meta wins)."""
+    return replace(settings, **county_override())  # type: ignore[arg-type]
+
+
 def get_settings() -> Settings:
     """Return the settings, reading ``GRIDGOV_*`` and ``DATABASE_URL`` from the environment now.
+
+    The county's code, name and metric CRS set by :func:`use_county` (from the store's meta)
+    win over the environment.
 
     Environment variables
     ---------------------
     GRIDGOV_DATA_DIR
         Cache folder for the demo GeoPackage.
+    GRIDGOV_STORE
+        The store to open: a ``.gpkg`` path or a PostgreSQL URL (wins over ``DATABASE_URL``).
     DATABASE_URL
         PostGIS URL, e.g. ``postgresql+psycopg://user:pw@127.0.0.1:5432/gridgov``.
     GRIDGOV_METRIC_CRS
-        The county's metric CRS for distances and areas (default EPSG:4549).
+        The county's metric CRS for distances and areas when the store does not say.
     GRIDGOV_DB_SCHEMA
         Schema for the tables (default ``public``).
     GRIDGOV_TILE_URL, GRIDGOV_TILE_ATTRIBUTION
@@ -182,6 +248,8 @@ def get_settings() -> Settings:
     kwargs: dict[str, object] = {}
     if env.get("GRIDGOV_DATA_DIR"):
         kwargs["data_dir"] = Path(env["GRIDGOV_DATA_DIR"])
+    if env.get("GRIDGOV_STORE", "").strip():
+        kwargs["store"] = env["GRIDGOV_STORE"].strip()
     if env.get("DATABASE_URL"):
         kwargs["database_url"] = env["DATABASE_URL"]
     if env.get("GRIDGOV_METRIC_CRS"):
@@ -193,4 +261,5 @@ def get_settings() -> Settings:
         kwargs["tile_attribution"] = env.get("GRIDGOV_TILE_ATTRIBUTION", "")
     if env.get("GRIDGOV_STRICT_I18N", "").strip().lower() in ("1", "true", "yes"):
         kwargs["strict_i18n"] = True
+    kwargs.update(county_override())
     return Settings(**kwargs)  # type: ignore[arg-type]

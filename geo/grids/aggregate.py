@@ -124,8 +124,9 @@ def _counts_by_codes(issues: pd.DataFrame, units: pd.DataFrame, key: str) -> pd.
     codes = column.cat.codes.to_numpy()
     is_open = _is_open(issues)
     ok = codes >= 0
-    n = np.bincount(codes[ok], minlength=len(categories))
-    n_open = np.bincount(codes[ok], weights=is_open[ok], minlength=len(categories))
+    size = max(len(categories), 1)  # no issues at all: no categories, yet one slot to read
+    n = np.bincount(codes[ok], minlength=size)
+    n_open = np.bincount(codes[ok], weights=is_open[ok], minlength=size)
     position = pd.Index(categories).get_indexer(units[key].astype(str).to_numpy())
     found = position >= 0
     count = np.where(found, n[np.where(found, position, 0)], 0).astype(int)

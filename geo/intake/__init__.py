@@ -5,6 +5,7 @@ patrol / petition / transfer files)."""
 
 from geo.intake.coords import CoordGuess, guess_coord_sys
 from geo.intake.ingest import SOURCES, IntakeResult, intake_export, intake_file, read_profile
+from geo.intake.onboard import OnboardReport, onboard_county
 from geo.intake.quarantine import Quarantine
 from geo.intake.rows import MappedRows, map_rows
 from geo.intake.sheets import ExportFile, SheetTable, read_export
@@ -16,12 +17,14 @@ __all__ = [
     "ExportFile",
     "IntakeResult",
     "MappedRows",
+    "OnboardReport",
     "Quarantine",
     "SheetTable",
     "guess_coord_sys",
     "intake_export",
     "intake_file",
     "map_rows",
+    "onboard_county",
     "parse_coordinate",
     "parse_number",
     "parse_time",

@@ -26,6 +26,7 @@ from geo.intake.coords import CoordGuess, guess_coord_sys
 from geo.intake.rows import MappedRows, map_rows, ticket_ids
 from geo.intake.sheets import ExportFile, read_export
 from geo.store.base import Store, StoreError, Transaction
+from geo.store.county import read_meta
 from geo.store.readers import lonlat_points
 
 #: ``--source`` → the ``source`` value stored with the tickets (as the screens show it).
@@ -239,7 +240,8 @@ def intake_export(
     now = now_beijing()
     intake_id = f"IN{now:%Y%m%dT%H%M%S}-{secrets.token_hex(2)}"
     cells = _cells(export)
-    ensure_tables(store, crs=get_settings().metric_crs)
+    metric = read_meta(store).get("metric_crs") or get_settings().metric_crs  # the county's
+    ensure_tables(store, crs=metric)
     with store.transaction() as tx:
         tx.lock(ISSUES)
         # Rows whose ticket is stored with the very same cells need no parsing at all.
@@ -249,7 +251,7 @@ def intake_export(
             {**s, "rows": s["rows"] + n, "landed": s["landed"] + n}
             for s, n in zip(mapped.sheets, _per_sheet(export, same), strict=True)
         ]
-        tickets = _prepared(mapped, cells, src, stated, override=coords is not None)
+        tickets = _prepared(mapped, cells, src, stated, metric, override=coords is not None)
         guess = _coord_check(store, tickets)
         quarantine = _quarantine_rows(mapped, cells, src, intake_id, now)
         located = tickets
@@ -471,6 +473,7 @@ def _prepared(
     cells: Mapping[tuple[str, int], str],
     source: str,
     stated: str,
+    metric: str,
     *,
     override: bool,
 ) -> gpd.GeoDataFrame:
@@ -488,7 +491,8 @@ def _prepared(
         systems = pd.Series(stated, index=out.index)
     lon = out["lon"].to_numpy(dtype=float) if "lon" in out.columns else np.full(len(out), np.nan)
     lat = out["lat"].to_numpy(dtype=float) if "lat" in out.columns else np.full(len(out), np.nan)
-    geom, norm, problem = lonlat_points(lon, lat, systems.to_numpy(dtype=object), where="intake")
+    systems_ = systems.to_numpy(dtype=object)
+    geom, norm, problem = lonlat_points(lon, lat, systems_, where="intake", metric=metric)
     if "lon" in out.columns:
         out["coord_sys"] = np.where(np.isfinite(lon), norm, "")
     out["cells"] = [cells[(str(s), int(r))] for s, r in keys]

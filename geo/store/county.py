@@ -11,7 +11,13 @@ import pandas as pd
 
 from geo.core.clock import now_beijing
 from geo.core.i18n import Text
-from geo.core.settings import DEMO_FILENAME, Settings, get_settings
+from geo.core.settings import (
+    DEMO_FILENAME,
+    Settings,
+    get_settings,
+    use_county,
+    with_county,
+)
 from geo.core.tickets import with_deadlines
 from geo.store.base import Store, StoreError, open_store
 
@@ -31,9 +37,42 @@ CATEGORICAL = (
 )
 
 
+#: The columns of an issue layer, for a county that has none yet (just onboarded).
+ISSUE_COLUMNS: dict[str, str] = {
+    "ticket_id": "object",
+    "source": "object",
+    "request_type": "object",
+    "received_at": "datetime64[ms]",
+    "category": "object",
+    "subcategory": "object",
+    "lon": "float64",
+    "lat": "float64",
+    "coord_sys": "object",
+    "status": "object",
+    "dispatched_at": "datetime64[ms]",
+    "closed_at": "datetime64[ms]",
+    "resolution_level": "object",
+    "satisfaction": "object",
+    "grid_code": "object",
+    "village_code": "object",
+    "town_code": "object",
+    "assign_problem": "object",
+    "caller_name": "object",
+    "caller_phone": "object",
+}
+#: The columns of a service-point layer, for a county that has none yet.
+SERVICE_COLUMNS: dict[str, str] = {
+    "service_id": "object",
+    "service_type": "object",
+    "name": "object",
+    "village_code": "object",
+}
+
+
 @dataclass
 class County:
-    """Everything a page needs about one county (all geometries in EPSG:4549).
+    """Everything a page needs about one county (all geometries in its metric CRS, the
+    ``metric_crs`` of its meta).
 
     Attributes
     ----------
@@ -42,7 +81,9 @@ class County:
     issues
         Issues with ``due_at`` and categorical code columns (fast filters and group-bys).
     meta
-        Key/value metadata; ``synthetic`` is ``"true"`` for demo data.
+        Key/value metadata; ``synthetic`` is ``"true"`` for demo data; ``county_code``,
+        ``county_name`` (``county_name_en``), ``metric_crs`` describe the county;
+        ``population_approximate`` is ``"true"`` when residents stand in for households.
     as_of
         "Now" for deadlines: the end of a demo's history, else the current time.
     """
@@ -61,8 +102,24 @@ class County:
         """True when the data is the synthetic demo county."""
         return self.meta.get("synthetic", "false") == "true"
 
+    @property
+    def code(self) -> str:
+        """The county's six-digit code (its meta, else the settings)."""
+        return self.meta.get("county_code") or get_settings().county_code
+
+    def name(self, lang: str = "zh") -> str:
+        """The county's name for a title: ``county_name_en`` in English when the meta has
+        it, else ``county_name`` (a place name needs no translation to be read)."""
+        zh = self.meta.get("county_name") or get_settings().county_name
+        return (self.meta.get("county_name_en") or zh) if lang == "en" else zh
+
+    @property
+    def population_approximate(self) -> bool:
+        """True when the residents are grid totals spread over stand-in household points."""
+        return self.meta.get("population_approximate", "false") == "true"
+
     def layer(self, name: str) -> gpd.GeoDataFrame | None:
-        """A large or optional layer (``households``, ``roads``…) read now, in EPSG:4549.
+        """A large or optional layer (``households``, ``roads``…) read now, in the metric CRS.
 
         ``None`` when the store has no such layer (e.g. a county without roads).
         """
@@ -97,28 +154,36 @@ def as_of(meta: Mapping[str, str]) -> pd.Timestamp:
 
 
 def load_county(store: Store, settings: Settings | None = None) -> County:
-    """Read every layer of a county from ``store`` (and prepare the issues)."""
-    cfg = settings or get_settings()
+    """Read every layer of a county from ``store`` (and prepare the issues).
+
+    The store's meta becomes the process's county (:func:`geo.core.settings.use_county`):
+    its code, name and metric CRS win over the environment from now on. A county without
+    an ``issues`` layer yet (just onboarded) gets an empty one.
+    """
     layers = set(store.layers())
-    missing = [name for name in ("towns", "villages", "grids", "issues") if name not in layers]
+    missing = [name for name in ("towns", "villages", "grids") if name not in layers]
     if missing:
         raise ValueError(f"{store.location}: missing layers {missing}; import them first")
+    meta = read_meta(store)
+    use_county(meta)
+    cfg = with_county(settings) if settings else get_settings()
 
     def geo(name: str) -> gpd.GeoDataFrame:
         frame = store.read(name)
         assert isinstance(frame, gpd.GeoDataFrame)
         return frame.to_crs(cfg.metric_crs) if frame.crs != cfg.metric_crs else frame
 
-    issues = geo("issues")
+    issues = geo("issues") if "issues" in layers else _empty(ISSUE_COLUMNS, cfg.metric_crs)
     for col in CATEGORICAL:
         if col in issues.columns:
             issues[col] = issues[col].fillna("").astype("category")
-    meta = read_meta(store)
     return County(
         towns=geo("towns"),
         villages=geo("villages"),
         grids=geo("grids"),
-        service_points=geo("service_points") if "service_points" in layers else gpd.GeoDataFrame(),
+        service_points=geo("service_points")
+        if "service_points" in layers
+        else _empty(SERVICE_COLUMNS, cfg.metric_crs),
         issues=gpd.GeoDataFrame(with_deadlines(issues, cfg.sla_working_days), crs=issues.crs),
         meta=meta,
         store_location=store.location,
@@ -126,17 +191,63 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
     )
 
 
+def _empty(columns: Mapping[str, str], crs: str) -> gpd.GeoDataFrame:
+    """An empty layer with the standard columns (a county that has none of it yet)."""
+    frame = pd.DataFrame({c: pd.Series(dtype=t) for c, t in columns.items()})
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=crs), crs=crs)
+
+
+def open_county_store(location: str | Path, *, schema: str = "public") -> Store:
+    """Open a county's store and make its meta the process's county
+    (:func:`geo.core.settings.use_county`): what ``--store`` and ``GRIDGOV_STORE`` do."""
+    store = open_store(location, schema=schema)
+    use_county(read_meta(store))
+    return store
+
+
+def configured_store(settings: Settings | None = None) -> str:
+    """The store named by the environment: ``GRIDGOV_STORE``, else ``DATABASE_URL``, else
+    ``""`` (the demo GeoPackage)."""
+    cfg = settings or get_settings()
+    return cfg.store or cfg.database_url
+
+
 def default_store(settings: Settings | None = None) -> Store:
     """The store the dashboard and the CLI use when none is named.
 
-    PostGIS when ``DATABASE_URL`` is set, else the GeoPackage ``<data_dir>/sheyang_demo.gpkg``.
+    ``GRIDGOV_STORE`` (a ``.gpkg`` path or a PostgreSQL URL) when set, else PostGIS when
+    ``DATABASE_URL`` is set, else the demo GeoPackage ``<data_dir>/sheyang_demo.gpkg``. The
+    store's meta becomes the process's county (:func:`open_county_store`).
     Nothing is ever generated or seeded here: an empty database or a missing file raises
     :class:`~geo.store.base.StoreError` naming the command that fills it, so a mistyped
     schema in a real deployment never shows the synthetic county.
     """
     cfg = settings or get_settings()
-    if cfg.database_url:
-        store = open_store(cfg.database_url, schema=cfg.db_schema)
+    named = configured_store(cfg)
+    if named and not named.startswith(("postgresql", "postgres://")):
+        path = Path(named)
+        if not path.exists():
+            raise StoreError(
+                Text(
+                    f"GRIDGOV_STORE={path} 不存在：先接入县域数据（python -m geo onboard "
+                    f"--grids … --store {path}），或改正路径",
+                    f"GRIDGOV_STORE={path} does not exist: onboard a county first (python -m "
+                    f"geo onboard --grids … --store {path}), or correct the path",
+                )
+            )
+        store = open_county_store(path)
+        if "grids" not in store.layers():
+            raise StoreError(
+                Text(
+                    f"{store.location} 中没有网格图层：python -m geo onboard --grids … "
+                    f"--store {path}",
+                    f"{store.location} holds no grid layer: python -m geo onboard --grids … "
+                    f"--store {path}",
+                )
+            )
+        return store
+    if named:
+        store = open_county_store(named, schema=cfg.db_schema)
         if "grids" not in store.layers():
             where = f"{store.location} (schema {cfg.db_schema})"
             raise StoreError(
@@ -158,7 +269,7 @@ def default_store(settings: Settings | None = None) -> Store:
                 f"{path} does not exist: python -m geo demo --out {path.parent}",
             )
         )
-    return open_store(path)
+    return open_county_store(path)
 
 
 def demo_store_path(settings: Settings | None = None) -> Path:

@@ -170,8 +170,9 @@ def read_layer(
     columns: str | Mapping[str, str] | None = None,
     coords: str = "wgs84",
     crs: str | None = None,
+    to_crs: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """Read one layer of the given kind from any supported file, in EPSG:4549.
+    """Read one layer of the given kind from any supported file, in the county's metric CRS.
 
     Parameters
     ----------
@@ -188,11 +189,14 @@ def read_layer(
         say (a ``coord_sys`` column wins): ``wgs84``, ``gcj02``, ``bd09`` or ``cgcs2000``.
     crs
         CRS to assume for a file that carries none (e.g. a Shapefile without ``.prj``).
+    to_crs
+        CRS of the result (default: :attr:`Settings.metric_crs`, the county's metric CRS;
+        onboarding reads in EPSG:4326 before it knows the county's zone).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        In EPSG:4549, with ``source_row`` (the row number a user sees in the file: 1-based
+        In ``to_crs``, with ``source_row`` (the row number a user sees in the file: 1-based
         data rows, CSV/XLSX counting the header as row 1). Rows whose coordinates cannot be
         used keep an empty geometry and say why in ``coord_problem``; none are dropped.
 
@@ -207,6 +211,7 @@ def read_layer(
     path, layer = split_spec(spec)
     where = str(spec)
     mapping = parse_columns(columns)
+    target = to_crs or get_settings().metric_crs
     if not path.exists():
         raise InputFileError(
             where, Text("文件不存在", "file not found"), Text("检查路径", "check the path")
@@ -215,13 +220,13 @@ def read_layer(
     if suffix in TABLE_SUFFIXES:
         frame = _read_table(path)
         frame = _rename(frame, mapping, where)
-        out = _points_from_table(frame, where, coords)
+        out = _points_from_table(frame, where, coords, target)
     elif suffix in GEO_SUFFIXES:
         out = _read_geo(path, layer, kind, where, crs)
         out = _rename(out, mapping, where)
         if out.crs is not None and out.crs.is_geographic and coords != "wgs84":
             out = _convert_webmap_points(out, coords, where)
-        out = out.to_crs(get_settings().metric_crs)
+        out = out.to_crs(target)
         out.insert(0, "source_row", np.arange(1, len(out) + 1))
     else:
         raise InputFileError(
@@ -252,14 +257,19 @@ def read_layer(
     return out
 
 
-def read_outline(spec: str | Path, *, crs: str | None = None) -> BaseGeometry:
-    """Read an outline file (any polygon layer) as one geometry in EPSG:4549."""
+def read_outline(
+    spec: str | Path, *, crs: str | None = None, to_crs: str | None = None
+) -> BaseGeometry:
+    """Read an outline file (any polygon layer) as one geometry in ``to_crs`` (default: the
+    county's metric CRS)."""
     path, layer = split_spec(spec)
     if not path.exists():
         raise InputFileError(
             str(spec), Text("文件不存在", "file not found"), Text("检查路径", "check the path")
         )
-    frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(get_settings().metric_crs)
+    frame = _read_geo(path, layer, "towns", str(spec), crs).to_crs(
+        to_crs or get_settings().metric_crs
+    )
     return shapely.union_all(frame.geometry.to_numpy())
 
 
@@ -301,7 +311,9 @@ def _read_table(path: Path) -> pd.DataFrame:
         ) from exc
 
 
-def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoDataFrame:
+def _points_from_table(
+    frame: pd.DataFrame, where: str, coords: str, metric: str
+) -> gpd.GeoDataFrame:
     for col in ("lon", "lat"):
         if col not in frame.columns:
             raise InputFileError(
@@ -315,8 +327,7 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
     lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
     lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
     systems = frame["coord_sys"].fillna(coords) if "coord_sys" in frame.columns else coords
-    geom, norm, problem = lonlat_points(lon, lat, systems, where=where)
-    metric = geom.crs
+    geom, norm, problem = lonlat_points(lon, lat, systems, where=where, metric=metric)
     out = gpd.GeoDataFrame(
         frame.assign(lon=lon, lat=lat, coord_sys=norm), geometry=geom.to_numpy(), crs=metric
     )
@@ -326,12 +337,13 @@ def _points_from_table(frame: pd.DataFrame, where: str, coords: str) -> gpd.GeoD
 
 
 def lonlat_points(
-    lon: np.ndarray, lat: np.ndarray, systems: object, *, where: str
+    lon: np.ndarray, lat: np.ndarray, systems: object, *, where: str, metric: str | None = None
 ) -> tuple[gpd.GeoSeries, np.ndarray, np.ndarray]:
     """Points in the metric CRS from lon/lat in the given coordinate systems.
 
     ``systems`` is one system name or one per point (``wgs84``, ``gcj02``, ``bd09``…).
-    Returns the points (None where unusable), the normalised systems, and per point the
+    Returns the points in ``metric`` (default the county's metric CRS; None where unusable),
+    the normalised systems, and per point the
     problem code: ``""``, :data:`NO_COORDS` (missing or out of range) or ``SWAPPED``.
     """
     try:
@@ -358,7 +370,7 @@ def lonlat_points(
             lon[~unusable], lat[~unusable], norm[~unusable]
         )
     geom = gpd.GeoSeries(gpd.points_from_xy(x, y), crs=DISPLAY_CRS).to_crs(
-        get_settings().metric_crs
+        metric or get_settings().metric_crs
     )
     geom[unusable] = None
     return geom, norm, problem

@@ -71,8 +71,9 @@ def emerging_for(
     neighbourhood of 3–4 issues significant.
     """
     scope = IssueFilter(categories=flt.categories, sources=flt.sources)
-    first = pd.Timestamp(data.issues["received_at"].min()).normalize()
     last = pd.Timestamp(flt.end) if flt.end is not None else data.as_of.normalize()
+    earliest = data.issues["received_at"].min()
+    first = pd.Timestamp(earliest).normalize() if pd.notna(earliest) else last
     cube = space_time_cube(
         data.issues,
         weights,

@@ -12,7 +12,13 @@ from geo.core.i18n import LANGUAGES, Text, Translator, text, translator
 from geo.core.settings import LAYERS, get_settings
 from geo.grids.aggregate import IssueFilter
 from geo.store.base import Store
-from geo.store.county import County, default_store, demo_store_path, load_county
+from geo.store.county import (
+    County,
+    configured_store,
+    default_store,
+    demo_store_path,
+    load_county,
+)
 
 
 def lang() -> str:
@@ -58,7 +64,7 @@ def _store() -> Store:
         bars[0].progress(min(fraction, 1.0), text=message.pick(lang()))
 
     cfg = get_settings()
-    if not cfg.database_url and not demo_store_path(cfg).exists():
+    if not configured_store(cfg) and not demo_store_path(cfg).exists():
         # Nothing configured and no demo yet: the first start builds the demo county. This
         # is the one place outside the CLI that makes demo data; a configured store never
         # gets it (an empty database is an error that names `python -m geo demo --store`).
@@ -119,7 +125,8 @@ def sidebar_filters(data: County) -> IssueFilter:
             t("village"), list(names), key="village", format_func=names.__getitem__
         )
     end = data.as_of.date()
-    first = data.issues["received_at"].min().date()
+    earliest = data.issues["received_at"].min()
+    first = earliest.date() if pd.notna(earliest) else end - dt.timedelta(days=29)
     picked = sb.date_input(
         t("date_range"),
         value=(end - dt.timedelta(days=29), end),

@@ -49,7 +49,9 @@ def _share(value: float) -> str:
 key = (data.store_location, data.meta.get("as_of", ""))
 view = _overview(key, flt, data)
 scope = view.towns.town_name.iloc[0] if flt.town_code else t("scope_county")
-st.title(f"{t('county')} · {scope}")
+st.title(f"{data.name(lang())} · {scope}")
+if data.population_approximate:
+    st.caption(t("population_approximate"))
 
 k = view.kpis
 cols = st.columns(7)

@@ -4,6 +4,8 @@ URL options: ``?refresh=10`` (seconds between refreshes), ``?lang=en``. The refr
 only the fragment below (``st.fragment(run_every=…)``): no page reload.
 """
 
+from html import escape
+
 import pandas as pd
 import streamlit as st
 
@@ -118,7 +120,8 @@ def live() -> None:
     now = pd.Timestamp.now(tz="Asia/Shanghai")
     as_of = t("wall_demo_as_of" if data.synthetic else "wall_live_as_of")
     st.html(
-        f'<div class="wall-head"><span class="wall-title">{t("county")} · {t("wall_title")}</span>'
+        f'<div class="wall-head"><span class="wall-title">{escape(data.name(lang()))} · '
+        f"{t('wall_title')}</span>"
         f'<span class="wall-status">{as_of} {view.as_of:%Y-%m-%d %H:%M} · {t("wall_updated")} '
         f'<b id="wall-clock">{now:%H:%M:%S}</b> · '
         f"{t('wall_every').format(s=f'{seconds:g}', n=tick)}</span></div>"

@@ -116,7 +116,7 @@ def test_geopackage_store_by_default(data_dir: Path) -> None:
 def test_missing_layers_are_named(tmp_path: Path) -> None:
     write_geopackage(tmp_path / DEMO_FILENAME, {"grids": _tiny_county()["grids"]})
     store = default_store(Settings(data_dir=tmp_path))
-    with pytest.raises(ValueError, match=r"missing layers \['towns', 'villages', 'issues'\]"):
+    with pytest.raises(ValueError, match=r"missing layers \['towns', 'villages'\]"):
         load_county(store)
 
 

@@ -74,7 +74,7 @@ def test_wall_in_english(app, expected):
     assert metrics["Open tickets"] == f"{expected.tiles['open']:,.0f}"
     assert metrics["Cleared today"] == f"{expected.tiles['cleared_rate']:.1%}"
     html = _html(at)
-    assert "Sheyang County · Grid governance command wall" in html
+    assert "射阳县 · Grid governance command wall" in html  # the name from the store's meta
     assert "Latest overdue tickets" in html and "Overdue (re" in html
     assert any("Synthetic demo data" in w.value for w in at.warning)
 
