@@ -11,10 +11,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 
 from geo.demo.build import DEMO_FILENAME
 from geo.store import open_store
+from tests.e2e.intake_steps import export_with_title_rows, upload_and_fix
 
 pytestmark = pytest.mark.e2e
 
@@ -34,55 +34,6 @@ def intake_server(serve_streamlit, tmp_path_factory: pytest.TempPathFactory):
         REPO / "dashboard.py", log_path=log, env={"GRIDGOV_DATA_DIR": str(folder)}
     ) as url:
         yield url, folder
-
-
-def export_with_title_rows(path: Path, *, lon: float, lat: float) -> Path:
-    """A 12345 export as platforms hand it over: a merged title, a blank row, the header, three
-    good tickets and one whose time is not a time, then a 合计 row."""
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "工单明细"
-    sheet.append(["12345政务服务便民热线工单明细表（2026年11月）"])
-    sheet.merge_cells("A1:F1")
-    sheet.append([])
-    sheet.append(["工单编号", "受理时间", "诉求类别", "经度", "纬度", "办理状态"])
-    for i in range(3):
-        sheet.append([f"E2E{i:04d}", f"2026-11-2{i} 09:30", "环境卫生", lon, lat, "办理中"])
-    sheet.append(["E2E0099", "上周三", "环境卫生", lon, lat, "办理中"])
-    sheet.append(["合计", "4 件"])
-    book.save(path)
-    return path
-
-
-def upload_and_fix(page, wait_for_app, export: Path, *, screenshot) -> None:
-    """On the 数据接入 page: upload ``export``, then correct and re-import its bad row."""
-    page.locator("input[type='file']").set_input_files(str(export))
-    page.get_by_text(export.name).first.wait_for(timeout=60_000)
-    page.get_by_role("button", name="导入", exact=True).click()
-    done = page.get_by_text("共 5 行 = 新增 3 + 更新 0 + 未变 0 + 待处理 1 + 合计行 1")
-    done.wait_for(timeout=120_000)
-    wait_for_app(page)
-    screenshot("intake-done")
-    page.get_by_role("tab", name="待处理行").click()
-    editor = page.locator("[data-testid='stDataFrame']:visible").nth(1)
-    editor.wait_for(timeout=60_000)
-    box = editor.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # row 1, first column (qid)
-    for _ in range(2):  # → 工单编号 → 受理时间
-        page.keyboard.press("ArrowRight")
-    page.keyboard.press("Enter")  # open the cell's editor
-    page.wait_for_timeout(500)
-    page.keyboard.press("Control+A")
-    page.keyboard.type("2026-11-24 10:15", delay=20)
-    page.keyboard.press("Enter")
-    page.wait_for_timeout(500)
-    screenshot("intake-quarantine-edited")
-    page.get_by_role("button", name="重新导入更正的行").click()
-    page.get_by_text("没有待处理的行。").wait_for(timeout=120_000)
-    wait_for_app(page)
-    assert page.get_by_text("新增 1 + 更新 0 + 未变 0 + 待处理 0").count() >= 1
-    screenshot("intake-quarantine-fixed")
 
 
 def test_an_export_with_title_rows_is_taken_in_and_its_bad_row_fixed(

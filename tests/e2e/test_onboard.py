@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.synthetic_county import COUNTY_NAME, write_synthetic_grids
+from geo.store import open_store
+from tests.e2e.intake_steps import export_with_title_rows, upload_and_fix
+from tests.synthetic_county import COUNTY_NAME, ZONE_CRS, write_synthetic_grids
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +22,7 @@ N_GRIDS = 48
 
 
 @pytest.fixture(scope="module")
-def onboarded_url(tmp_path_factory, serve_streamlit) -> Iterator[str]:
+def onboarded(tmp_path_factory, serve_streamlit) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("onboarded")
     grids = write_synthetic_grids(folder / "grids.shp", with_names=True)
     store = folder / "county.gpkg"
@@ -40,13 +42,13 @@ def onboarded_url(tmp_path_factory, serve_streamlit) -> Iterator[str]:
     with serve_streamlit(
         REPO_ROOT / "dashboard.py", log_path=folder / "server.log", env=env
     ) as url:
-        yield url
+        yield url, store
     assert not (folder / "no-demo").exists()
 
 
-def test_overview_shows_the_onboarded_county(onboarded_url, browser_page):
+def test_overview_shows_the_onboarded_county(onboarded, browser_page):
     page = browser_page.page
-    page.goto(onboarded_url)
+    page.goto(onboarded[0])
     frame = page.frame_locator(MAP_IFRAME)
     frame.locator("path.leaflet-interactive").nth(N_GRIDS - 1).wait_for(
         state="attached", timeout=120_000
@@ -60,4 +62,24 @@ def test_overview_shows_the_onboarded_county(onboarded_url, browser_page):
     body = page.locator("body").inner_text()
     assert "射阳" not in body and "示例数据" not in body
     assert "人口为近似值" in body  # no household points were given
+    assert browser_page.blocked == []
+
+
+def test_the_onboarded_county_takes_in_an_export_and_a_fixed_row(onboarded, browser_page, tmp_path):
+    url, store_path = onboarded
+    page = browser_page.page
+    page.goto(f"{url}/intake")
+    page.get_by_role("heading", name="数据接入").wait_for(timeout=120_000)
+    browser_page.wait_for_app(timeout_ms=120_000)
+    store = open_store(store_path)
+    grids = store.read("grids")
+    assert grids.crs == ZONE_CRS  # another Gauss-Krüger zone than the demo's
+    inside = grids.to_crs("EPSG:4326").geometry.iloc[5].representative_point()
+    export = export_with_title_rows(tmp_path / "12345_11月.xlsx", lon=inside.x, lat=inside.y)
+    upload_and_fix(page, browser_page.wait_for_app, export, screenshot=browser_page.screenshot)
+    issues = store.read("issues").set_index("ticket_id")
+    assert sorted(issues.index) == ["E2E0000", "E2E0001", "E2E0002", "E2E0099"]
+    assert (issues["grid_code"] == grids["grid_code"].iloc[5]).all()
+    assert issues.crs == ZONE_CRS
+    assert "射阳" not in page.locator("body").inner_text()
     assert browser_page.blocked == []
