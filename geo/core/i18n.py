@@ -270,6 +270,42 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "intake_q_download": ("下载待处理行（CSV）", "Download the quarantine (CSV)"),
     "intake_ledger_none": ("尚无接入记录。", "Nothing taken in yet."),
     "intake_failed": ("未能导入：{why}", "Not imported: {why}"),
+    "intake_tab_onboard": ("县域接入", "Onboard a county"),
+    "onboard_intro": (
+        "上传本县的网格图层（GeoPackage、GeoJSON 或压缩的 Shapefile），可另附住户与服务点；"
+        "先做网格检查，无误后写入新的存储，作为网格第 1 版。",
+        "Upload the county's grid layer (GeoPackage, GeoJSON or a zipped Shapefile), with "
+        "households and service points if you have them; the grids are checked first and, "
+        "without errors, written into a new store as grid version 1.",
+    ),
+    "onboard_grids": ("网格图层（必需）", "Grid layer (required)"),
+    "onboard_households": ("住户点（可选）", "Household points (optional)"),
+    "onboard_services": ("服务点（可选）", "Service points (optional)"),
+    "onboard_name": ("县名（可空，缺省取编码）", "County name (optional)"),
+    "onboard_code": (
+        "县级编码（可空，由网格编码推得）",
+        "County code (optional, from the grid codes)",
+    ),
+    "onboard_file": ("存储文件名", "Store file name"),
+    "onboard_go": ("检查并接入", "Check and onboard"),
+    "onboard_blocked": (
+        "网格检查发现 {n} 个错误，未写入：请更正后重新上传。",
+        "The grid check found {n} error(s); nothing was written: fix them and upload again.",
+    ),
+    "onboard_done": (
+        "{name}（{code}）已接入 {path}：{grids} 个网格，坐标系 {crs}。用 {env}={path} "
+        "启动看板即打开该县。",
+        "{name} ({code}) is onboarded into {path}: {grids} grids, CRS {crs}. Start the "
+        "dashboard with {env}={path} to open it.",
+    ),
+    "onboard_exists": (
+        "{path} 已存在：换一个文件名。",
+        "{path} exists already: choose another file name.",
+    ),
+    "onboard_grids_col": ("网格", "Grid"),
+    "onboard_severity_col": ("级别", "Severity"),
+    "onboard_severity_error": ("错误", "error"),
+    "onboard_severity_warning": ("提醒", "warning"),
     "who": ("经办人", "By"),
     "when": ("时间", "When"),
     "service_type": ("服务类型", "Service type"),

@@ -12,12 +12,18 @@ from geo.intake.ingest import COORD_SYSTEMS
 from geo.views.errors import explain
 from geo.views.intake import COUNTS, intake_counts, ledger_table, quarantine_table, sheet_table
 from pages.views._common import lang, plain, store, tr
+from pages.views._intake_onboard import onboard_tab
 
 t = tr()
 st.title(t("page_intake"))
 the_store = store()
-tickets, quarantine, ledger = st.tabs(
-    [t("intake_tab_tickets"), t("intake_tab_quarantine"), t("intake_tab_ledger")]
+tickets, quarantine, ledger, onboard = st.tabs(
+    [
+        t("intake_tab_tickets"),
+        t("intake_tab_quarantine"),
+        t("intake_tab_ledger"),
+        t("intake_tab_onboard"),
+    ]
 )
 
 
@@ -120,3 +126,6 @@ with ledger:
         st.info(t("intake_ledger_none"))
     else:
         st.dataframe(table, hide_index=True)
+
+with onboard:
+    onboard_tab()

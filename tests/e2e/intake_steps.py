@@ -27,7 +27,9 @@ def export_with_title_rows(path: Path, *, lon: float, lat: float) -> Path:
 
 def upload_and_fix(page, wait_for_app, export: Path, *, screenshot) -> None:
     """On the 数据接入 page: upload ``export``, then correct and re-import its bad row."""
-    page.locator("input[type='file']").set_input_files(str(export))
+    page.get_by_label("平台导出的工单表").get_by_test_id(
+        "stFileUploaderDropzoneInput"
+    ).set_input_files(str(export))
     page.get_by_text(export.name).first.wait_for(timeout=60_000)
     page.get_by_role("button", name="导入", exact=True).click()
     done = page.get_by_text("共 5 行 = 新增 3 + 更新 0 + 未变 0 + 待处理 1 + 合计行 1")
@@ -54,3 +56,4 @@ def upload_and_fix(page, wait_for_app, export: Path, *, screenshot) -> None:
     wait_for_app(page)
     assert page.get_by_text("新增 1 + 更新 0 + 未变 0 + 待处理 0").count() >= 1
     screenshot("intake-quarantine-fixed")
+    assert page.get_by_test_id("stException").count() == 0  # never a traceback

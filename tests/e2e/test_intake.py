@@ -52,4 +52,30 @@ def test_an_export_with_title_rows_is_taken_in_and_its_bad_row_fixed(
     fixed = stored.loc["E2E0099"]
     assert str(fixed["received_at"]).startswith("2026-11-24 10:15")
     assert fixed["grid_code"] == store.read("grids")["grid_code"].iloc[0]
+    assert page.get_by_test_id("stException").count() == 0  # never a traceback
+    assert not browser_page.blocked, browser_page.blocked
+
+
+def test_a_county_is_onboarded_from_the_page(intake_server, browser_page, tmp_path):
+    from tests.synthetic_county import COUNTY_NAME, ZONE_CRS, write_synthetic_grids
+
+    url, folder = intake_server
+    grids = write_synthetic_grids(tmp_path / "grids.gpkg", with_names=True)
+    page = browser_page.page
+    page.goto(f"{url}/intake")
+    page.get_by_role("heading", name="数据接入").wait_for(timeout=FIRST_LOAD_MS)
+    browser_page.wait_for_app(timeout_ms=300_000)
+    page.get_by_role("tab", name="县域接入").click()
+    page.get_by_label("网格图层（必需）").get_by_test_id(
+        "stFileUploaderDropzoneInput"
+    ).set_input_files(str(grids))
+    page.get_by_label("县名（可空，缺省取编码）").fill(COUNTY_NAME)
+    page.get_by_label("存储文件名").fill("zhongyuan.gpkg")
+    page.get_by_role("button", name="检查并接入").click()
+    page.get_by_text(f"{COUNTY_NAME}（410199）已接入").wait_for(timeout=120_000)
+    browser_page.wait_for_app()
+    browser_page.screenshot("intake-onboarded")
+    store = open_store(folder / "zhongyuan.gpkg")
+    assert store.read("grids").crs == ZONE_CRS and len(store.read("grids")) == 48
+    assert page.get_by_test_id("stException").count() == 0  # never a traceback
     assert not browser_page.blocked, browser_page.blocked
