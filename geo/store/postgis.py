@@ -1,5 +1,6 @@
 """The PostGIS store: layers as tables in one schema of a PostgreSQL database, and row-level
-transactions in PostgreSQL (``COPY`` for bulk rows, advisory locks to serialise writers)."""
+transactions in PostgreSQL (``COPY`` for bulk rows; one writer per schema at a time, through
+an advisory lock, as in a GeoPackage file)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from geo.core.i18n import Text
 from geo.store._common import (
     bbox_in,
     check_name,
@@ -29,6 +31,9 @@ from geo.store.base import BBox, StoreError, Transaction, Where
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+#: How long a writer waits for another writer of the same schema before giving up.
+_LOCK_TIMEOUT_S = 60
 
 
 class PostGISStore:
@@ -54,17 +59,31 @@ class PostGISStore:
                 url, connect_args={"connect_timeout": 10}, hide_parameters=True
             )
             with self.engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-                conn.execute(
-                    text(
-                        f'CREATE TABLE IF NOT EXISTS "{self.schema}"._gridgov_versions '
-                        "(layer text PRIMARY KEY, version bigint NOT NULL, written_at timestamptz)"
+                # Only when missing: a role that may only read cannot run even IF NOT EXISTS.
+                ready = conn.execute(
+                    text("SELECT to_regclass(:t) IS NOT NULL"),
+                    {"t": f'"{self.schema}"._gridgov_versions'},
+                ).scalar()
+                if not ready:
+                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                    conn.execute(
+                        text(
+                            f'CREATE TABLE IF NOT EXISTS "{self.schema}"._gridgov_versions '
+                            "(layer text PRIMARY KEY, version bigint NOT NULL, "
+                            "written_at timestamptz)"
+                        )
                     )
-                )
         except Exception as exc:
+            detail = _first_line(exc)
             raise StoreError(
-                f"cannot open PostGIS store {self.location}: {exc}. Check DATABASE_URL, "
-                "that the server runs and that `CREATE EXTENSION postgis` was done"
+                Text(
+                    f"无法打开 PostGIS 存储 {self.location}：{detail}。请检查 DATABASE_URL、服务器"
+                    "是否运行、是否已执行 `CREATE EXTENSION postgis`，以及该数据库角色能否在模式 "
+                    f"{self.schema} 中建表（首次使用时）",
+                    f"cannot open PostGIS store {self.location}: {detail}. Check DATABASE_URL, "
+                    "that the server runs, that `CREATE EXTENSION postgis` was done and, on "
+                    f"first use, that the role may create tables in schema {self.schema}",
+                )
             ) from exc
 
     def layers(self) -> list[str]:
@@ -84,8 +103,14 @@ class PostGISStore:
         from sqlalchemy import text
 
         check_name(layer)
-        if layer not in self.layers():
-            raise StoreError(f"{self.location}: no table {layer!r}; it has {self.layers()}")
+        present = self.layers()
+        if layer not in present:
+            raise StoreError(
+                Text(
+                    f"{self.location}：没有表 {layer!r}；现有表 {present}",
+                    f"{self.location}: no table {layer!r}; it has {present}",
+                )
+            )
         with self.engine.connect() as conn:
             geom = conn.execute(
                 text(
@@ -100,7 +125,23 @@ class PostGISStore:
                 return frame.rename_geometry("geometry") if geom != "geometry" else frame
             return pd.read_sql(text(sql), conn)
 
+    def lock_writers(self, conn: Connection) -> None:
+        """Wait (up to 60 s) until no other writer of this schema is at work, then hold the
+        schema's writer lock until ``conn``'s transaction ends."""
+        from sqlalchemy import text
+
+        conn.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT_S}s'"))
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+            {"k": f"gridgov.writer.{self.schema}"},
+        )
+
     def write(self, layers: Mapping[str, pd.DataFrame]) -> None:
+        """Replace the given layers in one transaction, all or none.
+
+        Writers of the schema take turns (see :meth:`lock_writers`). The new tables are
+        filled first and swapped in at the end, so readers wait only for the swap.
+        """
         from sqlalchemy import text
 
         for name, frame in layers.items():
@@ -108,6 +149,7 @@ class PostGISStore:
             check_values(name, frame)
         try:
             with self.engine.begin() as conn:  # one transaction: all layers or none
+                self.lock_writers(conn)
                 for name, frame in layers.items():
                     tmp = f"_new_{name}"[:63]
                     # A table written before this fix may still carry idx__new_<name>_...
@@ -120,6 +162,8 @@ class PostGISStore:
                         pd.DataFrame(frame).to_sql(
                             tmp, conn, schema=self.schema, if_exists="replace", index=False
                         )
+                for name in layers:
+                    tmp = f"_new_{name}"[:63]
                     conn.execute(text(f'DROP TABLE IF EXISTS "{self.schema}"."{name}"'))
                     conn.execute(text(f'ALTER TABLE "{self.schema}"."{tmp}" RENAME TO "{name}"'))
                     # Its spatial index is still named after the temporary table; free that
@@ -134,8 +178,11 @@ class PostGISStore:
                         {"l": name},
                     )
         except Exception as exc:
-            raise StoreError(
-                f"{self.location}: saving failed, the previous version is kept ({exc})"
+            raise _error(
+                self.location,
+                exc,
+                Text("保存", "saving"),
+                Text("保留原有版本", "the previous version is kept"),
             ) from exc
 
     def _rename_indexes(self, conn: Connection, table: str, old: str, new: str) -> None:
@@ -153,20 +200,30 @@ class PostGISStore:
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
-        """One PostgreSQL transaction; a dropped connection rolls it back on the server."""
+        """One PostgreSQL transaction; a dropped connection rolls it back on the server.
+
+        A writing transaction first takes the schema's writer lock (see :meth:`lock_writers`),
+        so its reads see every earlier writer's work; a ``readonly`` one reads one snapshot
+        (``REPEATABLE READ``), the state committed when it first reads.
+        """
         from sqlalchemy.exc import SQLAlchemyError
 
+        conn = None
         try:
             conn = self.engine.connect()
             outer = conn.begin()
             if readonly:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            else:
+                self.lock_writers(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.location}: cannot start a transaction ({exc})") from exc
+            if conn is not None:
+                conn.close()
+            raise _error(self.location, exc, Text("开始事务", "starting a transaction")) from exc
         tx = _PostGISTransaction(self, conn, readonly=readonly)
         try:
             yield tx
-            with _sql_errors(self.location, "committing"):
+            with _sql_errors(self.location, Text("提交", "committing")):
                 tx.finish()
                 outer.commit()
         except BaseException:
@@ -185,11 +242,11 @@ class PostGISStore:
         """Create each missing table empty, with its template's columns, and the indexes."""
         from sqlalchemy import text
 
-        with _sql_errors(self.location, "creating tables"), self.engine.begin() as conn:
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                {"k": f"{self.schema}.create_tables"},
-            )
+        with (
+            _sql_errors(self.location, Text("建表", "creating tables")),
+            self.engine.begin() as conn,
+        ):
+            self.lock_writers(conn)
             present = set(
                 conn.execute(
                     text(
@@ -241,15 +298,60 @@ def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _error(location: str, exc: BaseException, action: Text, kept: Text | None = None) -> StoreError:
+    """The error to raise when ``action`` failed with ``exc``: it says when the role may only
+    read or another writer held the schema too long, and never echoes row values."""
+    kept = kept or Text("未做任何更改", "nothing was changed")
+    state = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    if state == "42501":  # insufficient_privilege
+        return StoreError(
+            Text(
+                f"{location}：该数据库角色没有写权限，无法{action.zh}，{kept.zh}；读取不受影响。请"
+                f"管理员授予写权限（{_first_line(exc)}）",
+                f"{location}: the database role may only read, so {action.en} is not possible; "
+                f"{kept.en} and reading still works. Ask for write rights ({_first_line(exc)})",
+            )
+        )
+    if state == "25006":  # read_only_sql_transaction: a standby or a read-only database
+        return StoreError(
+            Text(
+                f"{location}：数据库只读（如备用服务器），无法{action.zh}，{kept.zh}；读取不受影响",
+                f"{location}: the database is read-only (a standby server, say), so {action.en} "
+                f"is not possible; {kept.en} and reading still works",
+            )
+        )
+    if state in ("55P03", "40P01"):  # lock_not_available, deadlock_detected
+        return StoreError(
+            Text(
+                f"{location}：另一个写入者占用该存储超过 {_LOCK_TIMEOUT_S} 秒，"
+                f"{action.zh}未能进行，{kept.zh}；请稍后再试",
+                f"{location}: another writer has held the store for more than "
+                f"{_LOCK_TIMEOUT_S} s, so {action.en} could not go ahead; {kept.en}. Try again "
+                "later",
+            )
+        )
+    return StoreError(
+        Text(
+            f"{location}：{action.zh}失败，{kept.zh}（{_first_line(exc)}）",
+            f"{location}: {action.en} failed, {kept.en} ({_first_line(exc)})",
+        )
+    )
+
+
 @contextmanager
-def _sql_errors(location: str, action: str) -> Iterator[None]:
+def _sql_errors(location: str, action: Text) -> Iterator[None]:
+    import psycopg
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
         yield
-    except SQLAlchemyError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"{location}: {action} failed, nothing was changed ({first})") from exc
+    except (SQLAlchemyError, psycopg.Error) as exc:
+        raise _error(location, exc, action) from exc
 
 
 class _PostGISTransaction:
@@ -268,7 +370,7 @@ class _PostGISTransaction:
     def _schema(self) -> str:
         return quote(self._store.schema)
 
-    def _errors(self, action: str) -> AbstractContextManager[None]:
+    def _errors(self, action: Text) -> AbstractContextManager[None]:
         return _sql_errors(self._store.location, action)
 
     def _table(self, name: str) -> dict[str, str]:
@@ -276,7 +378,7 @@ class _PostGISTransaction:
 
         check_name(name)
         if name not in self._columns:
-            with self._errors(f"reading table {name!r}"):
+            with self._errors(Text(f"读取表 {name!r}", f"reading table {name!r}")):
                 rows = self._conn.execute(
                     text(
                         "SELECT column_name, udt_name FROM information_schema.columns "
@@ -342,7 +444,7 @@ class _PostGISTransaction:
     def lock(self, name: str) -> None:
         from sqlalchemy import text
 
-        with self._errors("waiting for a lock"):
+        with self._errors(Text("等待锁", "waiting for a lock")):
             self._conn.execute(
                 text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
                 {"k": f"{self._store.schema}.{name}"},
@@ -380,7 +482,7 @@ class _PostGISTransaction:
         sql = f"SELECT {', '.join(select) or 'NULL'} FROM {self._schema}.{quote(table)}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        with self._errors(f"reading {table!r}"):
+        with self._errors(Text(f"读取 {table!r}", f"reading {table!r}")):
             if with_geom and geom:
                 frame = gpd.read_postgis(text(sql), self._conn, geom_col=geom[0], params=params)
                 if frame.crs is None and geom[1] > 0:
@@ -410,7 +512,7 @@ class _PostGISTransaction:
         if is_geo and geom is None:
             raise StoreError(f"{self._store.location}: table {table!r} has no geometry column")
         names = [c for c in frame.columns if not (is_geo and c == frame.geometry.name)]
-        with self._errors(f"appending to {table!r}"):
+        with self._errors(Text(f"向 {table!r} 追加", f"appending to {table!r}")):
             for name in names:
                 if name not in known:
                     kind = sql_type_of(frame[name], postgis=True)
@@ -451,7 +553,7 @@ class _PostGISTransaction:
             raise StoreError(f"delete from {table!r} needs a where filter")
         self._writable(table)
         clauses, params = self._where(table, where)
-        with self._errors(f"deleting from {table!r}"):
+        with self._errors(Text(f"从 {table!r} 删除", f"deleting from {table!r}")):
             result = self._conn.execute(
                 text(f"DELETE FROM {self._schema}.{quote(table)} WHERE {' AND '.join(clauses)}"),
                 params,
@@ -475,7 +577,7 @@ class _PostGISTransaction:
             return 0
         columns = [key, *names]
         target = f"{self._schema}.{quote(table)}"
-        with self._errors(f"updating {table!r}"):
+        with self._errors(Text(f"更新 {table!r}", f"updating {table!r}")):
             self._conn.execute(
                 text(
                     'CREATE TEMP TABLE "_gridgov_update" ON COMMIT DROP AS SELECT '
