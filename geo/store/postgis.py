@@ -87,17 +87,9 @@ class PostGISStore:
             ) from exc
 
     def layers(self) -> list[str]:
-        from sqlalchemy import text
 
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-                    "AND table_name NOT LIKE '\\_%' ORDER BY table_name"
-                ),
-                {"s": self.schema},
-            )
-            return [r[0] for r in rows]
+            return [t for t in _tables(conn, self.schema) if not t.startswith("_")]
 
     def read(self, layer: str) -> pd.DataFrame:
         from sqlalchemy import text
@@ -112,13 +104,8 @@ class PostGISStore:
                 )
             )
         with self.engine.connect() as conn:
-            geom = conn.execute(
-                text(
-                    "SELECT f_geometry_column FROM geometry_columns "
-                    "WHERE f_table_schema = :s AND f_table_name = :t"
-                ),
-                {"s": self.schema, "t": layer},
-            ).scalar()
+            found = _geometry_column(conn, self.schema, layer)
+            geom = found[0] if found else None
             sql = f'SELECT * FROM "{self.schema}"."{layer}"'
             if geom:
                 frame = gpd.read_postgis(text(sql), conn, geom_col=geom)
@@ -163,12 +150,7 @@ class PostGISStore:
                             tmp, conn, schema=self.schema, if_exists="replace", index=False
                         )
                 for name in layers:
-                    tmp = f"_new_{name}"[:63]
-                    conn.execute(text(f'DROP TABLE IF EXISTS "{self.schema}"."{name}"'))
-                    conn.execute(text(f'ALTER TABLE "{self.schema}"."{tmp}" RENAME TO "{name}"'))
-                    # Its spatial index is still named after the temporary table; free that
-                    # name, or the next save cannot create idx__new_<name>_geometry again.
-                    self._rename_indexes(conn, name, tmp, name)
+                    self._swap_in(conn, name, f"_new_{name}"[:63])
                     conn.execute(
                         text(
                             f'INSERT INTO "{self.schema}"._gridgov_versions VALUES (:l, 1, now()) '
@@ -184,6 +166,35 @@ class PostGISStore:
                 Text("保存", "saving"),
                 Text("保留原有版本", "the previous version is kept"),
             ) from exc
+
+    def _swap_in(self, conn: Connection, name: str, tmp: str) -> None:
+        """Make the filled table ``tmp`` the layer ``name``.
+
+        With the same columns, the rows are replaced in place (``DELETE`` and ``INSERT``):
+        a reader's snapshot then still sees the old rows, where a dropped and renamed
+        table would look empty to it. Only a layer whose columns change is swapped.
+        """
+        from sqlalchemy import text
+
+        columns = text(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(:t) AND attnum > 0 AND NOT attisdropped "
+            "ORDER BY attnum"
+        )
+        target, source = f"{quote(self.schema)}.{quote(name)}", f"{quote(self.schema)}.{quote(tmp)}"
+        old = conn.execute(columns, {"t": target}).all()
+        new = conn.execute(columns, {"t": source}).all()
+        if old and old == new:
+            names = ", ".join(quote(str(c)) for c, _ in new)
+            conn.execute(text(f"DELETE FROM {target}"))
+            conn.execute(text(f"INSERT INTO {target} ({names}) SELECT {names} FROM {source}"))
+            conn.execute(text(f"DROP TABLE {source}"))
+            return
+        conn.execute(text(f"DROP TABLE IF EXISTS {target}"))
+        conn.execute(text(f"ALTER TABLE {source} RENAME TO {quote(name)}"))
+        # Its spatial index is still named after the temporary table; free that name, or
+        # the next save cannot create idx__new_<name>_geometry again.
+        self._rename_indexes(conn, name, tmp, name)
 
     def _rename_indexes(self, conn: Connection, table: str, old: str, new: str) -> None:
         """Rename the indexes of ``table`` whose names contain ``old`` to contain ``new``."""
@@ -247,14 +258,7 @@ class PostGISStore:
             self.engine.begin() as conn,
         ):
             self.lock_writers(conn)
-            present = set(
-                conn.execute(
-                    text(
-                        "SELECT table_name FROM information_schema.tables WHERE table_schema = :s"
-                    ),
-                    {"s": self.schema},
-                ).scalars()
-            )
+            present = set(_tables(conn, self.schema))
             for name, frame in templates.items():
                 check_name(name)
                 if name in present:
@@ -296,6 +300,41 @@ def _with_driver(url: str) -> str:
 def _redact(url: str) -> str:
     """The URL with its password hidden."""
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+# The catalog is read from pg_class and pg_attribute by name: information_schema and
+# geometry_columns check privileges row by row over every relation of the database, and
+# fail ("cache lookup failed") when another session drops one meanwhile.
+
+
+def _tables(conn: Connection, schema: str) -> list[str]:
+    """The tables and views of ``schema``, by name."""
+    from sqlalchemy import text
+
+    rows = conn.execute(
+        text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1"
+        ),
+        {"s": schema},
+    )
+    return [str(r[0]) for r in rows]
+
+
+def _geometry_column(conn: Connection, schema: str, table: str) -> tuple[str, int, str] | None:
+    """The table's geometry column: name, SRID and type (e.g. ``POINT``), or None."""
+    from sqlalchemy import text
+
+    row = conn.execute(
+        text(
+            "SELECT a.attname, postgis_typmod_srid(a.atttypmod), "
+            "postgis_typmod_type(a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(:t) AND a.atttypid = 'geometry'::regtype "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1"
+        ),
+        {"t": f"{quote(schema)}.{quote(table)}"},
+    ).first()
+    return (str(row[0]), int(row[1]), str(row[2]).upper()) if row else None
 
 
 def _first_line(exc: BaseException) -> str:
@@ -381,18 +420,13 @@ class _PostGISTransaction:
             with self._errors(Text(f"读取表 {name!r}", f"reading table {name!r}")):
                 rows = self._conn.execute(
                     text(
-                        "SELECT column_name, udt_name FROM information_schema.columns "
-                        "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
+                        "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t "
+                        "ON t.oid = a.atttypid WHERE a.attrelid = to_regclass(:t) "
+                        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
                     ),
-                    {"s": self._store.schema, "t": name},
+                    {"t": f"{quote(self._store.schema)}.{quote(name)}"},
                 ).all()
-                geom = self._conn.execute(
-                    text(
-                        "SELECT f_geometry_column, srid, type FROM geometry_columns "
-                        "WHERE f_table_schema = :s AND f_table_name = :t"
-                    ),
-                    {"s": self._store.schema, "t": name},
-                ).first()
+                geom = _geometry_column(self._conn, self._store.schema, name)
             if not rows:
                 raise StoreError(f"{self._store.location}: no table {name!r}")
             self._columns[name] = {str(c): str(u) for c, u in rows}
