@@ -361,12 +361,26 @@ def _recover_hot_journal(path: Path) -> None:
     SQLite does this on the next read-write opening (and removes the journal); GDAL opens
     read-only and would refuse the file ("attempt to write a readonly database") until then.
     """
-    if not Path(f"{path}-journal").exists():
+    journal = Path(f"{path}-journal")
+    if not journal.exists():
         return
     with suppress(sqlite3.Error):
         conn = sqlite3.connect(path, timeout=_SQLITE_TIMEOUT_S)
         try:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        finally:
+            conn.close()
+    if not journal.exists():
+        return
+    # Still there: either a live writer's, or one a writer killed before it changed the
+    # file left (its header zeroed, so SQLite ignores it but leaves it). Holding the write
+    # lock tells them apart: then no writer is at work and the journal is nobody's.
+    with suppress(sqlite3.Error, OSError):
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            journal.unlink(missing_ok=True)
+            conn.execute("ROLLBACK")
         finally:
             conn.close()
 
