@@ -182,10 +182,16 @@ def save_draft(
             )
             return draft_from_row(tx, stored_draft_row(tx, draft.draft_id))
     raise conflict_error(
-        f"draft {draft.draft_id} ({draft.scope} {draft.scope_code}) changed since revision "
-        f"{int(expected_revision)}: {last_save(row)}. Your edits were not merged; they are "
-        f"kept as draft {kept} (status conflicted): read them with read_draft({kept!r}), "
-        "compare with the current draft and save again",
+        Text(
+            f"草案 {draft.draft_id}（{SCOPE_ZH[draft.scope]} {draft.scope_code}）在第 "
+            f"{int(expected_revision)} 版之后有了改动：{last_save(row).zh}。你的修改没有合并，"
+            f"另存为草案 {kept}（状态：冲突）：用 read_draft({kept!r}) 读出，与当前草案比较后"
+            "再保存",
+            f"draft {draft.draft_id} ({draft.scope} {draft.scope_code}) changed since revision "
+            f"{int(expected_revision)}: {last_save(row).en}. Your edits were not merged; they "
+            f"are kept as draft {kept} (status conflicted): read them with read_draft({kept!r}), "
+            "compare with the current draft and save again",
+        ),
         draft,
         int(expected_revision),
         row,
@@ -285,18 +291,24 @@ def _draft_grids(
     return conform(out, layer_columns)
 
 
-def last_save(row: pd.Series) -> str:
+def last_save(row: pd.Series) -> Text:
     """Who last wrote a ``drafts`` row and what they did, e.g. ``王规划 saved revision 2 at …``."""
-    what = (
-        f"published it as version {int(row['published_version'])}"
-        if row["status"] == PUBLISHED
-        else f"saved revision {int(row['revision'])}"
+    when = local_stamp(row["updated_at"])
+    if row["status"] == PUBLISHED:
+        version = int(row["published_version"])
+        return Text(
+            f"{row['author']} 已于 {when} 将其发布为第 {version} 版",
+            f"{row['author']} published it as version {version} at {when}",
+        )
+    revision = int(row["revision"])
+    return Text(
+        f"{row['author']} 已于 {when} 保存第 {revision} 版",
+        f"{row['author']} saved revision {revision} at {when}",
     )
-    return f"{row['author']} {what} at {local_stamp(row['updated_at'])}"
 
 
 def conflict_error(
-    message: str,
+    message: Text,
     draft: Draft,
     expected: int,
     row: pd.Series,

@@ -66,7 +66,7 @@ class ConflictError(GridGovError):
 
     def __init__(
         self,
-        message: str,
+        message: Text | str,
         *,
         draft_id: str,
         scope_code: str,

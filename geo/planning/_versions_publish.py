@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo.core.i18n import Text
+from geo.core.i18n import Text, pick
 from geo.core.settings import get_settings
 from geo.planning._versions_diff import assign_in_area, bounds_of, compare, overlaps
 from geo.planning._versions_drafts import conflict_error, last_save
@@ -20,6 +20,7 @@ from geo.planning._versions_model import (
     ISSUE_ID,
     LOCK,
     PUBLISHED,
+    SCOPE_ZH,
     Draft,
     PublishBlockedError,
     PublishResult,
@@ -59,15 +60,23 @@ def draft_layer(store: Store, draft: Draft) -> gpd.GeoDataFrame:
 
 def publish(
     store: Store,
-    what: Draft | gpd.GeoDataFrame,
+    what: Draft | gpd.GeoDataFrame | int,
     *,
     author: str,
     reason: str,
     check: Callable[[gpd.GeoDataFrame], object] | None,
     source: str,
 ) -> PublishResult:
-    """Write ``what`` as the next version (see :meth:`VersionedGrids.publish`): all of it in
-    one transaction, or nothing. ``_checkpoint`` is called between its writes."""
+    """Write ``what`` (a draft, a whole layer, or the number of the version to roll back to)
+    as the next version (see :meth:`VersionedGrids.publish`): all of it in one transaction,
+    or nothing. ``_checkpoint`` is called between its writes.
+
+    Everything it reads (the current version, the draft's stored row, the grids, issues
+    and households it rewrites) is read inside that transaction, under the versions' lock:
+    two publishes of the same village take turns, and the second one sees the first's
+    result, so a draft the first one published or overtook is refused with a
+    :class:`ConflictError` rather than written over it.
+    """
     with store.transaction() as tx:
         tx.lock(LOCK)
         head = head_version(tx)
@@ -80,7 +89,8 @@ def publish(
             saved = draft_from_row(tx, draft_row)
             new = _replace_scope(old, saved, layer_columns)
         else:
-            new = in_order(conform(_layer(what, old.crs), layer_columns))
+            layer = read_version(tx, what) if isinstance(what, int) else what
+            new = in_order(conform(_layer(layer, old.crs), layer_columns))
         duplicated = new.grid_code[new.grid_code.duplicated()].unique().tolist()
         if duplicated:
             raise VersionError(
@@ -197,9 +207,13 @@ def _check_draft(
     row = stored_draft_row(tx, draft.draft_id)
     if row["status"] == PUBLISHED or int(row["revision"]) != draft.revision:
         raise conflict_error(
-            f"draft {draft.draft_id} is not the one you read (revision {draft.revision}): "
-            f"{last_save(row)}; read it again (read_draft({draft.draft_id!r})) and check "
-            "it before publishing",
+            Text(
+                f"草案 {draft.draft_id} 已不是你读到的第 {draft.revision} 版：{last_save(row).zh}；"
+                f"请重新读取（read_draft({draft.draft_id!r})）并检查后再发布",
+                f"draft {draft.draft_id} is not the one you read (revision {draft.revision}): "
+                f"{last_save(row).en}; read it again (read_draft({draft.draft_id!r})) and check "
+                "it before publishing",
+            ),
             draft,
             draft.revision,
             row,
@@ -227,11 +241,18 @@ def _check_draft(
     for v in range(base + 1, head + 1):
         if content_hash(as_multi(read_version(tx, v, where=scope))) != base_hash:
             meta = tx.read("grid_versions", where={"version": v}).iloc[0]
+            reason, when = from_cell(meta["reason"]), local_stamp(meta["published_at"])
             raise conflict_error(
-                f"{draft.scope} {draft.scope_code} changed after this draft's base version "
-                f"{base}: {meta['published_by']} published version {v} at "
-                f"{local_stamp(meta['published_at'])} ({from_cell(meta['reason'])}). Your draft "
-                f"is kept; open a new draft, redo the edits on version {head} and publish that",
+                Text(
+                    f"{SCOPE_ZH[draft.scope]} {draft.scope_code} 在本草案的基础版本第 {base} 版之后"
+                    f"有了改动：{meta['published_by']} 于 {when} 发布了第 {v} 版（"
+                    f"{pick(reason, 'zh')}）。你的草案已保留；请新开草案，在第 {head} 版上重做修改"
+                    "后发布",
+                    f"{draft.scope} {draft.scope_code} changed after this draft's base version "
+                    f"{base}: {meta['published_by']} published version {v} at {when} "
+                    f"({pick(reason, 'en')}). Your draft is kept; open a new draft, redo the "
+                    f"edits on version {head} and publish that",
+                ),
                 draft,
                 draft.revision,
                 row,

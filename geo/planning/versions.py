@@ -320,10 +320,10 @@ class VersionedGrids:
     def rollback(self, version: int, *, author: str, reason: str) -> PublishResult:
         """Publish the content of an earlier version again, as a new version."""
         _need(author=author, reason=reason)
-        old = self.read_version(version)
+        self._ready()
         return publishing.publish(
             self.store,
-            old,
+            int(version),
             author=author,
             reason=reason,
             check=None,

@@ -5,6 +5,14 @@ Both keep one table per layer (``towns``, ``villages``, ``grids``, ``households`
 ``service_points``, ``issues`` plus plain tables such as ``meta``) and replace a layer
 atomically: a failed save leaves the last good state in place.
 
+Every write (``write``, ``create_tables``, a writing ``transaction``) is one database
+transaction, and writers of one store take turns: SQLite's write lock (``BEGIN IMMEDIATE``)
+in a GeoPackage file, an advisory lock per schema in PostGIS; each waits up to 60 s, then
+gives up with a :class:`StoreError` saying so. Readers never wait for a writer's lock and
+see the last committed state. A store that may only be read (a write-protected file or
+folder, a database role without write rights) reads as usual and refuses writes with a
+:class:`StoreError` that says so.
+
 For changes that touch a few rows of large layers (publishing a grid version rewrites some
 issues' grid codes), ``transaction()`` reads, appends, updates and deletes rows in place and
 commits all of it or nothing: one SQLite transaction in the GeoPackage file, one

@@ -1,5 +1,5 @@
-"""The GeoPackage store: layers in one file (opens in QGIS), replaced atomically, and row-level
-transactions in SQLite that read and write GeoPackage geometry blobs themselves."""
+"""The GeoPackage store: layers in one file (opens in QGIS), each change one SQLite transaction
+in that file (layers replaced in place, rows read and written as GeoPackage blobs)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import os
 import sqlite3
 import struct
-import tempfile
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
@@ -20,6 +20,7 @@ import pyogrio
 import shapely
 from pyproj import CRS
 
+from geo.core.i18n import Text
 from geo.store._common import (
     bbox_in,
     check_name,
@@ -32,6 +33,7 @@ from geo.store._common import (
     quote,
     sql_type_of,
 )
+from geo.store._gpkg_write import RESERVED_PREFIXES, gpkg_bytes, install, set_srs, stage
 from geo.store.base import BBox, StoreError, Transaction, Where
 
 _SQLITE_TIMEOUT_S = 60.0
@@ -46,81 +48,118 @@ _BULK_ROWS = 64  # from this many rows on, appends set GDAL's per-row triggers a
 class GeoPackageStore:
     """Layers in one GeoPackage file (opens in QGIS).
 
+    Every change is one SQLite transaction in the file itself (``BEGIN IMMEDIATE``): writers
+    wait for each other (up to 60 s), readers keep reading the last committed state, and a
+    writer that dies mid-way leaves a journal that the next opening rolls back. Nothing is
+    ever written beside the file but SQLite's own ``-journal``.
+
     Parameters
     ----------
     path
-        The ``.gpkg`` file; created on first write.
+        The ``.gpkg`` file; created on first write. A file of zero bytes (what a crash
+        during the very first write leaves) is an empty store.
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.location = str(self.path)
 
+    def _blank(self) -> bool:
+        """True when there is no store yet: no file, or an empty one."""
+        try:
+            return self.path.stat().st_size == 0
+        except FileNotFoundError:
+            return True
+
+    def _gdal(self, read: Any, **options: Any) -> Any:
+        """``read(path, **options)`` through GDAL, after rolling back a dead writer's work.
+
+        A writer killed between the check and GDAL's opening leaves a journal that GDAL,
+        opening read-only, refuses: roll it back and read again.
+        """
+        for attempt in range(4):
+            _recover_hot_journal(self.path)
+            try:
+                return read(self.path, **options)
+            except pyogrio.errors.DataSourceError as exc:
+                if attempt == 3:
+                    raise StoreError(
+                        Text(
+                            f"{self.path}：无法读取 GeoPackage（{exc}）",
+                            f"{self.path}: cannot read the GeoPackage ({exc})",
+                        )
+                    ) from exc
+                time.sleep(0.05 * 2**attempt)
+        raise AssertionError("unreachable")
+
     def layers(self) -> list[str]:
-        if not self.path.exists():
+        if self._blank():
             return []
-        _recover_hot_journal(self.path)
-        return [str(name) for name in pyogrio.list_layers(self.path)[:, 0]]
+        return [str(name) for name in self._gdal(pyogrio.list_layers)[:, 0]]
 
     def read(self, layer: str) -> pd.DataFrame:
-        if layer not in self.layers():
-            raise StoreError(f"{self.path}: no layer {layer!r}; it has {self.layers()}")
-        return pyogrio.read_dataframe(self.path, layer=layer, use_arrow=True)
+        present = self.layers()
+        if layer not in present:
+            raise StoreError(
+                Text(
+                    f"{self.path}：没有图层 {layer!r}；现有图层 {present}",
+                    f"{self.path}: no layer {layer!r}; it has {present}",
+                )
+            )
+        return self._gdal(pyogrio.read_dataframe, layer=layer, use_arrow=True)
 
     def write(self, layers: Mapping[str, pd.DataFrame]) -> None:
         for name, frame in layers.items():
-            check_name(name)
+            _check_layer_name(name)
             check_values(name, frame)
         write_geopackage(self.path, layers, keep_existing=True)
 
     def version(self, layers: Sequence[str] | None = None) -> str:
-        if not self.path.exists():
+        if self._blank():
             return "absent"
+        # SQLite's file change counter (bytes 24-27 of the header) moves on every commit.
+        with open(self.path, "rb") as file:
+            header = file.read(100)
         stat = self.path.stat()
-        whole = f"{stat.st_mtime_ns}-{stat.st_size}"
+        whole = f"{int.from_bytes(header[24:28], 'big')}-{stat.st_size}-{stat.st_mtime_ns}"
         if layers is None:
             return whole
-        # gpkg_contents.last_change (milliseconds) is kept by GDAL, QGIS and our transactions;
-        # write() swaps in a new file, hence the inode.
+        # gpkg_contents.last_change (milliseconds) is kept by GDAL, QGIS, write() and our
+        # transactions.
         try:
             with closing(sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)) as conn:
                 rows = conn.execute("SELECT table_name, last_change FROM gpkg_contents").fetchall()
-        except sqlite3.Error:  # a file being swapped or recovered: the whole-file key
+        except sqlite3.Error:  # locked or being recovered: the whole-file key
             return whole
         wanted = {name.lower() for name in layers}
-        changes = sorted(f"{t.lower()}={c}" for t, c in rows if str(t).lower() in wanted)
-        return f"{stat.st_ino}:" + ";".join(changes)
+        return ";".join(sorted(f"{t.lower()}={c}" for t, c in rows if str(t).lower() in wanted))
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
         """One SQLite transaction in the file (``BEGIN IMMEDIATE`` unless ``readonly``).
 
         SQLite's rollback journal makes it all or nothing, also when the process dies: the
-        next opening of the file rolls an unfinished transaction back. Writers wait for each
-        other (up to 60 s); readers keep reading the last committed state meanwhile. ``write``
-        swaps in a whole new file instead, so it must not run while a transaction is open.
+        next opening of the file rolls an unfinished transaction back. Writers (``write``
+        included) wait for each other up to 60 s; readers keep reading the last committed
+        state meanwhile.
         """
-        if not self.path.exists():
-            raise StoreError(f"{self.path}: no such GeoPackage; write its layers first")
+        if self._blank():
+            raise StoreError(
+                Text(
+                    f"{self.path}：GeoPackage 不存在，请先写入图层",
+                    f"{self.path}: no such GeoPackage; write its layers first",
+                )
+            )
+        conn = _connect(self.path, Text("开始事务", "starting a transaction"))
         try:
-            conn = sqlite3.connect(self.path, timeout=_SQLITE_TIMEOUT_S, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the GeoPackage ({exc})") from exc
-        try:
-            _register_gpkg_functions(conn)
-            # Keep the changes in memory until COMMIT, so readers are not locked out early.
-            conn.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
             conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             conn.close()
-            raise StoreError(
-                f"{self.path}: cannot start a transaction ({exc}); another program may be "
-                "writing the file: try again"
-            ) from exc
+            raise _write_error(self.path, exc, Text("开始事务", "starting a transaction")) from exc
         tx = _GeoPackageTransaction(conn, self.path, readonly=readonly)
         try:
             yield tx
-            with _sqlite_errors(self.path, "committing"):
+            with _sqlite_errors(self.path, Text("提交", "committing")):
                 tx.finish()
                 conn.execute("COMMIT")
         except BaseException:
@@ -138,85 +177,173 @@ class GeoPackageStore:
     ) -> None:
         """Create each missing table empty, with its template's columns, and the indexes.
 
-        A table that exists already is left as it is. Geometry tables take the geometry type
-        of the template's rows (Polygon promoted to MultiPolygon).
+        A table that exists already is left as it is (also one another process creates
+        meanwhile: all of it is one transaction). Geometry tables take the geometry type of
+        the template's rows (Polygon promoted to MultiPolygon).
         """
         present = set(self.layers())
+        parts: list[tuple[str, bytes]] = []
         for name, frame in templates.items():
-            check_name(name)
+            _check_layer_name(name)
             if name in present:
                 continue
+            kind = _geometry_type_name(frame) if isinstance(frame, gpd.GeoDataFrame) else None
             try:
-                if isinstance(frame, gpd.GeoDataFrame):
-                    pyogrio.write_dataframe(
-                        frame.iloc[:0],
-                        self.path,
-                        layer=name,
-                        driver="GPKG",
-                        geometry_type=_geometry_type_name(frame),
-                    )
-                else:
-                    pyogrio.write_dataframe(
-                        pd.DataFrame(frame.iloc[:0]), self.path, layer=name, driver="GPKG"
-                    )
+                parts.append((name, gpkg_bytes(name, frame.iloc[:0], geometry_type=kind)))
             except Exception as exc:
-                raise StoreError(f"{self.path}: cannot create table {name!r} ({exc})") from exc
-        if not indexes:
-            return
-        with _sqlite_errors(self.path, "creating indexes"):
-            conn = sqlite3.connect(self.path, timeout=_SQLITE_TIMEOUT_S)
-            try:
-                with conn:
-                    for table, column_sets in indexes.items():
-                        for columns in column_sets:
-                            conn.execute(
-                                f"CREATE INDEX IF NOT EXISTS {index_name(table, columns)} "
-                                f"ON {quote(table)} ({', '.join(map(quote, columns))})"
-                            )
-            finally:
-                conn.close()
+                raise StoreError(
+                    Text(
+                        f"{self.path}：无法建表 {name!r}（{exc}）",
+                        f"{self.path}: cannot create table {name!r} ({exc})",
+                    )
+                ) from exc
+        if parts or indexes:
+            _apply(
+                self.path,
+                parts,
+                replace=False,
+                indexes=indexes,
+                action=Text("建表和索引", "creating tables and indexes"),
+                kept=Text("未做任何更改", "nothing was changed"),
+            )
 
 
 def write_geopackage(
     path: str | Path, layers: Mapping[str, pd.DataFrame], *, keep_existing: bool = False
 ) -> None:
-    """Write layers into a GeoPackage atomically (a temporary file, then a rename).
+    """Write layers into a GeoPackage in one SQLite transaction, all or none.
+
+    GDAL writes each frame into an in-memory GeoPackage; the transaction then replaces the
+    named tables in the file (their R-tree and GeoPackage bookkeeping with them). No other
+    file is written, so any reader or writer with the file open keeps a consistent view.
 
     Parameters
     ----------
     path
-        Target ``.gpkg`` file.
+        Target ``.gpkg`` file (created if missing).
     layers
         Layer name → DataFrame or GeoDataFrame.
     keep_existing
-        Keep the file's other layers (copy them across) instead of starting afresh.
+        Keep the file's other layers instead of dropping them.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".gpkg", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    tmp.unlink()
+    saving = Text("保存", "saving")
+    kept = Text("保留原有版本", "the previous version is kept")
+    for name in layers:
+        _check_layer_name(name)
     try:
-        if keep_existing and path.exists():
-            for name in pyogrio.list_layers(path)[:, 0]:
-                if name not in layers:
-                    _write_layer(tmp, str(name), pyogrio.read_dataframe(path, layer=name))
-        for name, frame in layers.items():
-            _write_layer(tmp, name, frame)
-        os.replace(tmp, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _write_error(path, exc, saving, kept) from exc
+    try:
+        parts = [(name, gpkg_bytes(name, frame)) for name, frame in layers.items()]
     except Exception as exc:
-        tmp.unlink(missing_ok=True)
-        raise StoreError(f"{path}: saving failed, the previous version is kept ({exc})") from exc
+        raise StoreError(_failed(path, saving, kept, exc)) from exc
+    _apply(path, parts, replace=True, drop_others=not keep_existing, action=saving, kept=kept)
 
 
-def _write_layer(path: Path, name: str, frame: pd.DataFrame) -> None:
-    if isinstance(frame, gpd.GeoDataFrame):
-        geom_types = set(frame.geom_type.dropna().unique())
-        promote = bool(geom_types & {"Polygon", "MultiPolygon"}) and len(geom_types) > 1
-        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG", promote_to_multi=promote)
+def _apply(
+    path: Path,
+    parts: list[tuple[str, bytes]],
+    *,
+    replace: bool,
+    action: Text,
+    kept: Text,
+    drop_others: bool = False,
+    indexes: Mapping[str, Sequence[Sequence[str]]] | None = None,
+) -> None:
+    """Stage ``parts`` (layer name, GeoPackage bytes) and install them in one transaction."""
+    conn = _connect(path, action, kept)
+    try:
+        staged = stage(conn, parts)
+        parts.clear()  # the staging schema holds its own copy
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            install(conn, staged, replace=replace, drop_others=drop_others, indexes=indexes)
+            conn.execute("COMMIT")
+        except BaseException:
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as exc:
+        raise _write_error(path, exc, action, kept) from exc
+    finally:
+        conn.close()
+
+
+def _connect(path: Path, action: Text, kept: Text | None = None) -> sqlite3.Connection:
+    """A connection to the store's file with GDAL's SQL functions and a large page cache.
+
+    The cache keeps a transaction's changes in memory until COMMIT, so that readers are
+    not locked out early (SQLite takes the exclusive lock when it spills to the file).
+    """
+    try:
+        conn = sqlite3.connect(path, timeout=_SQLITE_TIMEOUT_S, isolation_level=None)
+        _register_gpkg_functions(conn)
+        conn.create_function("gridgov_set_srs", 2, set_srs, deterministic=True)
+        conn.execute(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
+    except sqlite3.Error as exc:
+        raise _write_error(path, exc, action, kept) from exc
+    return conn
+
+
+def _check_layer_name(name: str) -> None:
+    check_name(name)
+    if name.startswith(RESERVED_PREFIXES):
+        raise StoreError(
+            Text(
+                f"图层名 {name!r} 与 GeoPackage 自用的表冲突（以 {'、'.join(RESERVED_PREFIXES)} "
+                "开头），请换一个名称",
+                f"layer name {name!r} clashes with the GeoPackage's own tables (names starting "
+                f"with {', '.join(RESERVED_PREFIXES)}); choose another name",
+            )
+        )
+
+
+def _failed(path: Path, action: Text, kept: Text, exc: BaseException) -> Text:
+    return Text(
+        f"{path}：{action.zh}失败，{kept.zh}（{exc}）",
+        f"{path}: {action.en} failed, {kept.en} ({exc})",
+    )
+
+
+def _write_error(
+    path: Path, exc: BaseException, action: Text, kept: Text | None = None
+) -> StoreError:
+    """The error to raise when writing ``path`` failed with ``exc``: it says whether the
+    file or its folder is read-only, or another program held the file too long."""
+    kept = kept or Text("未做任何更改", "nothing was changed")
+    folder = next((p for p in [path.parent, *path.parents] if p.exists()), path.parent)
+    message = str(exc).lower()
+    if path.exists() and not os.access(path, os.W_OK):
+        why = Text("文件只读", "the file is read-only")
+    elif not os.access(folder, os.W_OK):
+        why = Text(
+            f"文件夹 {folder} 只读（SQLite 要在文件旁写日志文件）",
+            f"the folder {folder} is read-only (SQLite writes its journal beside the file)",
+        )
+    elif "readonly" in message or "read-only" in message:
+        why = Text("文件或文件系统只读", "the file or its file system is read-only")
+    elif "locked" in message or "busy" in message:
+        return StoreError(
+            Text(
+                f"{path}：另一个程序写入该文件已超过 {_SQLITE_TIMEOUT_S:.0f} 秒，"
+                f"{action.zh}未能进行，{kept.zh}；请稍后再试",
+                f"{path}: another program has been writing the file for more than "
+                f"{_SQLITE_TIMEOUT_S:.0f} s, so {action.en} could not start; {kept.en}. Try "
+                "again later",
+            )
+        )
     else:
-        pyogrio.write_dataframe(pd.DataFrame(frame), path, layer=name, driver="GPKG")
+        return StoreError(_failed(path, action, kept, exc))
+    return StoreError(
+        Text(
+            f"{path}：{why.zh}，无法{action.zh}，{kept.zh}；读取不受影响。请管理员授予写权限，"
+            "或把存储复制到可写的文件夹",
+            f"{path}: {why.en}, so {action.en} is not possible; {kept.en} and reading still "
+            "works. Ask for write permission, or copy the store to a folder you can write",
+        )
+    )
 
 
 def _geometry_type_name(frame: gpd.GeoDataFrame) -> str:
@@ -231,10 +358,11 @@ def _geometry_type_name(frame: gpd.GeoDataFrame) -> str:
 def _recover_hot_journal(path: Path) -> None:
     """Roll back a transaction that a crashed writer left behind in ``path``.
 
-    SQLite does this on the next read-write opening; GDAL opens read-only and would refuse
-    the file ("attempt to write a readonly database") until then.
+    SQLite does this on the next read-write opening (and removes the journal); GDAL opens
+    read-only and would refuse the file ("attempt to write a readonly database") until then.
     """
-    if not Path(f"{path}-journal").exists():
+    journal = Path(f"{path}-journal")
+    if not journal.exists():
         return
     with suppress(sqlite3.Error):
         conn = sqlite3.connect(path, timeout=_SQLITE_TIMEOUT_S)
@@ -242,14 +370,27 @@ def _recover_hot_journal(path: Path) -> None:
             conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
         finally:
             conn.close()
+    if not journal.exists():
+        return
+    # Still there: either a live writer's, or one a writer killed before it changed the
+    # file left (its header zeroed, so SQLite ignores it but leaves it). Holding the write
+    # lock tells them apart: then no writer is at work and the journal is nobody's.
+    with suppress(sqlite3.Error, OSError):
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            journal.unlink(missing_ok=True)
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
 
 
 @contextmanager
-def _sqlite_errors(path: Path, action: str) -> Iterator[None]:
+def _sqlite_errors(path: Path, action: Text) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: {action} failed, nothing was changed ({exc})") from exc
+        raise _write_error(path, exc, action) from exc
 
 
 # GeoPackage geometry blobs: "GP", version, flags, srs_id, optional envelope, then WKB.
@@ -378,7 +519,7 @@ class _GeoPackageTransaction:
     def _table(self, name: str) -> _GpkgTable:
         check_name(name)
         if name not in self._tables:
-            with _sqlite_errors(self._path, f"reading table {name!r}"):
+            with _sqlite_errors(self._path, Text(f"读取表 {name!r}", f"reading table {name!r}")):
                 try:
                     self._tables[name] = _GpkgTable(self._conn, name)
                 except StoreError as exc:
@@ -453,7 +594,7 @@ class _GeoPackageTransaction:
             sql += " WHERE " + " AND ".join(clauses)
         if t.fid:
             sql += f" ORDER BY {quote(t.fid)}"
-        with _sqlite_errors(self._path, f"reading {table!r}"):
+        with _sqlite_errors(self._path, Text(f"读取 {table!r}", f"reading {table!r}")):
             rows = self._conn.execute(sql, params).fetchall()
         cols = list(zip(*rows, strict=True)) if rows else [() for _ in select]
         frame = pd.DataFrame(
@@ -473,7 +614,7 @@ class _GeoPackageTransaction:
             raise StoreError(f"{self._path}: table {table!r} has no geometry column")
         names = [c for c in frame.columns if not (is_geo and c == frame.geometry.name)]
         names = [c for c in names if c != t.fid]
-        with _sqlite_errors(self._path, f"appending to {table!r}"):
+        with _sqlite_errors(self._path, Text(f"向 {table!r} 追加", f"appending to {table!r}")):
             for name in names:
                 if name not in t.types:
                     kind = sql_type_of(frame[name], postgis=False)
@@ -545,7 +686,7 @@ class _GeoPackageTransaction:
             raise StoreError(f"delete from {table!r} needs a where filter")
         t = self._writable(table)
         clauses, params = self._where(t, where)
-        with _sqlite_errors(self._path, f"deleting from {table!r}"):
+        with _sqlite_errors(self._path, Text(f"从 {table!r} 删除", f"deleting from {table!r}")):
             cursor = self._conn.execute(
                 f"DELETE FROM {quote(table)} WHERE {' AND '.join(clauses)}", params
             )
@@ -560,7 +701,7 @@ class _GeoPackageTransaction:
             raise StoreError(f"update of {table!r}: geometry cannot be updated; delete and append")
         if not len(frame) or not names:
             return 0
-        with _sqlite_errors(self._path, f"updating {table!r}"):
+        with _sqlite_errors(self._path, Text(f"更新 {table!r}", f"updating {table!r}")):
             if key != t.fid:
                 # Without an index on the key every row updated would scan the whole table.
                 self._conn.execute(

@@ -1,5 +1,6 @@
 """The PostGIS store: layers as tables in one schema of a PostgreSQL database, and row-level
-transactions in PostgreSQL (``COPY`` for bulk rows, advisory locks to serialise writers)."""
+transactions in PostgreSQL (``COPY`` for bulk rows; one writer per schema at a time, through
+an advisory lock, as in a GeoPackage file)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
+from geo.core.i18n import Text
 from geo.store._common import (
     bbox_in,
     check_name,
@@ -29,6 +31,9 @@ from geo.store.base import BBox, StoreError, Transaction, Where
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+
+#: How long a writer waits for another writer of the same schema before giving up.
+_LOCK_TIMEOUT_S = 60
 
 
 class PostGISStore:
@@ -54,53 +59,76 @@ class PostGISStore:
                 url, connect_args={"connect_timeout": 10}, hide_parameters=True
             )
             with self.engine.begin() as conn:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
-                conn.execute(
-                    text(
-                        f'CREATE TABLE IF NOT EXISTS "{self.schema}"._gridgov_versions '
-                        "(layer text PRIMARY KEY, version bigint NOT NULL, written_at timestamptz)"
+                # Only when missing: a role that may only read cannot run even IF NOT EXISTS.
+                ready = conn.execute(
+                    text("SELECT to_regclass(:t) IS NOT NULL"),
+                    {"t": f'"{self.schema}"._gridgov_versions'},
+                ).scalar()
+                if not ready:
+                    conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
+                    conn.execute(
+                        text(
+                            f'CREATE TABLE IF NOT EXISTS "{self.schema}"._gridgov_versions '
+                            "(layer text PRIMARY KEY, version bigint NOT NULL, "
+                            "written_at timestamptz)"
+                        )
                     )
-                )
         except Exception as exc:
+            detail = _first_line(exc)
             raise StoreError(
-                f"cannot open PostGIS store {self.location}: {exc}. Check DATABASE_URL, "
-                "that the server runs and that `CREATE EXTENSION postgis` was done"
+                Text(
+                    f"无法打开 PostGIS 存储 {self.location}：{detail}。请检查 DATABASE_URL、服务器"
+                    "是否运行、是否已执行 `CREATE EXTENSION postgis`，以及该数据库角色能否在模式 "
+                    f"{self.schema} 中建表（首次使用时）",
+                    f"cannot open PostGIS store {self.location}: {detail}. Check DATABASE_URL, "
+                    "that the server runs, that `CREATE EXTENSION postgis` was done and, on "
+                    f"first use, that the role may create tables in schema {self.schema}",
+                )
             ) from exc
 
     def layers(self) -> list[str]:
-        from sqlalchemy import text
 
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT table_name FROM information_schema.tables WHERE table_schema = :s "
-                    "AND table_name NOT LIKE '\\_%' ORDER BY table_name"
-                ),
-                {"s": self.schema},
-            )
-            return [r[0] for r in rows]
+            return [t for t in _tables(conn, self.schema) if not t.startswith("_")]
 
     def read(self, layer: str) -> pd.DataFrame:
         from sqlalchemy import text
 
         check_name(layer)
-        if layer not in self.layers():
-            raise StoreError(f"{self.location}: no table {layer!r}; it has {self.layers()}")
+        present = self.layers()
+        if layer not in present:
+            raise StoreError(
+                Text(
+                    f"{self.location}：没有表 {layer!r}；现有表 {present}",
+                    f"{self.location}: no table {layer!r}; it has {present}",
+                )
+            )
         with self.engine.connect() as conn:
-            geom = conn.execute(
-                text(
-                    "SELECT f_geometry_column FROM geometry_columns "
-                    "WHERE f_table_schema = :s AND f_table_name = :t"
-                ),
-                {"s": self.schema, "t": layer},
-            ).scalar()
+            found = _geometry_column(conn, self.schema, layer)
+            geom = found[0] if found else None
             sql = f'SELECT * FROM "{self.schema}"."{layer}"'
             if geom:
                 frame = gpd.read_postgis(text(sql), conn, geom_col=geom)
                 return frame.rename_geometry("geometry") if geom != "geometry" else frame
             return pd.read_sql(text(sql), conn)
 
+    def lock_writers(self, conn: Connection) -> None:
+        """Wait (up to 60 s) until no other writer of this schema is at work, then hold the
+        schema's writer lock until ``conn``'s transaction ends."""
+        from sqlalchemy import text
+
+        conn.execute(text(f"SET LOCAL lock_timeout = '{_LOCK_TIMEOUT_S}s'"))
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
+            {"k": f"gridgov.writer.{self.schema}"},
+        )
+
     def write(self, layers: Mapping[str, pd.DataFrame]) -> None:
+        """Replace the given layers in one transaction, all or none.
+
+        Writers of the schema take turns (see :meth:`lock_writers`). The new tables are
+        filled first and swapped in at the end, so readers wait only for the swap.
+        """
         from sqlalchemy import text
 
         for name, frame in layers.items():
@@ -108,6 +136,7 @@ class PostGISStore:
             check_values(name, frame)
         try:
             with self.engine.begin() as conn:  # one transaction: all layers or none
+                self.lock_writers(conn)
                 for name, frame in layers.items():
                     tmp = f"_new_{name}"[:63]
                     # A table written before this fix may still carry idx__new_<name>_...
@@ -120,11 +149,8 @@ class PostGISStore:
                         pd.DataFrame(frame).to_sql(
                             tmp, conn, schema=self.schema, if_exists="replace", index=False
                         )
-                    conn.execute(text(f'DROP TABLE IF EXISTS "{self.schema}"."{name}"'))
-                    conn.execute(text(f'ALTER TABLE "{self.schema}"."{tmp}" RENAME TO "{name}"'))
-                    # Its spatial index is still named after the temporary table; free that
-                    # name, or the next save cannot create idx__new_<name>_geometry again.
-                    self._rename_indexes(conn, name, tmp, name)
+                for name in layers:
+                    self._swap_in(conn, name, f"_new_{name}"[:63])
                     conn.execute(
                         text(
                             f'INSERT INTO "{self.schema}"._gridgov_versions VALUES (:l, 1, now()) '
@@ -134,9 +160,41 @@ class PostGISStore:
                         {"l": name},
                     )
         except Exception as exc:
-            raise StoreError(
-                f"{self.location}: saving failed, the previous version is kept ({exc})"
+            raise _error(
+                self.location,
+                exc,
+                Text("保存", "saving"),
+                Text("保留原有版本", "the previous version is kept"),
             ) from exc
+
+    def _swap_in(self, conn: Connection, name: str, tmp: str) -> None:
+        """Make the filled table ``tmp`` the layer ``name``.
+
+        With the same columns, the rows are replaced in place (``DELETE`` and ``INSERT``):
+        a reader's snapshot then still sees the old rows, where a dropped and renamed
+        table would look empty to it. Only a layer whose columns change is swapped.
+        """
+        from sqlalchemy import text
+
+        columns = text(
+            "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = to_regclass(:t) AND attnum > 0 AND NOT attisdropped "
+            "ORDER BY attnum"
+        )
+        target, source = f"{quote(self.schema)}.{quote(name)}", f"{quote(self.schema)}.{quote(tmp)}"
+        old = conn.execute(columns, {"t": target}).all()
+        new = conn.execute(columns, {"t": source}).all()
+        if old and old == new:
+            names = ", ".join(quote(str(c)) for c, _ in new)
+            conn.execute(text(f"DELETE FROM {target}"))
+            conn.execute(text(f"INSERT INTO {target} ({names}) SELECT {names} FROM {source}"))
+            conn.execute(text(f"DROP TABLE {source}"))
+            return
+        conn.execute(text(f"DROP TABLE IF EXISTS {target}"))
+        conn.execute(text(f"ALTER TABLE {source} RENAME TO {quote(name)}"))
+        # Its spatial index is still named after the temporary table; free that name, or
+        # the next save cannot create idx__new_<name>_geometry again.
+        self._rename_indexes(conn, name, tmp, name)
 
     def _rename_indexes(self, conn: Connection, table: str, old: str, new: str) -> None:
         """Rename the indexes of ``table`` whose names contain ``old`` to contain ``new``."""
@@ -153,20 +211,30 @@ class PostGISStore:
 
     @contextmanager
     def transaction(self, *, readonly: bool = False) -> Iterator[Transaction]:
-        """One PostgreSQL transaction; a dropped connection rolls it back on the server."""
+        """One PostgreSQL transaction; a dropped connection rolls it back on the server.
+
+        A writing transaction first takes the schema's writer lock (see :meth:`lock_writers`),
+        so its reads see every earlier writer's work; a ``readonly`` one reads one snapshot
+        (``REPEATABLE READ``), the state committed when it first reads.
+        """
         from sqlalchemy.exc import SQLAlchemyError
 
+        conn = None
         try:
             conn = self.engine.connect()
             outer = conn.begin()
             if readonly:
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            else:
+                self.lock_writers(conn)
         except SQLAlchemyError as exc:
-            raise StoreError(f"{self.location}: cannot start a transaction ({exc})") from exc
+            if conn is not None:
+                conn.close()
+            raise _error(self.location, exc, Text("开始事务", "starting a transaction")) from exc
         tx = _PostGISTransaction(self, conn, readonly=readonly)
         try:
             yield tx
-            with _sql_errors(self.location, "committing"):
+            with _sql_errors(self.location, Text("提交", "committing")):
                 tx.finish()
                 outer.commit()
         except BaseException:
@@ -185,19 +253,12 @@ class PostGISStore:
         """Create each missing table empty, with its template's columns, and the indexes."""
         from sqlalchemy import text
 
-        with _sql_errors(self.location, "creating tables"), self.engine.begin() as conn:
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
-                {"k": f"{self.schema}.create_tables"},
-            )
-            present = set(
-                conn.execute(
-                    text(
-                        "SELECT table_name FROM information_schema.tables WHERE table_schema = :s"
-                    ),
-                    {"s": self.schema},
-                ).scalars()
-            )
+        with (
+            _sql_errors(self.location, Text("建表", "creating tables")),
+            self.engine.begin() as conn,
+        ):
+            self.lock_writers(conn)
+            present = set(_tables(conn, self.schema))
             for name, frame in templates.items():
                 check_name(name)
                 if name in present:
@@ -241,15 +302,95 @@ def _redact(url: str) -> str:
     return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
 
 
+# The catalog is read from pg_class and pg_attribute by name: information_schema and
+# geometry_columns check privileges row by row over every relation of the database, and
+# fail ("cache lookup failed") when another session drops one meanwhile.
+
+
+def _tables(conn: Connection, schema: str) -> list[str]:
+    """The tables and views of ``schema``, by name."""
+    from sqlalchemy import text
+
+    rows = conn.execute(
+        text(
+            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :s AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1"
+        ),
+        {"s": schema},
+    )
+    return [str(r[0]) for r in rows]
+
+
+def _geometry_column(conn: Connection, schema: str, table: str) -> tuple[str, int, str] | None:
+    """The table's geometry column: name, SRID and type (e.g. ``POINT``), or None."""
+    from sqlalchemy import text
+
+    row = conn.execute(
+        text(
+            "SELECT a.attname, postgis_typmod_srid(a.atttypmod), "
+            "postgis_typmod_type(a.atttypmod) FROM pg_attribute a "
+            "WHERE a.attrelid = to_regclass(:t) AND a.atttypid = 'geometry'::regtype "
+            "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum LIMIT 1"
+        ),
+        {"t": f"{quote(schema)}.{quote(table)}"},
+    ).first()
+    return (str(row[0]), int(row[1]), str(row[2]).upper()) if row else None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _error(location: str, exc: BaseException, action: Text, kept: Text | None = None) -> StoreError:
+    """The error to raise when ``action`` failed with ``exc``: it says when the role may only
+    read or another writer held the schema too long, and never echoes row values."""
+    kept = kept or Text("未做任何更改", "nothing was changed")
+    state = getattr(getattr(exc, "orig", exc), "sqlstate", None)
+    if state == "42501":  # insufficient_privilege
+        return StoreError(
+            Text(
+                f"{location}：该数据库角色没有写权限，无法{action.zh}，{kept.zh}；读取不受影响。请"
+                f"管理员授予写权限（{_first_line(exc)}）",
+                f"{location}: the database role may only read, so {action.en} is not possible; "
+                f"{kept.en} and reading still works. Ask for write rights ({_first_line(exc)})",
+            )
+        )
+    if state == "25006":  # read_only_sql_transaction: a standby or a read-only database
+        return StoreError(
+            Text(
+                f"{location}：数据库只读（如备用服务器），无法{action.zh}，{kept.zh}；读取不受影响",
+                f"{location}: the database is read-only (a standby server, say), so {action.en} "
+                f"is not possible; {kept.en} and reading still works",
+            )
+        )
+    if state in ("55P03", "40P01"):  # lock_not_available, deadlock_detected
+        return StoreError(
+            Text(
+                f"{location}：另一个写入者占用该存储超过 {_LOCK_TIMEOUT_S} 秒，"
+                f"{action.zh}未能进行，{kept.zh}；请稍后再试",
+                f"{location}: another writer has held the store for more than "
+                f"{_LOCK_TIMEOUT_S} s, so {action.en} could not go ahead; {kept.en}. Try again "
+                "later",
+            )
+        )
+    return StoreError(
+        Text(
+            f"{location}：{action.zh}失败，{kept.zh}（{_first_line(exc)}）",
+            f"{location}: {action.en} failed, {kept.en} ({_first_line(exc)})",
+        )
+    )
+
+
 @contextmanager
-def _sql_errors(location: str, action: str) -> Iterator[None]:
+def _sql_errors(location: str, action: Text) -> Iterator[None]:
+    import psycopg
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
         yield
-    except SQLAlchemyError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StoreError(f"{location}: {action} failed, nothing was changed ({first})") from exc
+    except (SQLAlchemyError, psycopg.Error) as exc:
+        raise _error(location, exc, action) from exc
 
 
 class _PostGISTransaction:
@@ -268,7 +409,7 @@ class _PostGISTransaction:
     def _schema(self) -> str:
         return quote(self._store.schema)
 
-    def _errors(self, action: str) -> AbstractContextManager[None]:
+    def _errors(self, action: Text) -> AbstractContextManager[None]:
         return _sql_errors(self._store.location, action)
 
     def _table(self, name: str) -> dict[str, str]:
@@ -276,21 +417,16 @@ class _PostGISTransaction:
 
         check_name(name)
         if name not in self._columns:
-            with self._errors(f"reading table {name!r}"):
+            with self._errors(Text(f"读取表 {name!r}", f"reading table {name!r}")):
                 rows = self._conn.execute(
                     text(
-                        "SELECT column_name, udt_name FROM information_schema.columns "
-                        "WHERE table_schema = :s AND table_name = :t ORDER BY ordinal_position"
+                        "SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t "
+                        "ON t.oid = a.atttypid WHERE a.attrelid = to_regclass(:t) "
+                        "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum"
                     ),
-                    {"s": self._store.schema, "t": name},
+                    {"t": f"{quote(self._store.schema)}.{quote(name)}"},
                 ).all()
-                geom = self._conn.execute(
-                    text(
-                        "SELECT f_geometry_column, srid, type FROM geometry_columns "
-                        "WHERE f_table_schema = :s AND f_table_name = :t"
-                    ),
-                    {"s": self._store.schema, "t": name},
-                ).first()
+                geom = _geometry_column(self._conn, self._store.schema, name)
             if not rows:
                 raise StoreError(f"{self._store.location}: no table {name!r}")
             self._columns[name] = {str(c): str(u) for c, u in rows}
@@ -342,7 +478,7 @@ class _PostGISTransaction:
     def lock(self, name: str) -> None:
         from sqlalchemy import text
 
-        with self._errors("waiting for a lock"):
+        with self._errors(Text("等待锁", "waiting for a lock")):
             self._conn.execute(
                 text("SELECT pg_advisory_xact_lock(hashtext(:k))"),
                 {"k": f"{self._store.schema}.{name}"},
@@ -380,7 +516,7 @@ class _PostGISTransaction:
         sql = f"SELECT {', '.join(select) or 'NULL'} FROM {self._schema}.{quote(table)}"
         if clauses:
             sql += " WHERE " + " AND ".join(clauses)
-        with self._errors(f"reading {table!r}"):
+        with self._errors(Text(f"读取 {table!r}", f"reading {table!r}")):
             if with_geom and geom:
                 frame = gpd.read_postgis(text(sql), self._conn, geom_col=geom[0], params=params)
                 if frame.crs is None and geom[1] > 0:
@@ -410,7 +546,7 @@ class _PostGISTransaction:
         if is_geo and geom is None:
             raise StoreError(f"{self._store.location}: table {table!r} has no geometry column")
         names = [c for c in frame.columns if not (is_geo and c == frame.geometry.name)]
-        with self._errors(f"appending to {table!r}"):
+        with self._errors(Text(f"向 {table!r} 追加", f"appending to {table!r}")):
             for name in names:
                 if name not in known:
                     kind = sql_type_of(frame[name], postgis=True)
@@ -451,7 +587,7 @@ class _PostGISTransaction:
             raise StoreError(f"delete from {table!r} needs a where filter")
         self._writable(table)
         clauses, params = self._where(table, where)
-        with self._errors(f"deleting from {table!r}"):
+        with self._errors(Text(f"从 {table!r} 删除", f"deleting from {table!r}")):
             result = self._conn.execute(
                 text(f"DELETE FROM {self._schema}.{quote(table)} WHERE {' AND '.join(clauses)}"),
                 params,
@@ -475,7 +611,7 @@ class _PostGISTransaction:
             return 0
         columns = [key, *names]
         target = f"{self._schema}.{quote(table)}"
-        with self._errors(f"updating {table!r}"):
+        with self._errors(Text(f"更新 {table!r}", f"updating {table!r}")):
             self._conn.execute(
                 text(
                     'CREATE TEMP TABLE "_gridgov_update" ON COMMIT DROP AS SELECT '
