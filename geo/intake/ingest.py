@@ -242,6 +242,7 @@ def intake_export(
     cells = _cells(export)
     metric = read_meta(store).get("metric_crs") or get_settings().metric_crs  # the county's
     ensure_tables(store, crs=metric)
+    reference = _households(store, metric)  # read before the transaction: the check advises
     with store.transaction() as tx:
         tx.lock(ISSUES)
         # Rows whose ticket is stored with the very same cells need no parsing at all.
@@ -252,7 +253,7 @@ def intake_export(
             for s, n in zip(mapped.sheets, _per_sheet(export, same), strict=True)
         ]
         tickets = _prepared(mapped, cells, src, stated, metric, override=coords is not None)
-        guess = _coord_check(store, tickets)
+        guess = _coord_check(reference, tickets)
         quarantine = _quarantine_rows(mapped, cells, src, intake_id, now)
         located = tickets
         if len(tickets):
@@ -508,18 +509,24 @@ def _blank_to_none(value: object) -> object:
     return text.strip() or None
 
 
-def _coord_check(store: Store, tickets: gpd.GeoDataFrame) -> CoordGuess | None:
-    """How the batch's points fall on the county's households under each system."""
-    if "lon" not in tickets.columns or not np.isfinite(tickets["lon"].to_numpy(float)).any():
-        return None
+def _households(store: Store, metric: str) -> gpd.GeoDataFrame | None:
+    """The county's households in ``metric`` (where tickets arise), None when it has none."""
     if "households" not in store.layers():
         return None
     households = store.read("households")
     if not isinstance(households, gpd.GeoDataFrame) or households.empty:
         return None
-    if households.crs != tickets.crs:
-        households = households.to_crs(tickets.crs)
-    # A web-map system is a property of the batch: check only the rows stated alike.
+    return households.to_crs(metric) if households.crs != metric else households
+
+
+def _coord_check(
+    households: gpd.GeoDataFrame | None, tickets: gpd.GeoDataFrame
+) -> CoordGuess | None:
+    """How the batch's points fall on the county's households under each system."""
+    if households is None or "lon" not in tickets.columns:
+        return None
+    if not np.isfinite(tickets["lon"].to_numpy(float)).any():
+        return None
     return guess_coord_sys(tickets["lon"], tickets["lat"], households)
 
 

@@ -7,6 +7,7 @@ import json
 import os
 import sqlite3
 import struct
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager, suppress
@@ -78,9 +79,10 @@ class GeoPackageStore:
         opening read-only, refuses: roll it back and read again.
         """
         for attempt in range(4):
-            _recover_hot_journal(self.path)
             try:
-                return read(self.path, **options)
+                with _gdal_turn(self.path):
+                    _recover_hot_journal(self.path)
+                    return read(self.path, **options)
             except pyogrio.errors.DataSourceError as exc:
                 if attempt == 3:
                     raise StoreError(
@@ -150,6 +152,11 @@ class GeoPackageStore:
                     f"{self.path}: no such GeoPackage; write its layers first",
                 )
             )
+        with _in_process_turn(self.path), self._transaction(readonly=readonly) as tx:
+            yield tx
+
+    @contextmanager
+    def _transaction(self, *, readonly: bool) -> Iterator[Transaction]:
         conn = _connect(self.path, Text("开始事务", "starting a transaction"))
         try:
             conn.execute("BEGIN" if readonly else "BEGIN IMMEDIATE")
@@ -253,6 +260,21 @@ def _apply(
     indexes: Mapping[str, Sequence[Sequence[str]]] | None = None,
 ) -> None:
     """Stage ``parts`` (layer name, GeoPackage bytes) and install them in one transaction."""
+    with _in_process_turn(path):
+        _apply_now(path, parts, replace=replace, action=action, kept=kept,
+                   drop_others=drop_others, indexes=indexes)  # fmt: skip
+
+
+def _apply_now(
+    path: Path,
+    parts: list[tuple[str, bytes]],
+    *,
+    replace: bool,
+    action: Text,
+    kept: Text,
+    drop_others: bool,
+    indexes: Mapping[str, Sequence[Sequence[str]]] | None,
+) -> None:
     conn = _connect(path, action, kept)
     try:
         staged = stage(conn, parts)
@@ -355,6 +377,49 @@ def _geometry_type_name(frame: gpd.GeoDataFrame) -> str:
     return str(types.pop()) if len(types) == 1 else "Unknown"
 
 
+# GDAL links its own SQLite. POSIX file locks belong to the process, and closing any
+# descriptor of a file drops all of them: GDAL opening and closing the store while a
+# transaction of Python's SQLite is open in this process would silently drop that
+# transaction's locks (another process could then write under it). So inside one process,
+# GDAL's reads of a file wait for the file's transactions, and a transaction's own thread
+# must read through the transaction.
+_FILE_LOCKS: dict[str, threading.RLock] = {}
+_FILE_LOCKS_GUARD = threading.Lock()
+_OPEN_HERE = threading.local()
+
+
+def _file_lock(path: Path) -> threading.RLock:
+    key = os.path.realpath(path)
+    with _FILE_LOCKS_GUARD:
+        return _FILE_LOCKS.setdefault(key, threading.RLock())
+
+
+@contextmanager
+def _in_process_turn(path: Path) -> Iterator[None]:
+    """Hold ``path``'s lock of this process for a transaction of this thread."""
+    key = os.path.realpath(path)
+    with _file_lock(path):
+        open_here: set[str] = getattr(_OPEN_HERE, "paths", set())
+        _OPEN_HERE.paths = open_here | {key}
+        try:
+            yield
+        finally:
+            _OPEN_HERE.paths = open_here
+
+
+def _gdal_turn(path: Path) -> threading.RLock:
+    """The lock GDAL's reads of ``path`` take; refused inside this thread's own transaction."""
+    if os.path.realpath(path) in getattr(_OPEN_HERE, "paths", set()):
+        raise StoreError(
+            Text(
+                f"{path}：事务进行中，不能另行读取该文件；请通过事务读取（tx.read）",
+                f"{path}: a transaction of this thread is open on the file; read through it "
+                "(tx.read), not store.read",
+            )
+        )
+    return _file_lock(path)
+
+
 def _recover_hot_journal(path: Path) -> None:
     """Roll back a transaction that a crashed writer left behind in ``path``.
 
@@ -405,6 +470,11 @@ def _gpkg_envelope(blob: bytes | None) -> tuple[float, float, float, float] | No
         return None
     if (flags >> 1) & 0x07:
         return struct.unpack_from("<4d" if flags & 0x01 else ">4d", blob, 8)
+    if len(blob) == 29:  # a 2D point (no envelope): its own coordinates, read directly
+        order = "<" if blob[8] == 1 else ">"
+        if struct.unpack_from(order + "I", blob, 9)[0] == 1:
+            x, y = struct.unpack_from(order + "2d", blob, 13)
+            return (x, x, y, y)
     x0, y0, x1, y1 = shapely.from_wkb(bytes(blob[8:])).bounds
     return (x0, x1, y0, y1)
 

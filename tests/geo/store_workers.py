@@ -287,6 +287,15 @@ def _append_one(store: Store) -> None:
         tx.append("issues", county_issues(n=1))
 
 
+def intake(args: dict[str, Any]) -> dict[str, Any]:
+    """``python -m geo intake FILE --source 12345`` in this process (geo.intake.intake_file)."""
+    from geo.intake import intake_file
+
+    store = _start(args)
+    result = intake_file(args["file"], store=store, source=args["source"], user=args["who"])
+    return {"new": result.new, "updated": result.updated, "unchanged": result.unchanged}
+
+
 OPS = {
     "import_issues": import_issues,
     "publish": publish,
@@ -295,6 +304,7 @@ OPS = {
     "transaction_loop": transaction_loop,
     "publish_loop": publish_loop,
     "read_only_probe": read_only_probe,
+    "intake": intake,
 }
 
 if __name__ == "__main__":

@@ -277,3 +277,21 @@ def test_open_store_dispatch(tmp_path):
 def test_postgis_schema_name_is_checked():
     with pytest.raises(StoreError, match=r"layer name 'My Schema' is not allowed"):
         PostGISStore("postgresql+psycopg://u:p@127.0.0.1:9/db", schema="My Schema")
+
+
+def test_point_envelopes_are_read_from_the_blob_in_either_byte_order():
+    import struct
+
+    import shapely
+
+    from geo.store.gpkg import _gpkg_encode, _gpkg_envelope
+
+    points = shapely.points([[524_001.5, 3_737_002.25], [-1.0, 2.0]])
+    for blob, point in zip(_gpkg_encode(points, 4549), points, strict=True):
+        x, y = point.x, point.y
+        assert _gpkg_envelope(blob) == (x, x, y, y)
+        big = blob[:8] + shapely.to_wkb(point, byte_order=0, flavor="iso")
+        assert _gpkg_envelope(big) == (x, x, y, y)
+    line = _gpkg_encode(shapely.linestrings([[[0, 0], [3, 4]]]), 4549)[0]
+    assert _gpkg_envelope(line) == (0.0, 3.0, 0.0, 4.0)
+    assert struct.unpack_from("<i", line, 4)[0] == 4549
