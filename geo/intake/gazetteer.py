@@ -193,13 +193,11 @@ class Gazetteer:
         shaped = text.str.extract(f"^([{_CJK}]{{2,6}}?{_TOWN_SUFFIX})", expand=False).fillna("")
         town = town.where(town != "", shaped)
         is_village = (kinds == "village").to_numpy()
-        vname = _synonyms(_normalise(name, prefixes))
+        vname = _synonyms(_normalise(name[is_village], prefixes))
         vill = pd.DataFrame(
             {
                 "village_code": code[is_village].to_numpy(),
-                "name": vname[is_village]
-                .str.replace(f"^{_town_alt(town)}", "", regex=True)
-                .to_numpy(),
+                "name": vname.str.replace(f"^{_town_alt(town)}", "", regex=True).to_numpy(),
                 "town": town[is_village].to_numpy(),
                 "x": shapely.get_x(geom[is_village]),
                 "y": shapely.get_y(geom[is_village]),
@@ -240,7 +238,11 @@ class Gazetteer:
         vname_of = vill.set_index("village_code")["name"]
         own = code.map(vname_of).fillna("").to_numpy()
         states = np.array([bool(v) and v in t for v, t in zip(own, text, strict=True)])
-        poi_text = _cut_town(_strip_prefixes(_normalise(name, prefixes), prefixes), towns)
+        is_poi = (kinds == "poi").to_numpy()
+        poi_text = np.full(len(name), "", dtype=object)
+        poi_text[is_poi] = _cut_town(
+            _strip_prefixes(_normalise(name[is_poi], prefixes), prefixes), towns
+        ).to_numpy()
         entries = pd.DataFrame(
             {
                 "x": shapely.get_x(geom),
@@ -254,7 +256,7 @@ class Gazetteer:
                 "group": parts["group"].to_numpy(),
                 "number": parts["number"].to_numpy(),
                 "states_village": states,
-                "poi_text": np.where(kinds.to_numpy() == "poi", poi_text.to_numpy(), ""),
+                "poi_text": poi_text,
             }
         )
         return cls(
