@@ -79,8 +79,9 @@ def county_gpkg(quick: bool) -> Path:
 def cut_county(source: Path, target: Path, towns: tuple[str, ...]) -> Path:
     """Write the layers of ``towns`` (every layer of the demo, consistent) to ``target``.
 
-    Towns, villages, grids, households, service points and issues are those of the towns
-    (plus the issues no town holds: no or bad coordinates); roads and rivers those touching
+    Towns, villages, grids, households, service points, the gazetteer (if the source has one)
+    and issues are those of the towns (plus the issues no town holds: no or bad coordinates,
+    an address that matched nothing); roads and rivers those touching
     the towns; ``planted`` keeps the patterns whose grids are all inside; ``meta`` as is.
     """
     import pyogrio
@@ -103,6 +104,8 @@ def cut_county(source: Path, target: Path, towns: tuple[str, ...]) -> Path:
         "service_points": read("service_points", by_village),
         "issues": read("issues", f"{by_town} OR town_code IS NULL OR town_code = ''"),
     }
+    if "gazetteer" in set(pyogrio.list_layers(source)[:, 0]):
+        layers["gazetteer"] = read("gazetteer", by_village)
     area = shapely.union_all(layers["towns"].geometry.to_numpy())
     for name in ("rivers", "roads"):
         lines = read(name, bbox=tuple(area.bounds))

@@ -99,6 +99,14 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "assign_problem_no_coords": ("无坐标或坐标无法解析", "missing or unparseable coordinates"),
     "assign_problem_swapped": ("经纬度疑似填反", "lon and lat look swapped"),
     "assign_problem_outside": ("坐标不在任何网格内", "outside every grid"),
+    "assign_problem_village_level": (
+        "按地址定位到村（居），未定位到门牌",
+        "placed at village level from the address, not at a house",
+    ),
+    "assign_problem_no_address_match": (
+        "仅有地址，且地址未能匹配标准地址或村（居）",
+        "address only, and it matched no standard address or village",
+    ),
     "lon": ("经度", "Longitude"),
     "lat": ("纬度", "Latitude"),
     "coord_sys": ("坐标系", "Coordinates"),

@@ -24,6 +24,7 @@ from geo.core import crs as wm
 from geo.core.i18n import Text
 from geo.core.settings import DEMO_FILENAME, DISPLAY_CRS, ROOT, get_settings
 from geo.core.tickets import CLOSED, IN_PROGRESS, PENDING
+from geo.demo.addresses import ADDRESS_ONLY, gazetteer_layers, ticket_addresses
 from geo.demo.facts import METRIC_CRS
 from geo.demo.roads import road_layers
 from geo.grids.assign import GridIndex
@@ -279,7 +280,12 @@ def generate(
     progress(0.55, Text("服务设施", "service points"))
     services = _service_points(towns, villages, names, rng)
     progress(0.62, Text("诉求事件", "issues"))
-    issues, planted = _issues(towns, villages, grids, households, index, names, rng)
+    # Addresses draw from their own stream: every other layer is as it was without them.
+    addr_rng = np.random.default_rng([seed, 11])
+    gazetteer, homes = gazetteer_layers(towns, villages, households, services, addr_rng)
+    issues, planted, address_truth = _issues(
+        towns, villages, grids, households, index, names, rng, (gazetteer, homes, addr_rng)
+    )
     network: dict[str, pd.DataFrame] = {}
     if roads:
         progress(0.88, Text("道路水系", "roads and rivers"))
@@ -305,8 +311,10 @@ def generate(
         "households": households,
         "service_points": services,
         "issues": issues,
+        "gazetteer": gazetteer,
         **network,
         "planted": planted,
+        "address_truth": address_truth,
         "meta": meta,
     }
 
@@ -737,7 +745,8 @@ def _issues(
     index: GridIndex,
     names: _Names,
     rng: np.random.Generator,
-) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    addressing: tuple[gpd.GeoDataFrame, pd.DataFrame, np.random.Generator],
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame, pd.DataFrame]:
     days = pd.date_range(AS_OF.normalize() - pd.Timedelta(days=HISTORY_DAYS - 1), AS_OF.normalize())
     month_factor = np.array([0.85, 0.8, 0.95, 1.0, 1.05, 1.15, 1.25, 1.25, 1.05, 1.0, 0.95, 0.9])
     festival = np.ones(len(days))
@@ -861,6 +870,20 @@ def _issues(
     lon[bad_far] -= 0.45  # about 40 km west, outside the county
     true_lon[bad_none | bad_swap], true_lat[bad_none | bad_swap] = np.nan, np.nan
     true_lon[bad_far] = np.nan
+    # Addresses: every hotline ticket has one; some come with it alone (no coordinates).
+    gazetteer, homes, addr_rng = addressing
+    hotline_12345 = src == "12345"
+    address_only = (
+        background_row
+        & hotline_12345
+        & ~(bad_none | bad_swap | bad_far)
+        & (addr_rng.random(n) < ADDRESS_ONLY)
+    )
+    where = hotline_12345 & ~bad_none
+    ex, ey = np.where(where, ev.x, np.nan), np.where(where, ev.y, np.nan)
+    address, noise, home = ticket_addresses(ex, ey, address_only, households, homes, addr_rng)
+    lon[address_only], lat[address_only] = np.nan, np.nan
+    coord_sys[address_only] = ""
     geom = gpd.GeoSeries(gpd.points_from_xy(true_lon, true_lat), crs=DISPLAY_CRS).to_crs(METRIC_CRS)
     geom[np.isnan(true_lon)] = None
     prefix = {"12345": "RX", "网格巡查": "WG", "群众随手拍": "SP", "部门移交": "YJ"}
@@ -890,6 +913,7 @@ def _issues(
                 "satisfaction": satisfaction,
                 "caller_name": caller_name,
                 "caller_phone": caller_phone,
+                "address": address,
                 "demo_pattern": ev.demo_pattern.to_numpy(),
             },
             geometry=geom.to_numpy(),
@@ -901,18 +925,49 @@ def _issues(
     day_key = issues.received_at.dt.strftime("%Y%m%d")
     seq = issues.groupby([issues.source, day_key]).cumcount() + 1
     issues["ticket_id"] = issues.source.map(prefix) + day_key + seq.map("{:04d}".format)
-    from geo.grids.assign import assign_events
+    from geo.grids.assign import PROBLEM_NO_ADDRESS_MATCH, PROBLEM_VILLAGE_LEVEL, assign_events
+    from geo.intake.gazetteer import Gazetteer
 
+    # The address-only tickets are placed from their address, as an intake would.
+    only = address_only[order]
+    found = Gazetteer.build(gazetteer).match(issues.loc[only, "address"])
+    placed = found.match_level.to_numpy() != "none"
+    rows = np.flatnonzero(only)
+    issues.loc[rows, "geometry"] = gpd.points_from_xy(
+        found.x.to_numpy(), found.y.to_numpy(), crs=METRIC_CRS
+    )
+    issues.loc[rows[~placed], "geometry"] = None
+    village_level = np.zeros(n, dtype=bool)
+    village_level[rows[found.match_level.to_numpy() == "village"]] = True
+    issues["assign_problem"] = np.where(village_level, PROBLEM_VILLAGE_LEVEL, "")
     assigned = assign_events(issues, grids, index=index)
     for col in assigned.columns:
         issues[col] = assigned[col].astype(str).to_numpy()
+    issues.loc[rows[~placed], "assign_problem"] = PROBLEM_NO_ADDRESS_MATCH
+    # What the generator knows of each address-only ticket, for checking the matcher.
+    caller = home[order][only]
+    entry = homes.entry.to_numpy()[caller]
+    gx, gy = gazetteer.geometry.x.to_numpy(), gazetteer.geometry.y.to_numpy()
+    truth = pd.DataFrame(
+        {
+            "ticket_id": issues.ticket_id.to_numpy()[rows],
+            "noise": noise[order][only],
+            "true_x": ev.x.to_numpy()[order][only],
+            "true_y": ev.y.to_numpy()[order][only],
+            "village_code": households.village_code.to_numpy()[caller],
+            "entry_x": np.where(entry >= 0, gx[entry], np.nan),
+            "entry_y": np.where(entry >= 0, gy[entry], np.nan),
+            "match_level": found.match_level.to_numpy(),
+            "score": found.score.to_numpy(),
+        }
+    )
     planted_grids = (
         issues[issues.demo_pattern != ""]
         .groupby("demo_pattern")
         .grid_code.agg(lambda s: ",".join(s.value_counts().index[:12]))
     )
     planted["top_grids"] = planted.pattern_id.map(planted_grids).fillna("")
-    return issues, planted
+    return issues, planted, truth
 
 
 def _planted(

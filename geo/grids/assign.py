@@ -16,6 +16,11 @@ from geo.core.validate import require_metric_crs
 #: Codes of ``assign_problem`` (empty: assigned); :func:`problem_words` gives their words.
 PROBLEM_NO_COORDS = "no_coords"
 PROBLEM_OUTSIDE = "outside"
+#: Placed at its village's point from the address (no house matched): in a grid of the right
+#: village, not at the house. Kept by :func:`assign_events` for an event that carries it.
+PROBLEM_VILLAGE_LEVEL = "village_level"
+#: Delivered with an address only, and the address matched nothing in the gazetteer.
+PROBLEM_NO_ADDRESS_MATCH = "no_address_match"
 
 _OUTSIDE = -1
 _BOUNDARY = -2
@@ -264,7 +269,9 @@ def assign_events(
         (empty strings when unassigned) and ``assign_problem`` (empty when assigned,
         otherwise the reason's code: :data:`PROBLEM_OUTSIDE`, :data:`PROBLEM_NO_COORDS`). A
         point on an edge shared by two grids goes to the grid with the smaller code; no row is
-        ever dropped.
+        ever dropped. An event whose own ``assign_problem`` is :data:`PROBLEM_VILLAGE_LEVEL`
+        (placed from its address at village level) keeps that code when it lands in a grid:
+        reassigning it to new grids does not make it a house.
     """
     if index is None:
         index = grid_index(grids)
@@ -291,7 +298,11 @@ def assign_events(
     problem = np.zeros(len(pos), dtype=np.int8)
     problem[~hit] = 1
     problem[~(np.isfinite(x) & np.isfinite(y))] = 2
+    if "assign_problem" in events.columns:
+        given = events["assign_problem"].astype(object).to_numpy() == PROBLEM_VILLAGE_LEVEL
+        problem[given & hit] = 3
     out["assign_problem"] = pd.Categorical.from_codes(
-        problem, categories=pd.Index(["", PROBLEM_OUTSIDE, PROBLEM_NO_COORDS])
+        problem,
+        categories=pd.Index(["", PROBLEM_OUTSIDE, PROBLEM_NO_COORDS, PROBLEM_VILLAGE_LEVEL]),
     )
     return out

@@ -4,6 +4,7 @@ id, with the quarantine, the ledger and each source's column profile (the intake
 patrol / petition / transfer files)."""
 
 from geo.intake.coords import CoordGuess, guess_coord_sys
+from geo.intake.gazetteer import Gazetteer, match_addresses, normalise_address
 from geo.intake.ingest import SOURCES, IntakeResult, intake_export, intake_file, read_profile
 from geo.intake.onboard import OnboardReport, onboard_county
 from geo.intake.quarantine import Quarantine
@@ -15,6 +16,7 @@ __all__ = [
     "SOURCES",
     "CoordGuess",
     "ExportFile",
+    "Gazetteer",
     "IntakeResult",
     "MappedRows",
     "OnboardReport",
@@ -24,6 +26,8 @@ __all__ = [
     "intake_export",
     "intake_file",
     "map_rows",
+    "match_addresses",
+    "normalise_address",
     "onboard_county",
     "parse_coordinate",
     "parse_number",

@@ -9,7 +9,7 @@ import pandas as pd
 
 from geo.core.privacy import mask_callers
 from geo.grids.aggregate import IssueFilter, counts, filter_mask
-from geo.grids.assign import problem_words
+from geo.grids.assign import PROBLEM_VILLAGE_LEVEL, problem_words
 from geo.loop.lifecycle import KPIS, kpi_tables
 from geo.store.county import County
 
@@ -67,7 +67,9 @@ def overview(data: County, flt: IssueFilter) -> Overview:
     figures["grids"] = float(len(out))
     figures["residents"] = float(out["residents"].sum())
     no_scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
-    lost = issues[filter_mask(issues, no_scope) & (issues["assign_problem"] != "").to_numpy()]
+    problem = issues["assign_problem"].astype(str)
+    in_no_grid = (problem != "") & (problem != PROBLEM_VILLAGE_LEVEL)  # village level: in a grid
+    lost = issues[filter_mask(issues, no_scope) & in_no_grid.to_numpy()]
     unassigned = mask_callers(pd.DataFrame(lost.drop(columns="geometry")))[
         ["ticket_id", "received_at", "category", "lon", "lat", "coord_sys", "assign_problem"]
     ]

@@ -11,12 +11,28 @@ import shapely
 
 from geo.core.settings import ROOT
 from geo.demo import build as demo
-from geo.grids.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE
+from geo.grids.assign import (
+    PROBLEM_NO_ADDRESS_MATCH,
+    PROBLEM_NO_COORDS,
+    PROBLEM_OUTSIDE,
+    PROBLEM_VILLAGE_LEVEL,
+)
 from geo.grids.partition import node_coverage
 from geo.grids.validate import validate_grids
 
 SIMING = "320924104"  # 四明镇
-LAYERS = ["towns", "villages", "grids", "households", "service_points", "issues", "planted", "meta"]
+LAYERS = [
+    "towns",
+    "villages",
+    "grids",
+    "households",
+    "service_points",
+    "issues",
+    "gazetteer",
+    "planted",
+    "address_truth",
+    "meta",
+]
 
 METRIC_CRS = "EPSG:4549"  # the test data's CRS (Sheyang's zone)
 
@@ -35,7 +51,7 @@ def outline() -> shapely.Geometry:
 
 def test_layers(county):
     assert list(county) == LAYERS
-    for name in LAYERS[:6]:
+    for name in LAYERS[:7]:
         assert isinstance(county[name], gpd.GeoDataFrame), name
         assert county[name].crs == METRIC_CRS, name
 
@@ -146,7 +162,11 @@ def test_issues_carry_web_map_coordinates(county):
     issues = county["issues"]
     systems = issues.coord_sys.value_counts()
     assert systems["gcj02"] > 50_000 and systems["bd09"] > 5_000
-    assert set(systems.index) == {"wgs84", "gcj02", "bd09", "cgcs2000"}
+    assert set(systems.index) == {"wgs84", "gcj02", "bd09", "cgcs2000", ""}
+    # "": delivered with an address only (no coordinates), the hotline's address-only share.
+    only = issues.coord_sys == ""
+    assert (issues.source[only] == "12345").all() and issues.lon[only].isna().all()
+    assert 0.25 < only.sum() / (issues.source == "12345").sum() < 0.35
     # Rows the web maps geocoded are stored as delivered (shifted) with the true geometry.
     gcj = issues[(issues.coord_sys == "gcj02") & issues.geometry.notna()].head(200)
     true_ll = gcj.geometry.to_crs("EPSG:4326")
@@ -155,9 +175,20 @@ def test_issues_carry_web_map_coordinates(county):
 
 
 def test_imperfect_rows_are_kept_and_flagged(county):
-    problems = county["issues"].assign_problem.value_counts()
-    assert 0 < problems.drop("").sum() < 0.01 * len(county["issues"])
-    assert set(problems.index) == {"", PROBLEM_OUTSIDE, PROBLEM_NO_COORDS}
+    issues = county["issues"]
+    problems = issues.assign_problem.value_counts()
+    coordinates = problems.reindex([PROBLEM_OUTSIDE, PROBLEM_NO_COORDS]).sum()
+    assert 0 < coordinates < 0.01 * len(issues)
+    assert set(problems.index) == {
+        "",
+        PROBLEM_OUTSIDE,
+        PROBLEM_NO_COORDS,
+        PROBLEM_VILLAGE_LEVEL,
+        PROBLEM_NO_ADDRESS_MATCH,
+    }
+    # The address codes only on tickets delivered with an address alone.
+    by_address = issues.assign_problem.isin([PROBLEM_VILLAGE_LEVEL, PROBLEM_NO_ADDRESS_MATCH])
+    assert (issues.coord_sys[by_address] == "").all()
 
 
 def test_planted_patterns(county):

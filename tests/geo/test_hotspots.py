@@ -499,7 +499,15 @@ def test_gi_star_finds_the_planted_grids(demo_county, pattern):
     frame = gi_star(y.to_numpy(dtype=float), weights).to_frame().set_index("grid_code")
     hot = frame["hotspot_class"].str.startswith("hot")
     assert len(planted.top) == 12
-    assert hot[planted.core].all(), frame.loc[planted.core, "hotspot_class"].to_dict()
+    missed = sorted(set(planted.core) - set(hot[hot].index))
+    if demo_county.seed == 1 and pattern == "P2":
+        # Measured (December 2026): since 30 % of the hotline tickets are placed from their
+        # address (background events moved to compound points by up to ~100 m), one of seed
+        # 1's four P2 core grids has a pseudo p of 0.0016 instead of 0.0002 and misses the FDR
+        # cut (0.49 > 0.10). Exactly that grid, so any other change shows.
+        assert missed == ["320924401002006"], frame.loc[planted.core, "hotspot_class"].to_dict()
+    else:
+        assert not missed, frame.loc[planted.core, "hotspot_class"].to_dict()
     assert not frame.loc[planted.top, "hotspot_class"].str.startswith("cold").any()
     if demo_county.seed == 0:
         # pinned on demo seed 0, measured 12, 11 and 12 of 12 for P1, P2 and P4 (December 2026)

@@ -129,7 +129,12 @@ def test_every_key_the_code_names_is_in_the_catalog():
 
 def test_every_code_shown_through_a_key_family_has_its_entry():
     from geo.core.settings import get_settings
-    from geo.grids.assign import PROBLEM_NO_COORDS, PROBLEM_OUTSIDE
+    from geo.grids.assign import (
+        PROBLEM_NO_ADDRESS_MATCH,
+        PROBLEM_NO_COORDS,
+        PROBLEM_OUTSIDE,
+        PROBLEM_VILLAGE_LEVEL,
+    )
     from geo.hotspots.alerts import KINDS
     from geo.hotspots.emerging import CATEGORIES
     from geo.hotspots.local import CLUSTER_CODES, HOTSPOT_CLASSES
@@ -160,7 +165,14 @@ def test_every_code_shown_through_a_key_family_has_its_entry():
         "loop_stage_": STAGES,
         "loop_state_": STATES,
         "loop_kpi_": KPIS,
-        "assign_problem_": (PROBLEM_NO_COORDS, PROBLEM_OUTSIDE, NO_COORDS, SWAPPED),
+        "assign_problem_": (
+            PROBLEM_NO_COORDS,
+            PROBLEM_OUTSIDE,
+            PROBLEM_VILLAGE_LEVEL,
+            PROBLEM_NO_ADDRESS_MATCH,
+            NO_COORDS,
+            SWAPPED,
+        ),
         "": (ALL_ESSENTIAL, *(s.name for s in cfg.service_types), *TILES.values()),
     }
     families[""] += tuple(key for columns in PANEL_COLUMNS.values() for key in columns.values())
