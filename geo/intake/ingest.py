@@ -21,13 +21,15 @@ import pandas as pd
 from geo.core.clock import now_beijing
 from geo.core.i18n import Text
 from geo.core.settings import get_settings
-from geo.grids.assign import assign_events
+from geo.grids.assign import PROBLEM_VILLAGE_LEVEL, assign_events
 from geo.intake.coords import CoordGuess, guess_coord_sys
+from geo.intake.gazetteer import Gazetteer
 from geo.intake.rows import MappedRows, map_rows, ticket_ids
 from geo.intake.sheets import ExportFile, read_export
+from geo.intake.values import clean_text
 from geo.store.base import Store, StoreError, Transaction
 from geo.store.county import read_meta
-from geo.store.readers import lonlat_points
+from geo.store.readers import NO_COORDS, lonlat_points
 
 #: ``--source`` → the ``source`` value stored with the tickets (as the screens show it).
 SOURCES: dict[str, str] = {
@@ -39,7 +41,7 @@ SOURCES: dict[str, str] = {
 #: ``--coords`` values: the coordinate systems exports are delivered in.
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09", "cgcs2000")
 
-ISSUES, HISTORY = "issues", "issue_history"
+ISSUES, HISTORY, GAZETTEER = "issues", "issue_history", "gazetteer"
 LEDGER, QUARANTINE, PROFILES = "intake_ledger", "intake_quarantine", "intake_profiles"
 
 #: Ticket fields compared when a ticket is seen again (what "updated" means), in this order.
@@ -254,6 +256,13 @@ def intake_export(
         ]
         tickets = _prepared(mapped, cells, src, stated, metric, override=coords is not None)
         guess = _coord_check(reference, tickets)
+        tickets, unplaced = _placed_by_address(tx, tickets, export.path, mapped.columns)
+        if len(unplaced):  # addresses the gazetteer does not know: to the quarantine
+            mapped = replace(mapped, quarantine=pd.concat([mapped.quarantine, unplaced]))
+            per_sheet = unplaced["sheet"].value_counts()
+            for sheet in sheets:
+                n = int(per_sheet.get(sheet["sheet"], 0))
+                sheet["landed"], sheet["set_aside"] = sheet["landed"] - n, sheet["set_aside"] + n
         quarantine = _quarantine_rows(mapped, cells, src, intake_id, now)
         located = tickets
         if len(tickets):
@@ -528,6 +537,84 @@ def _coord_check(
     if not np.isfinite(tickets["lon"].to_numpy(float)).any():
         return None
     return guess_coord_sys(tickets["lon"], tickets["lat"], households)
+
+
+def _placed_by_address(
+    tx: Transaction, tickets: gpd.GeoDataFrame, path: str, columns: Mapping[str, str]
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Tickets without coordinates placed by their address on the county's gazetteer.
+
+    A confident match gets the matched point; a village-only match the village's point with
+    ``assign_problem`` ``village_level``; an address the gazetteer cannot place goes to the
+    quarantine (the second value: its problems, in the quarantine's columns). Tickets with
+    neither coordinates nor address land without a grid, saying so.
+    """
+    tables = _tables(tx)
+    if "address" not in tickets.columns or GAZETTEER not in tables:
+        return tickets, pd.DataFrame()
+    address = tickets["address"].map(clean_text)
+    need = (tickets["coord_problem"] == NO_COORDS).to_numpy() & (address != "").to_numpy()
+    if not need.any():
+        return tickets, pd.DataFrame()
+    villages = tx.read("villages") if "villages" in tables else None
+    gazetteer = tx.read(GAZETTEER)
+    found = Gazetteer.build(gazetteer, villages=villages).match(address[need])
+    out = tickets.copy()
+    rows = np.flatnonzero(need)
+    placed = found["match_level"].to_numpy() != "none"
+    points = gpd.GeoSeries(
+        gpd.points_from_xy(found["x"].to_numpy(), found["y"].to_numpy()),
+        crs=gazetteer.crs,
+    ).to_crs(out.crs)
+    geometry = out.geometry.to_numpy().copy()
+    geometry[rows[placed]] = points.to_numpy()[placed]
+    out = out.set_geometry(gpd.GeoSeries(geometry, index=out.index, crs=out.crs))
+    level = found["match_level"].to_numpy()
+    problem = out["coord_problem"].to_numpy(dtype=object).copy()
+    problem[rows[placed]] = np.where(level[placed] == "village", PROBLEM_VILLAGE_LEVEL, "")
+    out["coord_problem"] = problem
+    out["address_level"] = ""
+    out.loc[out.index[rows], "address_level"] = level
+    out["address_score"] = np.nan
+    out.loc[out.index[rows], "address_score"] = found["score"].to_numpy().round(3)
+    out["address_matched"] = ""
+    out.loc[out.index[rows], "address_matched"] = found["matched"].to_numpy()
+    lost = out.iloc[rows[~placed]]
+    header = next((h for h, ours in columns.items() if ours == "address"), "address")
+    problems = pd.DataFrame(
+        {
+            "file": path,
+            "sheet": lost["sheet"].to_numpy(),
+            "row": lost["source_row"].to_numpy(),
+            "column": header,
+            "value": address[need].to_numpy()[~placed],
+            "reason": [_NOT_IN_GAZETTEER] * len(lost),
+            "hint": [_NOT_IN_GAZETTEER_HINT] * len(lost),
+        }
+    )
+    return out.drop(index=lost.index), problems
+
+
+_NOT_IN_GAZETTEER = Text(
+    "地址在本县地名地址库中找不到，也没有经纬度",
+    "the address is not in the county's gazetteer, and there are no coordinates",
+)
+_NOT_IN_GAZETTEER_HINT = Text(
+    "补上经纬度，或把地址写全（镇、村或社区、路名和门牌号）",
+    "add the coordinates, or write the address out (town, village or community, road and number)",
+)
+
+
+def _tables(tx: Transaction) -> set[str]:
+    """The tables a transaction can read (GeoPackage and PostGIS alike)."""
+    found = set()
+    for name in (GAZETTEER, "villages"):
+        try:
+            tx.columns(name)
+        except StoreError:
+            continue
+        found.add(name)
+    return found
 
 
 def _located(tickets: gpd.GeoDataFrame, grids: pd.DataFrame) -> gpd.GeoDataFrame:

@@ -347,3 +347,54 @@ def test_quarantined_rows_are_corrected_in_place_and_taken_in_again(tmp_path, st
     assert statuses == {"dropped": 1, "open": 1, "retried": 2}
     with pytest.raises(ValueError, match="not open in the quarantine"):
         q.refile(fixed, user="clerk")  # those entries were settled already
+
+
+def test_addresses_without_coordinates_are_placed_on_the_gazetteer(tmp_path, store):
+    from shapely.geometry import Point
+
+    crs = store.households.crs
+    gazetteer = gpd.GeoDataFrame(
+        {
+            "name": ["幸福村", "和平社区", "幸福村3组12号", "和平社区人民路8号"],
+            "address": ["", "", "东城镇幸福村3组12号", "东城镇和平社区人民路8号"],
+            "village_code": ["410105101001", "410105101002", "410105101001", "410105101002"],
+            "kind": ["village", "village", "address", "address"],
+            "town": ["东城镇"] * 4,
+        },
+        geometry=[
+            Point(X0 + 500, Y0 + 500),
+            Point(X0 + 2500, Y0 + 500),
+            Point(X0 + 200, Y0 + 300),
+            Point(X0 + 3700, Y0 + 800),
+        ],
+        crs=crs,
+    )
+    store.write({"gazetteer": gazetteer})
+    header = ["工单编号", "受理时间", "诉求类别", "事发地址", "经度", "纬度"]
+    rows = [
+        ["AD1", "2026-11-03 09:00", "噪声", "东城镇幸福村3组12号", None, None],
+        ["AD2", "2026-11-03 09:10", "噪声", "东城镇和平社区人民路８号", None, None],
+        ["AD3", "2026-11-03 09:20", "噪声", "东城镇和平社区", None, None],
+        ["AD4", "2026-11-03 09:30", "噪声", "西山镇不知道在哪", None, None],
+        ["AD5", "2026-11-03 09:40", "噪声", "", None, None],
+    ]
+    path = _xlsx(tmp_path / "addr.xlsx", {"工单": [["12345工单"], header, *rows]})
+    result = intake_file(path, store=store, source="12345")
+    assert (result.new, result.quarantined) == (4, 1)
+    issues = store.read("issues").set_index("ticket_id")
+    assert issues.loc["AD1", "grid_code"] == "410105101001001"  # x 200 m: the first grid
+    assert issues.loc["AD1", "geometry"].distance(Point(X0 + 200, Y0 + 300)) < 1e-6
+    assert (
+        issues.loc["AD1", "address_level"] == "address"
+        and issues.loc["AD1", "assign_problem"] == ""
+    )
+    assert issues.loc["AD2", "grid_code"] == "410105101002002"  # full-width digits matched
+    assert issues.loc["AD3", "assign_problem"] == "village_level"
+    assert issues.loc["AD3", "grid_code"] == "410105101002001"  # the village's point
+    assert (
+        issues.loc["AD5", "grid_code"] == "" and issues.loc["AD5", "assign_problem"] == "no_coords"
+    )
+    q = store.read(QUARANTINE)
+    assert q[["row", "column", "value"]].values.tolist() == [[6, "事发地址", "西山镇不知道在哪"]]
+    assert q["reason_en"].iloc[0].startswith("the address is not in the county's gazetteer")
+    assert result.sheets[0]["landed"] == 4 and result.sheets[0]["set_aside"] == 1
