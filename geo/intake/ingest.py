@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -244,7 +245,6 @@ def intake_export(
     cells = _cells(export)
     metric = read_meta(store).get("metric_crs") or get_settings().metric_crs  # the county's
     ensure_tables(store, crs=metric)
-    reference = _households(store, metric)  # read before the transaction: the check advises
     with store.transaction() as tx:
         tx.lock(ISSUES)
         # Rows whose ticket is stored with the very same cells need no parsing at all.
@@ -255,7 +255,7 @@ def intake_export(
             for s, n in zip(mapped.sheets, _per_sheet(export, same), strict=True)
         ]
         tickets = _prepared(mapped, cells, src, stated, metric, override=coords is not None)
-        guess = _coord_check(reference, tickets)
+        guess = _coord_check(tx, tickets, metric)
         tickets, unplaced = _placed_by_address(tx, tickets, export.path, mapped.columns)
         if len(unplaced):  # addresses the gazetteer does not know: to the quarantine
             mapped = replace(mapped, quarantine=pd.concat([mapped.quarantine, unplaced]))
@@ -413,13 +413,22 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+def _column_text(column: pd.Series) -> pd.Series:
+    """A column's cells as text (see :func:`_cell_text`), text columns without a Python loop."""
+    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+        return column.where(column.notna(), "").astype(object)
+    return column.map(_cell_text)
+
+
 def _cells(export: ExportFile) -> dict[tuple[str, int], str]:
     """Every data row's original cells as JSON text (header → text), by (sheet, row)."""
     out: dict[tuple[str, int], str] = {}
     for table in export.tables:
         if table.frame.empty:
             continue
-        text = table.frame.map(_cell_text)
+        text = pd.DataFrame(
+            {c: _column_text(table.frame[c]) for c in table.frame.columns}, index=table.frame.index
+        )
         lines = text.to_json(orient="records", lines=True, force_ascii=False).splitlines()
         out.update(
             {
@@ -444,7 +453,7 @@ def _unchanged(
     if "row_hash" not in tx.columns(ISSUES):
         return set()
     ids = ticket_ids(export, columns=columns)
-    counts = pd.Series(list(ids.values()), dtype=object).value_counts()
+    counts = Counter(ids.values())
     once = {key: ticket for key, ticket in ids.items() if ticket and counts[ticket] == 1}
     if not once:
         return set()
@@ -518,24 +527,18 @@ def _blank_to_none(value: object) -> object:
     return text.strip() or None
 
 
-def _households(store: Store, metric: str) -> gpd.GeoDataFrame | None:
-    """The county's households in ``metric`` (where tickets arise), None when it has none."""
-    if "households" not in store.layers():
+def _coord_check(tx: Transaction, tickets: gpd.GeoDataFrame, metric: str) -> CoordGuess | None:
+    """How the batch's points fall on the county's households under each system (read only
+    when the batch has coordinates and the county households)."""
+    if "lon" not in tickets.columns or not np.isfinite(tickets["lon"].to_numpy(float)).any():
         return None
-    households = store.read("households")
+    try:
+        households = tx.read("households", columns=["geometry"])
+    except StoreError:  # a county without household points
+        return None
     if not isinstance(households, gpd.GeoDataFrame) or households.empty:
         return None
-    return households.to_crs(metric) if households.crs != metric else households
-
-
-def _coord_check(
-    households: gpd.GeoDataFrame | None, tickets: gpd.GeoDataFrame
-) -> CoordGuess | None:
-    """How the batch's points fall on the county's households under each system."""
-    if households is None or "lon" not in tickets.columns:
-        return None
-    if not np.isfinite(tickets["lon"].to_numpy(float)).any():
-        return None
+    households = households.to_crs(metric) if households.crs != metric else households
     return guess_coord_sys(tickets["lon"], tickets["lat"], households)
 
 
