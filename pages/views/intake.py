@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.core.errors import GridGovError
-from geo.intake import SOURCES, Quarantine, intake_file
+from geo.intake import SOURCES, IntakeResult, Quarantine, intake_file
 from geo.intake.ingest import COORD_SYSTEMS
 from geo.views.errors import explain
 from geo.views.intake import COUNTS, intake_counts, ledger_table, quarantine_table, sheet_table
@@ -49,7 +49,7 @@ with tickets:
             path = Path(folder) / Path(upload.name).name
             path.write_bytes(upload.getvalue())
             try:
-                result = intake_file(
+                taken = intake_file(
                     path,
                     store=the_store,
                     source=source,
@@ -61,8 +61,8 @@ with tickets:
             except (GridGovError, ValueError) as exc:
                 failed(exc)
             else:
-                st.session_state["intake_result"] = result
-    result = st.session_state.get("intake_result")
+                st.session_state["intake_result"] = taken
+    result: IntakeResult | None = st.session_state.get("intake_result")
     if result is not None:
         counts = intake_counts(result)
         for col, name in zip(st.columns(len(COUNTS)), COUNTS, strict=True):
