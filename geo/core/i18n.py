@@ -314,6 +314,16 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "onboard_severity_col": ("级别", "Severity"),
     "onboard_severity_error": ("错误", "error"),
     "onboard_severity_warning": ("提醒", "warning"),
+    "no_tickets_yet": (
+        "本县尚无诉求工单：在“数据接入”页导入 12345、巡查、信访或移交工单后即可研判热点。",
+        "The county has no tickets yet: take in 12345, patrol, petition or transfer exports on "
+        "the Data intake page, then hot spots can be analysed.",
+    ),
+    "no_service_points_yet": (
+        "本县尚无服务点：在“数据接入”页接入县域时附上服务点图层，即可测算15分钟服务圈。",
+        "The county has no service points yet: onboard it with its service point layer on the "
+        "Data intake page to measure the 15-minute circles.",
+    ),
     "who": ("经办人", "By"),
     "when": ("时间", "When"),
     "service_type": ("服务类型", "Service type"),

@@ -32,6 +32,10 @@ data = county()
 flt = sidebar_filters(data)
 synthetic_banner(data)
 key = (data.store_location, data.meta.get("as_of", ""))
+if data.issues.empty:  # a county just onboarded: nothing to analyse yet
+    st.title(t("page_hotspots"))
+    st.info(t("no_tickets_yet"))
+    st.stop()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -16,6 +16,10 @@ flt = sidebar_filters(data)
 synthetic_banner(data)
 cfg = get_settings()
 K_MAX = 50
+if data.service_points.empty:  # a county onboarded without its service points
+    st.title(t("page_services"))
+    st.info(t("no_service_points_yet"))
+    st.stop()
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)

@@ -1,0 +1,48 @@
+"""Every page opens on a county just onboarded: no tickets, no service points, no households."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.intake import onboard_county
+from geo.store import open_store
+from tests.synthetic_county import COUNTY_NAME, synthetic_grids
+
+PAGES = (
+    "pages/views/overview.py",
+    "pages/views/hotspots.py",
+    "pages/views/services.py",
+    "pages/views/loop.py",
+    "pages/views/planner.py",
+    "pages/views/intake.py",
+    "pages/views/wall.py",
+)
+
+
+@pytest.fixture(scope="module")
+def county_store(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("new-county") / "county.gpkg"
+    report = onboard_county(
+        synthetic_grids(with_names=True), store=open_store(path), county_name=COUNTY_NAME
+    )
+    assert report.written
+    return str(path)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_opens_on_a_new_county(county_store, page, monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.pages.conftest import REPO
+
+    monkeypatch.setenv("GRIDGOV_STORE", county_store)
+    monkeypatch.setenv("GRIDGOV_DATA_DIR", str(tmp_path / "no-demo"))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120).run()
+    if page != PAGES[0]:
+        at.switch_page(page).run()
+    assert not at.exception, at.exception
+    kinds = ("title", "info", "warning", "caption")
+    said = " ".join(e.value for kind in kinds for e in at.get(kind))
+    assert "射阳" not in said
+    assert not (tmp_path / "no-demo").exists()  # the demo was neither built nor shown
