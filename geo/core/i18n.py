@@ -319,6 +319,11 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "The county has no tickets yet: take in 12345, patrol, petition or transfer exports on "
         "the Data intake page, then hot spots can be analysed.",
     ),
+    "history_too_short": (
+        "诉求记录还太短，尚不能研判热点与时空趋势：积累满两个时段（周或月，可在侧栏切换）后再看。",
+        "The ticket history is still too short for hot spots and trends over time: come back "
+        "once it spans two periods (weeks or months, switch in the sidebar).",
+    ),
     "no_service_points_yet": (
         "本县尚无服务点：在“数据接入”页接入县域时附上服务点图层，即可测算15分钟服务圈。",
         "The county has no service points yet: onboard it with its service point layer on the "

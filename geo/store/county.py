@@ -174,6 +174,10 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
         return frame.to_crs(cfg.metric_crs) if frame.crs != cfg.metric_crs else frame
 
     issues = geo("issues") if "issues" in layers else _empty(ISSUE_COLUMNS, cfg.metric_crs)
+    for col, dtype in ISSUE_COLUMNS.items():  # a county's exports need not hold every field
+        if col not in issues.columns:
+            empty = "" if dtype == "object" else None
+            issues[col] = pd.Series(empty, index=issues.index, dtype=dtype)
     for col in CATEGORICAL:
         if col in issues.columns:
             issues[col] = issues[col].fillna("").astype("category")

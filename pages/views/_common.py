@@ -127,16 +127,18 @@ def sidebar_filters(data: County) -> IssueFilter:
     end = data.as_of.date()
     earliest = data.issues["received_at"].min()
     first = earliest.date() if pd.notna(earliest) else end - dt.timedelta(days=29)
+    first = min(first, end)
+    default = (max(end - dt.timedelta(days=29), first), end)  # a county's history may be short
     picked = sb.date_input(
         t("date_range"),
-        value=(end - dt.timedelta(days=29), end),
+        value=default,
         min_value=first,
         max_value=end,
         key="dates",
     )
     # A range picker gives 0, 1 or 2 dates while the user is still picking: one date is
     # that day, none is the default range.
-    start, stop = (picked[0], picked[-1]) if picked else (end - dt.timedelta(days=29), end)
+    start, stop = (picked[0], picked[-1]) if picked else default
     categories = sb.multiselect(
         t("category"),
         list(data.issues["category"].cat.categories),

@@ -83,7 +83,12 @@ with st.expander(t("analysis_settings")):
         format_func=lambda n: t(f"near_{n}"),
     )
 weights = _weights(key, near, data)
-emerging = _emerging((*key, near, bins), flt.categories, flt.sources, flt.end, data, weights)
+try:
+    emerging = _emerging((*key, near, bins), flt.categories, flt.sources, flt.end, data, weights)
+except ValueError:  # too short a history for trends over time (a county that just started)
+    st.title(t("page_hotspots"))
+    st.info(t("history_too_short"))
+    st.stop()
 window = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
 view = scope_view(_table((*key, near, bins), window, data, weights, emerging), flt)
 scope = view.grids.town_name.iloc[0] if flt.town_code and len(view.grids) else t("scope_county")

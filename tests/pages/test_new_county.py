@@ -46,3 +46,25 @@ def test_every_page_opens_on_a_new_county(county_store, page, monkeypatch, tmp_p
     said = " ".join(e.value for kind in kinds for e in at.get(kind))
     assert "射阳" not in said
     assert not (tmp_path / "no-demo").exists()  # the demo was neither built nor shown
+
+
+def test_hot_spots_wait_for_enough_history(county_store, monkeypatch, tmp_path):
+    from openpyxl import Workbook
+    from streamlit.testing.v1 import AppTest
+
+    from geo.intake import intake_file
+    from tests.pages.conftest import REPO
+
+    store = open_store(county_store)
+    inside = store.read("grids").to_crs("EPSG:4326").geometry.iloc[0].representative_point()
+    book = Workbook()
+    book.active.append(["工单编号", "受理时间", "经度", "纬度"])
+    book.active.append(["N1", "2026-12-01 09:00", inside.x, inside.y])
+    book.save(tmp_path / "t.xlsx")
+    assert intake_file(tmp_path / "t.xlsx", store=store, source="12345").new == 1
+    monkeypatch.setenv("GRIDGOV_STORE", county_store)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120).run()
+    at.switch_page("pages/views/hotspots.py").run()
+    assert not at.exception, at.exception
+    assert any("诉求记录还太短" in i.value for i in at.info)
