@@ -108,7 +108,8 @@ def main() -> None:
     grids = pyogrio.read_dataframe(source, layer="grids", use_arrow=True)
     homes = pyogrio.read_dataframe(source, layer="households", use_arrow=True)
     issues = pyogrio.read_dataframe(source, layer="issues", use_arrow=True)
-    village = issues["village_code"].value_counts().index[0]
+    placed = issues["village_code"].fillna("") != ""  # tickets without a village aside
+    village = issues.loc[placed, "village_code"].value_counts().index[0]
     split = split_village(grids, homes, village)
     n_village = int((grids.village_code == village).sum())
     print(
