@@ -90,7 +90,7 @@ def write_files(folder: Path, rows: list[list[object]]) -> tuple[Path, Path]:
 def peer(path: Path, grids: gpd.GeoDataFrame, out: Path, engine: str = "") -> pd.Series:
     """What a GIS user writes: read with the header row given, drop the total row, sjoin."""
     if path.suffix == ".xlsx":
-        chosen = {"engine": engine} if engine else {}
+        chosen = {"engine": engine or "openpyxl"}  # openpyxl: pandas' default today
         table = pd.read_excel(path, header=2, dtype={"工单编号": str}, **chosen)
     else:
         table = pd.read_csv(path, header=1, dtype={"工单编号": str}, encoding="utf-8-sig")
