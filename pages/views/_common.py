@@ -54,8 +54,16 @@ def language_switch() -> None:
     )
 
 
-@st.cache_resource(show_spinner=False)
-def _store() -> Store:
+def _where() -> str:
+    """The store the configuration names now (``GRIDGOV_STORE``, ``DATABASE_URL`` and
+    schema, else the demo GeoPackage): the key of the opened store."""
+    cfg = get_settings()
+    configured = configured_store(cfg)
+    return f"{configured}|{cfg.db_schema}" if configured else str(demo_store_path(cfg))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _store(where: str) -> Store:
     bars: list[Any] = []  # the progress element, created on the first call
 
     def progress(fraction: float, message: Text) -> None:
@@ -84,7 +92,7 @@ def _county(location: str, version: str, _store: Store) -> County:
 
 def county() -> County:
     """The county in the store, loaded once per store version (shared, do not mutate)."""
-    store = _store()
+    store = _store(_where())
     return _county(store.location, store.version(LAYERS), store)
 
 
@@ -167,7 +175,7 @@ def sidebar_filters(data: County) -> IssueFilter:
 
 def store() -> Store:
     """The dashboard's store (opened once per server)."""
-    return _store()
+    return _store(_where())
 
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
