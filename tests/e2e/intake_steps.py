@@ -37,11 +37,19 @@ def upload_and_fix(page, wait_for_app, export: Path, *, screenshot) -> None:
     wait_for_app(page)
     screenshot("intake-done")
     page.get_by_role("tab", name="待处理行").click()
+    page.get_by_text("直接在表中更正单元格").wait_for(timeout=60_000)  # the tab has drawn
+    wait_for_app(page)
     editor = page.locator("[data-testid='stDataFrame']:visible").nth(1)
     editor.wait_for(timeout=60_000)
-    box = editor.bounding_box()
-    assert box is not None
-    page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # row 1, first column (qid)
+    page.wait_for_timeout(1000)  # let the layout settle before aiming at a cell
+    for _ in range(5):  # the grid takes the keyboard only once a cell is selected
+        box = editor.bounding_box()
+        assert box is not None
+        page.mouse.click(box["x"] + 20, box["y"] + 35 + 17)  # row 1, first column (qid)
+        if editor.evaluate("(el) => el.contains(document.activeElement)"):
+            break
+        page.wait_for_timeout(500)
+    assert editor.evaluate("(el) => el.contains(document.activeElement)")
     for _ in range(2):  # → 工单编号 → 受理时间
         page.keyboard.press("ArrowRight")
     page.keyboard.press("Enter")  # open the cell's editor
