@@ -1,5 +1,8 @@
 """What the subcommands share: help in both languages, and the ``--columns`` help."""
 
+from pathlib import Path
+
+from geo.core.errors import InputFileError
 from geo.core.i18n import Text
 
 
@@ -13,3 +16,11 @@ COLUMNS_HELP = both(
     "column mapping, our_name=their_name pairs applying to every input, "
     "e.g. grid_code=WGBM,lon=经度,lat=纬度",
 )
+
+
+def existing_store(location: object, hint: Text) -> str:
+    """``--store`` as given; refused, with ``hint``, when it names a missing GeoPackage."""
+    text = str(location)
+    if not text.startswith(("postgresql", "postgres://")) and not Path(text).exists():
+        raise InputFileError(text, Text("存储文件不存在", "no such GeoPackage"), hint)
+    return text

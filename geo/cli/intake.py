@@ -6,10 +6,8 @@ import argparse
 import getpass
 import json
 import sys
-from pathlib import Path
 
-from geo.cli._args import COLUMNS_HELP, both
-from geo.core.errors import InputFileError
+from geo.cli._args import COLUMNS_HELP, both, existing_store
 from geo.core.i18n import Text
 
 
@@ -64,16 +62,13 @@ def run(args: argparse.Namespace) -> int:
     from geo.store.county import open_county_store
     from geo.store.readers import parse_columns
 
-    location = str(args.store)
-    if not location.startswith(("postgresql", "postgres://")) and not Path(location).exists():
-        raise InputFileError(
-            location,
-            Text("存储文件不存在", "no such GeoPackage"),
-            Text(
-                "先接入县域：python -m geo onboard --grids … --store FILE.gpkg",
-                "onboard the county first: python -m geo onboard --grids … --store FILE.gpkg",
-            ),
-        )
+    location = existing_store(
+        args.store,
+        Text(
+            "先接入县域：python -m geo onboard --grids … --store FILE.gpkg",
+            "onboard the county first: python -m geo onboard --grids … --store FILE.gpkg",
+        ),
+    )
     result = intake_file(
         args.file,
         store=open_county_store(location),

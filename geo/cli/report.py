@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._args import both
+from geo.cli._args import both, existing_store
 from geo.core.errors import InputFileError
 from geo.core.i18n import Text
 
@@ -67,16 +67,13 @@ def run(args: argparse.Namespace) -> int:
             Text("给出存放报告文件的文件夹", "give a folder for the report files"),
         )
     if args.store:
-        location = str(args.store)
-        if not location.startswith(("postgresql", "postgres://")) and not Path(location).exists():
-            raise InputFileError(
-                location,
-                Text("存储文件不存在", "no such GeoPackage"),
-                Text(
-                    "给出已有的 .gpkg 或 postgresql:// URL，或不指定 --store",
-                    "give an existing .gpkg or a postgresql:// URL, or leave --store out",
-                ),
-            )
+        location = existing_store(
+            args.store,
+            Text(
+                "给出已有的 .gpkg 或 postgresql:// URL，或不指定 --store",
+                "give an existing .gpkg or a postgresql:// URL, or leave --store out",
+            ),
+        )
         store = open_store(location)
     else:
         store = default_store()
