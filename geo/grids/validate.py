@@ -24,8 +24,29 @@ WARNING = "warning"
 _AddProblem = Callable[[str, str, "int | np.integer[Any] | str", Text, Text], None]
 
 
+class ProblemLevels:
+    """``errors``, ``warnings`` and ``ok`` of a report that holds ``problems``."""
+
+    problems: list[Problem]
+
+    @property
+    def errors(self) -> list[Problem]:
+        """Problems that block (publishing, onboarding)."""
+        return [p for p in self.problems if p.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """Problems worth a look that block nothing."""
+        return [p for p in self.problems if p.severity == WARNING]
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return not self.errors
+
+
 @dataclass
-class GridReport:
+class GridReport(ProblemLevels):
     """The outcome of :func:`validate_grids`.
 
     Attributes
@@ -38,21 +59,6 @@ class GridReport:
 
     problems: list[Problem] = field(default_factory=list)
     n_grids: int = 0
-
-    @property
-    def errors(self) -> list[Problem]:
-        """Problems that must be fixed before the grids can be published."""
-        return [p for p in self.problems if p.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        """Problems worth a look that do not block publishing."""
-        return [p for p in self.problems if p.severity == WARNING]
-
-    @property
-    def ok(self) -> bool:
-        """True when there are no errors (warnings allowed)."""
-        return not self.errors
 
     def to_frame(self) -> pd.DataFrame:
         """One row per problem: code, severity, feature, message, hint (``message`` and

@@ -29,7 +29,7 @@ from geo.core.i18n import Text
 from geo.core.settings import AREA_TYPE_OF_KIND, DISPLAY_CRS, use_county
 from geo.core.validate import is_metric
 from geo.grids.assign import GridIndex, assign_events, grid_index
-from geo.grids.validate import ERROR, WARNING, validate_grids
+from geo.grids.validate import ERROR, WARNING, ProblemLevels, validate_grids
 from geo.planning.versions import VersionedGrids
 from geo.store.base import Store, StoreError
 from geo.store.readers import read_layer, read_outline
@@ -51,7 +51,7 @@ _KIND_OF_AREA_TYPE = {area: kind for kind, area in AREA_TYPE_OF_KIND.items()}
 
 
 @dataclass
-class OnboardReport:
+class OnboardReport(ProblemLevels):
     """What :func:`onboard_county` found and did.
 
     Attributes
@@ -90,21 +90,6 @@ class OnboardReport:
     replaced: list[str] = field(default_factory=list)
     population_approximate: bool = False
     store_location: str = ""
-
-    @property
-    def errors(self) -> list[Problem]:
-        """Problems that blocked onboarding."""
-        return [p for p in self.problems if p.severity == ERROR]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        """Problems and notes that did not block it."""
-        return [p for p in self.problems if p.severity == WARNING]
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing blocked onboarding."""
-        return not self.errors
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for JSON: ``errors`` and ``warnings`` as message strings (both
