@@ -415,8 +415,14 @@ def _cell_text(value: object) -> str:
 
 def _column_text(column: pd.Series) -> pd.Series:
     """A column's cells as text (see :func:`_cell_text`), text columns without a Python loop."""
-    if pd.api.types.infer_dtype(column, skipna=True) in ("string", "empty"):
+    kind = pd.api.types.infer_dtype(column, skipna=True)
+    if kind in ("string", "empty"):
         return column.where(column.notna(), "").astype(object)
+    if kind == "floating":  # str() of a fractional float is _cell_text's; whole ones differ
+        numbers = column.to_numpy(dtype=float)
+        fractional = np.isfinite(numbers) & (numbers != np.floor(numbers))
+        if fractional.all():
+            return column.astype(str).astype(object)
     return column.map(_cell_text)
 
 
@@ -429,7 +435,7 @@ def _cells(export: ExportFile) -> dict[tuple[str, int], str]:
         text = pd.DataFrame(
             {c: _column_text(table.frame[c]) for c in table.frame.columns}, index=table.frame.index
         )
-        lines = text.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+        lines = _json_lines(text)
         out.update(
             {
                 (table.sheet, int(row)): line
@@ -437,6 +443,25 @@ def _cells(export: ExportFile) -> dict[tuple[str, int], str]:
             }
         )
     return out
+
+
+def _json_lines(text: pd.DataFrame) -> list[str]:
+    """Each row of a frame of texts as one JSON object (header → text), in row order.
+
+    The same text as ``to_json(orient="records", lines=True)``, cut out of the records array
+    at ``},{"<first header>":``, twice as fast for 200,000 rows. Inside a JSON string a quote
+    is escaped, so that sequence occurs only between records, unless the first header itself
+    begins with ``,``, ``}`` or ``:``: then the count of pieces tells, and lines are used.
+    """
+    records = text.to_json(orient="records", force_ascii=False)
+    if len(text) < 2:
+        return [] if text.empty else [records[1:-1]]
+    first = json.dumps(str(text.columns[0]), ensure_ascii=False)
+    pieces = records[2:-2].split("},{" + first + ":")
+    if len(pieces) != len(text):
+        return text.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+    lead = "{" + first + ":"
+    return ["{" + pieces[0] + "}", *[lead + p + "}" for p in pieces[1:]]]
 
 
 def _unchanged(

@@ -30,7 +30,7 @@ from geo.core.settings import AREA_TYPE_OF_KIND, DISPLAY_CRS, use_county
 from geo.core.validate import is_metric
 from geo.grids.assign import GridIndex, assign_events, grid_index
 from geo.grids.validate import ERROR, WARNING, ProblemLevels, validate_grids
-from geo.planning.versions import VersionedGrids
+from geo.planning.versions import VersionedGrids, first_version
 from geo.store.base import Store, StoreError
 from geo.store.readers import read_layer, read_outline
 
@@ -281,11 +281,13 @@ def onboard_county(
         layers["service_points"] = service_layer
     reader_columns = ["source_row", "coord_problem"]
     layers = {k: v.drop(columns=reader_columns, errors="ignore") for k, v in layers.items()}
+    onboarded = Text("接入县域时的网格", "the grids the county was onboarded with")
+    layers |= first_version(layers["grids"], pd.Timestamp.now("UTC"), reason=onboarded)
     stale = [name for name in present if name not in layers]
     for table in stale:  # the old county's issues, versions, drafts…: emptied, columns kept
         layers[table] = _emptied(store.read(table), metric_crs)
 
-    store.write(layers)  # one write: all of it lands, or none
+    store.write(layers)  # one write, version 1 with it: all of it lands, or none
     use_county(meta)
     report.version = VersionedGrids(store).current_version()
     report.written = True

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geo.core.errors import InputFileError
@@ -168,7 +169,7 @@ def _read_workbook(file: Path, where: str, sheet: str | None, header_row: int | 
                 Text(f"工作表 {name!r} 无法读取：{exc}", f"sheet {name!r} cannot be read: {exc}"),
                 Text("用 Excel 打开后另存为 .xlsx", "open it in Excel and save it as .xlsx"),
             ) from exc
-        table = _table([[_cell(v) for v in row] for row in cells], name, header_row)
+        table = _table(cells, name, header_row, workbook=True)
         if table is None:
             empty.append(name)
         else:
@@ -178,11 +179,23 @@ def _read_workbook(file: Path, where: str, sheet: str | None, header_row: int | 
 
 def _cell(value: object) -> object:
     """A workbook cell as the export meant it: None when empty, whole numbers as ints."""
-    if value == "":
-        return None
+    if isinstance(value, str):
+        return value or None
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
         return int(value)
     return value
+
+
+def _cell_column(column: pd.Series) -> pd.Series:
+    """:func:`_cell` over a column; text and fractional-number columns without a Python loop."""
+    kind = pd.api.types.infer_dtype(column, skipna=False)
+    if kind == "string":
+        return column.where(column != "", None)
+    if kind == "floating":
+        numbers = column.to_numpy(dtype=float)
+        if not (np.isfinite(numbers) & (numbers == np.floor(numbers))).any():
+            return column
+    return column.map(_cell)
 
 
 def _read_csv(file: Path, where: str, header_row: int | None) -> ExportFile:
@@ -228,14 +241,20 @@ def _sniff_delimiter(text: str) -> str:
     return best
 
 
-def _table(rows: list[list[object]], sheet: str, header_row: int | None) -> SheetTable | None:
-    """The table of one sheet's rows, or ``None`` when it has no header and no data."""
+def _table(
+    rows: Sequence[Sequence[object]], sheet: str, header_row: int | None, *, workbook: bool = False
+) -> SheetTable | None:
+    """The table of one sheet's rows, or ``None`` when it has no header and no data.
+
+    ``workbook``: the rows are a workbook reader's cells (``""`` when empty, whole numbers as
+    floats), turned into what the export meant (:func:`_cell`) column by column.
+    """
     if not any(_filled(v) for row in rows for v in row):
         return None
     at = header_row - 1 if header_row is not None else _find_header(rows)
     if at is None or at >= len(rows):  # a cover sheet: a title, no header of 2+ columns
         return None
-    headers = _headers(rows[at])
+    headers = _headers([_cell(v) for v in rows[at]] if workbook else rows[at])
     data, index, totals, blank, width = [], [], [], 0, len(headers)
     for number, row in enumerate(rows[at + 1 :], start=at + 2):
         last = _last_filled(row)
@@ -249,8 +268,11 @@ def _table(rows: list[list[object]], sheet: str, header_row: int | None) -> Shee
         data.append(row)
         index.append(number)
     headers += [f"列{i}" for i in range(len(headers) + 1, width + 1)]
-    data = [(list(row) + [None] * width)[:width] for row in data]
+    if any(len(row) != width for row in data):
+        data = [(list(row) + [None] * width)[:width] for row in data]
     frame = pd.DataFrame(data, columns=headers, index=pd.Index(index, name="row"), dtype=object)
+    if workbook and len(frame):
+        frame = frame.apply(_cell_column).astype(object)
     return SheetTable(sheet, at + 1, frame, totals, blank)
 
 
@@ -303,5 +325,8 @@ def _last_filled(row: Sequence[object]) -> int:
 
 
 def _is_total(cells: Sequence[object]) -> bool:
-    first = next((clean_text(v) for v in cells[:3] if _filled(v)), "")
-    return bool(_TOTAL.match(first))
+    """The row's first filled cell (of its first three) is text saying 合计 / 小计 / total."""
+    for value in cells[:3]:
+        if _filled(value):
+            return isinstance(value, str) and _TOTAL.match(clean_text(value)) is not None
+    return False

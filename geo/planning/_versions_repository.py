@@ -142,26 +142,29 @@ def create_tables(store: Store) -> None:
     with store.transaction() as tx:
         tx.lock(LOCK)
         if len(tx.read("grid_versions", columns=["version"])) == 0:
-            first = as_multi(tx.read("grids"))
-            now = utc_now()
-            tx.append("grid_version_features", first.assign(version=np.int64(1)))
-            tx.append(
-                "grid_versions",
-                version_row(
-                    1,
-                    now,
-                    "system",
-                    Text("启用版本管理时的网格", "grids found when versioning began"),
-                    "initial",
-                    first,
-                    0,
-                    0,
-                ),
-            )
-            tx.append(
-                "change_log",
-                log_row(now, "system", "init", version=1, detail=grids_note(len(first))),
-            )
+            filled = first_version(tx.read("grids"), utc_now())
+            for table in ("grid_version_features", "grid_versions", "change_log"):
+                tx.append(table, filled[table])
+
+
+def first_version(
+    grids: gpd.GeoDataFrame,
+    at: pd.Timestamp,
+    *,
+    reason: Text | None = None,
+) -> dict[str, pd.DataFrame]:
+    """Every version table with ``grids`` as version 1 (the others empty), by table name.
+
+    What versioning starts from: written with the grids in one write (onboarding), or
+    appended when versioning begins on a store that holds grids only.
+    """
+    first = as_multi(grids)
+    reason = reason or Text("启用版本管理时的网格", "grids found when versioning began")
+    tables = {name: frame.iloc[:0] for name, frame in templates(first).items()}
+    tables["grid_version_features"] = first.assign(version=np.int64(1))
+    tables["grid_versions"] = version_row(1, at, "system", reason, "initial", first, 0, 0)
+    tables["change_log"] = log_row(at, "system", "init", version=1, detail=grids_note(len(first)))
+    return tables
 
 
 def version_row(

@@ -83,7 +83,11 @@ __all__ = [
     "VersionDiff",
     "VersionError",
     "VersionedGrids",
+    "first_version",
 ]
+
+#: Every version table with a grid layer as version 1, to write together with that layer.
+first_version = repository.first_version
 
 
 class VersionedGrids:

@@ -6,6 +6,7 @@ a blank row: nothing goes missing."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,6 +15,7 @@ from openpyxl import Workbook
 
 from geo.core.errors import InputFileError
 from geo.intake import parse_coordinate, parse_number, parse_time, read_export
+from geo.intake.ingest import _json_lines
 
 HEADER = ["工单编号", "受理时间", "诉求类别", "地址", "经度", "纬度", "联系电话"]
 
@@ -195,3 +197,15 @@ def test_unreadable_inputs_say_what_to_do(tmp_path):
     empty.write_bytes(b"\n\n")
     with pytest.raises(InputFileError, match="the file holds no table"):
         read_export(empty)
+
+
+@pytest.mark.parametrize("first", ["工单编号", "x", ":a", "}{", ","])
+def test_each_rows_cells_json_is_pandas_own_line(first: str) -> None:
+    # Values that look like the cut between records, under headers that may defeat it.
+    values = ['a},{"x":', "q\\", '"},{"工单编号":1', "},{", "普通", "\n\t", "", '},{":a":']
+    text = pd.DataFrame({first: values, "x": values[::-1], "z": ["1"] * len(values)})
+    for n in (1, 2, len(values)):
+        part = text.head(n)
+        lines = part.to_json(orient="records", lines=True, force_ascii=False).splitlines()
+        assert _json_lines(part) == lines
+        assert [json.loads(line) for line in _json_lines(part)] == part.to_dict("records")

@@ -20,6 +20,7 @@ from geo.core.crs import gauss_kruger_crs
 from geo.core.errors import InputProblems
 from geo.core.settings import get_settings, reset_county
 from geo.intake import onboard_county
+from geo.planning._versions_model import content_hash
 from geo.planning.versions import VersionedGrids
 from geo.store.base import StoreError, open_store
 from geo.store.county import default_store, load_county, read_meta
@@ -164,11 +165,25 @@ def test_meta_is_written_and_is_the_county_afterwards(grids_file: Path, tmp_path
     assert len(county.issues) == 0 and "received_at" in county.issues.columns
 
 
-def test_the_grid_layer_is_version_1(grids_file: Path, tmp_path: Path) -> None:
+def test_the_grid_layer_is_version_1(grids_file: Path, tmp_path: Path, monkeypatch) -> None:
     store = open_store(tmp_path / "county.gpkg")
+    writes: list[set[str]] = []
+    write = type(store).write
+    monkeypatch.setattr(
+        type(store), "write", lambda self, layers: writes.append(set(layers)) or write(self, layers)
+    )
     onboard_county(grids_file, store=store, county_name=COUNTY_NAME)
+    # Version 1 lands in the one write that lands the grids: no state with grids unversioned.
+    assert len(writes) == 1 and {"grids", "grid_versions", "grid_version_features"} <= writes[0]
+    with store.transaction(readonly=True) as tx:
+        assert len(tx.read("grid_versions")) == 1 and len(tx.read("change_log")) == 1
     versions = VersionedGrids(store).versions()
     assert versions["version"].tolist() == [1] and int(versions["n_grids"].iloc[0]) == 48
+    assert versions["source"].tolist() == ["initial"]
+    assert versions["content_hash"].iloc[0] == content_hash(store.read("grids"))
+    assert VersionedGrids(store).read_version(1)["grid_code"].tolist() == sorted(
+        store.read("grids")["grid_code"]
+    )
 
 
 def test_a_grid_error_blocks_onboarding_and_writes_nothing(tmp_path: Path) -> None:
