@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from pages.views._common import language_switch, tr
+from pages.views._common import language_switch, tr, widget_words
 
 t = tr()  # reads the session only, so the page config still comes first
 st.set_page_config(page_title=f"GridGov · {t('app_title')}", page_icon="🗺️", layout="wide")
 language_switch()
+widget_words()
 pages = [
     st.Page(
         "pages/views/overview.py", title=t("page_overview"), icon=":material/map:", default=True

@@ -110,7 +110,7 @@ def base_map(
         location=[(min_lat + max_lat) / 2, (min_lon + max_lon) / 2],
         zoom_start=10,
         tiles=None,
-        control_scale=True,
+        control_scale=False,  # Leaflet's default scale adds miles: a metric one below
         prefer_canvas=prefer_canvas,
         max_zoom=max_zoom,
     )
@@ -126,8 +126,19 @@ def base_map(
         folium.TileLayer(
             tiles=tile_url, attr=tile_attribution, max_zoom=max_zoom, name="basemap"
         ).add_to(m)
+    _MetricScale().add_to(m)
     m.fit_bounds([[min_lat, min_lon], [max_lat, max_lon]])
     return m
+
+
+class _MetricScale(branca.element.MacroElement):
+    """Leaflet's scale bar in metres and kilometres only (no miles, no feet)."""
+
+    _template = branca.element.Template(
+        """{% macro script(this, kwargs) %}
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}"""
+    )
 
 
 def _check_base_map_args(

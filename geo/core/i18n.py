@@ -39,6 +39,9 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "residents are spread evenly inside it.",
     ),
     "language": ("语言", "Language"),
+    "uploader_button": ("上传", "Upload"),
+    "skip_to_content": ("跳到正文", "Skip to main content"),
+    "uploader_limit": ("单个文件不超过 {mb} MB", "{mb}MB per file"),
     "sep_list": ("、", ", "),
     "sep_clause": ("；", "; "),
     "synthetic_banner": (
@@ -74,6 +77,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "households": ("户数", "Households"),
     "residents": ("人口", "Residents"),
     "count": ("诉求数", "Issues"),
+    "week_of": ("周起始日", "Week of"),
     "open": ("在办", "Open"),
     "rate_per_1000": ("每千人", "Per 1,000"),
     "town_name": ("镇（区）", "Town"),

@@ -1,5 +1,6 @@
 """热点研判 Hotspots: which grids in my town are hot, for what, since when; the warnings."""
 
+import altair as alt
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -32,6 +33,18 @@ data = county()
 flt = sidebar_filters(data)
 synthetic_banner(data)
 key = (data.store_location, data.meta.get("as_of", ""))
+
+
+def _weekly_chart(weekly: pd.Series) -> alt.Chart:
+    """Issues per week, dates as numbers (a time axis would name the months in English)."""
+    frame = pd.DataFrame({"week": pd.to_datetime(weekly.index), "count": weekly.to_numpy()})
+    week = alt.X("week:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0))
+    tips = [alt.Tooltip("week:T", title=t("week_of"), format="%Y-%m-%d"),
+            alt.Tooltip("count:Q", title=t("count"))]  # fmt: skip
+    bars = alt.Chart(frame).mark_bar().encode(week, alt.Y("count:Q", title=None), tooltip=tips)
+    return bars.properties(height=150)
+
+
 if data.issues.empty:  # a county just onboarded: nothing to analyse yet
     st.title(t("page_hotspots"))
     st.info(t("no_tickets_yet"))
@@ -157,7 +170,7 @@ with right:
         )
         st.write(grid_reason(view, grid, lang()))
         st.caption(t("trend_26w"))
-        st.bar_chart(weekly_series(data, grid, flt), height=150)
+        st.altair_chart(_weekly_chart(weekly_series(data, grid, flt)), width="stretch")
         attrs, latest, mix = grid_detail(data, grid, flt)
         st.caption(f"{t('grid_worker')} {attrs['grid_worker']} · {t('category_mix')}")
         st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=150)

@@ -90,3 +90,9 @@ def test_argument_errors_are_collected() -> None:
         base_map(bounds_wgs84=SHEYANG, tile_attribution="x")
     with pytest.raises(ValueError, match="bounds_wgs84 must be four numbers"):
         base_map(bounds_wgs84=(1.0, 2.0))  # type: ignore[arg-type]
+
+
+def test_the_scale_bar_is_metric_only() -> None:
+    # Leaflet's default scale bar adds miles under the kilometres.
+    html = base_map(bounds_wgs84=SHEYANG).get_root().render()
+    assert re.findall(r"L\.control\.scale\(([^)]*)\)", html) == ["{imperial: false}"]
