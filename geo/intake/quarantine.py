@@ -4,19 +4,28 @@ taken in again, or dropped — each action recorded, nothing deleted."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from geo.core.privacy import mask_name, mask_phone
 from geo.intake.ingest import (
     DROPPED,
     OPEN,
     QUARANTINE,
     IntakeResult,
     intake_export,
+    read_profile,
 )
 from geo.intake.sheets import ExportFile, SheetTable
 from geo.store.base import Store
+from geo.store.readers import ALIAS_LOOKUP, header_key
+
+#: GridGov's personal fields and how each is masked.
+PERSONAL: dict[str, Callable[[object], str]] = {
+    "caller_name": mask_name,
+    "caller_phone": mask_phone,
+}
 
 #: Columns of :meth:`Quarantine.entries`, one row per set-aside row.
 ENTRY_COLUMNS = (
@@ -83,13 +92,18 @@ class Quarantine:
         )
         return out[list(ENTRY_COLUMNS)].reset_index(drop=True)
 
-    def cells(self, qids: Sequence[str]) -> pd.DataFrame:
+    def cells(self, qids: Sequence[str], *, masked: bool = True) -> pd.DataFrame:
         """The original cells of the given entries: one column per header of their file, plus
-        ``qid`` first (entries of files with other headers get empty cells there)."""
+        ``qid`` first (entries of files with other headers get empty cells there).
+
+        ``masked``: callers' names and phones starred (张**, 138****1234), as everywhere; a
+        starred cell given back unchanged to :meth:`refile` stands for the original.
+        """
         q = self._read()
         q = q[q["qid"].isin(list(qids))].drop_duplicates("qid")
         records = [
-            {"qid": qid, **json.loads(c)} for qid, c in zip(q["qid"], q["cells"], strict=True)
+            {"qid": qid, **self._masked(source, json.loads(c), masked)}
+            for qid, source, c in zip(q["qid"], q["source"], q["cells"], strict=True)
         ]
         frame = pd.DataFrame.from_records(records)
         if frame.empty:
@@ -97,6 +111,21 @@ class Quarantine:
         order = {qid: i for i, qid in enumerate(qids)}
         frame = frame.sort_values("qid", key=lambda s: s.map(order)).reset_index(drop=True)
         return frame.fillna("")
+
+    def _personal(self, source: str, headers: Sequence[str]) -> dict[str, Callable[[object], str]]:
+        """The headers of ``source``'s files that hold personal data, with their masks (the
+        source's saved column mapping first, then the known header names)."""
+        theirs = {
+            t: ours for ours, t in read_profile(self.store, source).get("columns", {}).items()
+        }
+        found = {h: theirs.get(h) or ALIAS_LOOKUP.get(header_key(h)) for h in headers}
+        return {h: PERSONAL[f] for h, f in found.items() if f in PERSONAL}
+
+    def _masked(self, source: str, cells: dict[str, object], masked: bool) -> dict[str, object]:
+        if not masked:
+            return cells
+        masks = self._personal(source, list(cells))
+        return {h: masks[h](v) if h in masks and v else v for h, v in cells.items()}
 
     def refile(self, corrected: pd.DataFrame, *, user: str = "") -> list[IntakeResult]:
         """Take corrected rows in again (a frame like :meth:`cells`, edited).
@@ -120,6 +149,7 @@ class Quarantine:
             for sheet, part in group.groupby(rows["sheet"].to_numpy(), sort=False):
                 headers = list(json.loads(str(q.loc[part["qid"].iloc[0], "cells"])))
                 frame = part.reindex(columns=headers).astype(object)
+                frame = self._unmasked(str(source), frame, q.loc[part["qid"], "cells"])
                 frame = frame.map(lambda v: None if v is None or not str(v).strip() else v)
                 frame.index = pd.Index(q.loc[part["qid"], "row"].astype(int).to_numpy())
                 tables.append(SheetTable(str(sheet), 1, frame))
@@ -135,6 +165,22 @@ class Quarantine:
                 )
             )
         return results
+
+    def _unmasked(self, source: str, frame: pd.DataFrame, stored: pd.Series) -> pd.DataFrame:
+        """``frame`` with each personal cell still as :meth:`cells` starred it put back to
+        the original; a cell staff typed anew stays as typed."""
+        masks = self._personal(source, list(frame.columns))
+        if not masks:
+            return frame
+        originals = [json.loads(str(c)) for c in stored]
+        out = frame.copy()
+        for header, mask in masks.items():
+            given = out[header].tolist()
+            out[header] = [
+                cells.get(header) if v is not None and str(v) == mask(cells.get(header)) else v
+                for v, cells in zip(given, originals, strict=True)
+            ]
+        return out
 
     def drop(self, qids: Sequence[str], *, user: str = "") -> int:
         """Mark entries dropped (staff decided the rows are not tickets); returns how many."""

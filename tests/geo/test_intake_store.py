@@ -330,6 +330,10 @@ def test_quarantined_rows_are_corrected_in_place_and_taken_in_again(tmp_path, st
     assert entries["columns"].tolist() == ["受理时间", "经度", "工单编号"]
     cells = q.cells(entries["qid"].tolist())
     assert cells.loc[0, "受理时间"] == "上周三" and cells.loc[1, "经度"] == "东经120度"
+    # The caller is starred for whoever fixes the row; the original goes back in.
+    assert (cells.loc[0, "来电人"], cells.loc[0, "联系电话"]) == ("李*", "139****1111")
+    whole = q.cells(entries["qid"].tolist(), masked=False)
+    assert (whole.loc[0, "来电人"], whole.loc[0, "联系电话"]) == ("李四", "13900001111")
     fixed = cells.iloc[:2].copy()
     fixed.loc[0, "受理时间"] = "2026-11-04 09:00"
     fixed.loc[1, "经度"] = "12O.5"  # still wrong: a letter O for a zero
@@ -338,6 +342,8 @@ def test_quarantined_rows_are_corrected_in_place_and_taken_in_again(tmp_path, st
     assert result.file.endswith("（更正）")
     issues = store.read("issues").set_index("ticket_id")
     assert issues.loc["RX9001", "received_at"] == pd.Timestamp("2026-11-04 09:00")
+    assert issues.loc["RX9001", "caller_name"] == "李四"
+    assert issues.loc["RX9001", "caller_phone"] == "13900001111"
     left = q.entries()
     assert left["ticket_id"].tolist() == ["RX9002", ""]  # the new entry first, then the old
     assert left["file"].iloc[0].endswith("（更正）")
