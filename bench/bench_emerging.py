@@ -35,6 +35,7 @@ import pandas as pd
 from _demo import arguments, check, county_gpkg, esda_label, median_time
 from scipy import sparse
 
+from geo.core.scope import Scope
 from geo.grids.aggregate import IssueFilter
 from geo.hotspots.emerging import Freq, emerging_hotspots, space_time_cube, space_time_gi
 from geo.hotspots.local import GridWeights, gi_star, grid_counts, grid_weights
@@ -216,7 +217,7 @@ def main() -> None:
         __doc__, add=lambda p: p.add_argument("gpkg", nargs="?", type=Path, default=None)
     )
     store = open_store(args.gpkg or county_gpkg(args.quick))
-    county = load_county(store)
+    county = load_county(store, scope=Scope.county())
     weights = grid_weights(county.grids)
     most = 999 if args.quick else 9999
     timings(county, weights, repeat=1 if args.quick else 3, most=most)

@@ -31,6 +31,7 @@ from _demo import ROOT, arguments, check, county_gpkg, esda_label, median_time, 
 from streamlit.testing.v1 import AppTest
 
 import geo.views.hotspots as hotspot_views
+from geo.core.scope import Scope
 from geo.grids.aggregate import IssueFilter
 from geo.hotspots.local import gi_star, grid_counts, grid_weights, local_moran
 from geo.store.base import open_store
@@ -55,7 +56,7 @@ def main() -> None:
     args = arguments(__doc__)
     path = county_gpkg(args.quick)
     os.environ["GRIDGOV_DATA_DIR"] = str(path.parent)
-    data = load_county(open_store(path))
+    data = load_county(open_store(path), scope=Scope.county())
     codes = sorted(data.towns.town_code)
     towns = TOWNS if set(TOWNS) <= set(codes) else tuple(codes[:2])
 

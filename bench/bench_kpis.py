@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from _demo import arguments, check, county_gpkg, median_time
 
+from geo.core.scope import Scope
 from geo.core.settings import get_settings
 from geo.core.tickets import CLOSED, due_at
 from geo.loop.lifecycle import (
@@ -131,7 +132,7 @@ def main() -> None:
     )
     repeat = 1 if args.quick else 3
     path = county_gpkg(args.quick)
-    county = load_county(open_store(path))
+    county = load_county(open_store(path), scope=Scope.county())
     issues, as_of = county.issues, county.as_of
     print(f"{len(issues):,} tickets, as of {as_of}; levels {', '.join(LEVELS)}")
 

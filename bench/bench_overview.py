@@ -23,6 +23,7 @@ import folium
 from _demo import ROOT, arguments, county_gpkg, rerun_times
 from streamlit.testing.v1 import AppTest
 
+from geo.core.scope import Scope
 from geo.core.settings import DISPLAY_CRS
 from geo.grids.aggregate import IssueFilter
 from geo.store.base import open_store
@@ -64,7 +65,7 @@ def main() -> None:
     args = arguments(__doc__)
     path = county_gpkg(args.quick)
     os.environ["GRIDGOV_DATA_DIR"] = str(path.parent)
-    data = load_county(open_store(path))
+    data = load_county(open_store(path), scope=Scope.county())
     codes = sorted(data.towns.town_code)
     towns = TOWNS if set(TOWNS) <= set(codes) else tuple(codes[:2])
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)

@@ -24,6 +24,7 @@ import io
 import pandas as pd
 from _demo import arguments, check, county_gpkg, median_time
 
+from geo.core.scope import Scope
 from geo.loop.report import build_report
 from geo.store.base import open_store
 from geo.store.county import load_county
@@ -56,7 +57,7 @@ def same_tables(ours: bytes, peer: bytes) -> list[str]:
 def main() -> None:
     args = arguments(__doc__, add=lambda p: p.add_argument("--month", default="2026-10"))
     repeat = 1 if args.quick else 3
-    county = load_county(open_store(county_gpkg(args.quick)))
+    county = load_county(open_store(county_gpkg(args.quick)), scope=Scope.county())
     print(f"{len(county.issues):,} tickets, {len(county.grids):,} grids, month {args.month}")
     for town in (None, "四明镇"):
         build_s, report = median_time(

@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 from _demo import arguments, county_gpkg
 
+from geo.core.scope import Scope
 from geo.grids.aggregate import IssueFilter
 from geo.hotspots.alerts import detect_alerts
 from geo.hotspots.emerging import emerging_hotspots, space_time_cube
@@ -40,7 +41,7 @@ def main() -> None:
     args = arguments(__doc__)
     permutations = 999 if args.quick else 9999
     path = county_gpkg(args.quick)
-    data = load_county(open_store(path))
+    data = load_county(open_store(path), scope=Scope.county())
     planted = pyogrio.read_dataframe(path, layer="planted").set_index("pattern_id")
     weights = {
         "queen": grid_weights(data.grids),

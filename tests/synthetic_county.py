@@ -68,3 +68,44 @@ def write_synthetic_grids(
     ``to_crs`` (WGS84 by default, so the zone has to be inferred)."""
     synthetic_grids(with_names=with_names).to_crs(to_crs).to_file(path)
     return path
+
+
+def synthetic_issues(
+    grids: gpd.GeoDataFrame, *, per_grid: int = 3, seed: int = 5
+) -> gpd.GeoDataFrame:
+    """``per_grid`` tickets inside each onboarded grid (with its grid, village and town codes,
+    a caller's name and phone), received over the 60 days before 2026-11-30."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _, grid in grids.iterrows():
+        minx, miny, maxx, maxy = grid.geometry.bounds
+        for k in range(per_grid):
+            n = len(rows)
+            rows.append(
+                {
+                    "ticket_id": f"ZY{n:05d}",
+                    "source": "12345",
+                    "request_type": "投诉",
+                    "received_at": np.datetime64("2026-11-30")
+                    - np.timedelta64(int(rng.integers(0, 60)), "D"),
+                    "category": ["环境卫生", "噪声扰民", "道路交通"][k % 3],
+                    "status": "已办结",
+                    "caller_name": f"居民{n:03d}",
+                    "caller_phone": f"1370000{n:04d}",
+                    "grid_code": grid["grid_code"],
+                    "village_code": grid["village_code"],
+                    "town_code": grid["town_code"],
+                    "geometry": shapely.Point(rng.uniform(minx, maxx), rng.uniform(miny, maxy)),
+                }
+            )
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=grids.crs)
+
+
+def onboard_synthetic_county(store, *, per_grid: int = 3):  # type: ignore[no-untyped-def]
+    """Onboard the synthetic county into ``store`` and give it :func:`synthetic_issues`."""
+    from geo.intake import onboard_county
+
+    onboard_county(synthetic_grids(with_names=True), store=store, county_name=COUNTY_NAME, seed=1)
+    issues = synthetic_issues(gpd.GeoDataFrame(store.read("grids")), per_grid=per_grid)
+    store.write({"issues": issues})
+    return store

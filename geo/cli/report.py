@@ -8,6 +8,7 @@ from pathlib import Path
 from geo.cli._args import both, existing_store
 from geo.core.errors import InputFileError
 from geo.core.i18n import Text
+from geo.core.scope import Scope
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         store = open_store(location)
     else:
         store = default_store()
-    county = load_county(store)
+    county = load_county(store, scope=Scope.county())
     report = build_report(county, month=month, town=args.town)
     paths = write_report(report, out, formats=formats, lang=args.lang)
     kpi = report.summary

@@ -135,6 +135,11 @@ class Settings:
         Share of residents that should be inside the circle (0.85).
     strict_i18n
         An unknown i18n key raises instead of showing the key (on in the test suite).
+    session_idle_minutes, session_max_hours
+        A signed-in session ends after this many idle minutes, and in any case this many
+        hours after sign-in.
+    lockout_failures, lockout_minutes
+        This many failed sign-ins in a row lock the account for this many minutes.
     """
 
     county_code: str = "320924"
@@ -165,6 +170,10 @@ class Settings:
     detour_factor: float = DETOUR_FACTOR
     coverage_target: float = COVERAGE_TARGET
     strict_i18n: bool = False
+    session_idle_minutes: int = 30
+    session_max_hours: int = 8
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
 
     def size_rule(self, area_type: object) -> GridSizeRule:
         """The size rule of a grid of ``area_type``: :attr:`urban_rule` for 城镇
@@ -243,6 +252,9 @@ def get_settings() -> Settings:
         Intranet tile service, e.g. ``http://10.0.0.5/tiles/{z}/{x}/{y}.png``.
     GRIDGOV_STRICT_I18N
         ``1`` (or ``true``): an unknown i18n key raises :class:`KeyError` (tests set it).
+    GRIDGOV_SESSION_IDLE_MINUTES, GRIDGOV_SESSION_MAX_HOURS, GRIDGOV_LOCKOUT_FAILURES,
+    GRIDGOV_LOCKOUT_MINUTES
+        Whole numbers for the sign-in settings of the same names.
     """
     env = os.environ
     kwargs: dict[str, object] = {}
@@ -261,5 +273,13 @@ def get_settings() -> Settings:
         kwargs["tile_attribution"] = env.get("GRIDGOV_TILE_ATTRIBUTION", "")
     if env.get("GRIDGOV_STRICT_I18N", "").strip().lower() in ("1", "true", "yes"):
         kwargs["strict_i18n"] = True
+    for name in ("session_idle_minutes", "session_max_hours", "lockout_failures",
+                 "lockout_minutes"):  # fmt: skip
+        value = env.get(f"GRIDGOV_{name.upper()}", "").strip()
+        if value:
+            try:
+                kwargs[name] = max(1, int(value))
+            except ValueError as exc:
+                raise ValueError(f"GRIDGOV_{name.upper()}={value!r}: give a whole number") from exc
     kwargs.update(county_override())
     return Settings(**kwargs)  # type: ignore[arg-type]

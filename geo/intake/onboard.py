@@ -31,8 +31,11 @@ from geo.core.validate import is_metric
 from geo.grids.assign import GridIndex, assign_events, grid_index
 from geo.grids.validate import ERROR, WARNING, ProblemLevels, validate_grids
 from geo.planning.versions import VersionedGrids, first_version
-from geo.store.base import Store, StoreError
+from geo.store.base import APPEND_ONLY, Store, StoreError
 from geo.store.readers import read_layer, read_outline
+
+#: Tables a replacing onboarding keeps: the accounts and the audit trail.
+KEPT = frozenset({"users"}) | APPEND_ONLY
 
 __all__ = ["POINTS_PER_GRID", "OnboardReport", "onboard_county"]
 
@@ -283,7 +286,8 @@ def onboard_county(
     layers = {k: v.drop(columns=reader_columns, errors="ignore") for k, v in layers.items()}
     onboarded = Text("接入县域时的网格", "the grids the county was onboarded with")
     layers |= first_version(layers["grids"], pd.Timestamp.now("UTC"), reason=onboarded)
-    stale = [name for name in present if name not in layers]
+    # The old county's tables are emptied; accounts and the append-only audit stay.
+    stale = [name for name in present if name not in layers and name not in KEPT]
     for table in stale:  # the old county's issues, versions, drafts…: emptied, columns kept
         layers[table] = _emptied(store.read(table), metric_crs)
 

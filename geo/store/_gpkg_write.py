@@ -167,11 +167,13 @@ def install(
     replace: bool,
     drop_others: bool = False,
     indexes: Mapping[str, Sequence[Sequence[str]]] | None = None,
+    append_only: Sequence[str] = (),
 ) -> list[str]:
     """Put the staged layers into the store; run inside ``BEGIN IMMEDIATE``.
 
     ``replace`` drops a layer of the same name first (else it is kept and the staged one
-    skipped); ``drop_others`` drops every layer not staged. Returns the layers written.
+    skipped); ``drop_others`` drops every layer not staged; each ``append_only`` table gets
+    triggers that abort an update or a delete. Returns the layers written.
     """
     if not table_exists(conn, "gpkg_spatial_ref_sys") and staged:
         _initialise(conn, staged[0])
@@ -193,6 +195,13 @@ def install(
             conn.execute(
                 f"CREATE INDEX IF NOT EXISTS {index_name(table, columns)} "
                 f"ON {quote(table)} ({', '.join(map(quote, columns))})"
+            )
+    for table in append_only:
+        for event in ("UPDATE", "DELETE"):
+            trigger = quote(f"gridgov_append_only_{table}_{event.lower()}")
+            conn.execute(
+                f"CREATE TRIGGER IF NOT EXISTS {trigger} BEFORE {event} ON {quote(table)} "
+                f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
             )
     return written
 

@@ -29,10 +29,28 @@ from typing import Any, Protocol
 import pandas as pd
 
 from geo.core.errors import GridGovError
+from geo.core.i18n import Text
 
 
 class StoreError(GridGovError):
     """The store cannot be opened, read or written."""
+
+
+#: Tables rows are only ever added to (the audit trail): ``write`` refuses to replace them,
+#: and a trigger in the database refuses updates and deletes.
+APPEND_ONLY = frozenset({"audit"})
+
+
+def refuse_append_only(location: str, names: Sequence[str]) -> None:
+    """Raise :class:`StoreError` when ``names`` holds an append-only table."""
+    held = sorted(set(names) & APPEND_ONLY)
+    if held:
+        raise StoreError(
+            Text(
+                f"{location}：{held} 只能追加记录，不能整表替换",
+                f"{location}: {held} only take new rows; they cannot be replaced",
+            )
+        )
 
 
 class Store(Protocol):
@@ -69,8 +87,13 @@ class Store(Protocol):
         templates: Mapping[str, pd.DataFrame],
         *,
         indexes: Mapping[str, Sequence[Sequence[str]]] | None = None,
+        append_only: Sequence[str] = (),
     ) -> None:
-        """Create the missing tables (empty, with the templates' columns) and indexes."""
+        """Create the missing tables (empty, with the templates' columns) and indexes.
+
+        ``append_only`` tables (of :data:`APPEND_ONLY`) refuse every update and delete in the
+        database itself (a trigger), whoever connects.
+        """
         ...
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo.core.clock import now_beijing
 from geo.core.i18n import Text
+from geo.core.scope import Scope
 from geo.core.settings import (
     DEMO_FILENAME,
     Settings,
@@ -86,6 +87,9 @@ class County:
         ``population_approximate`` is ``"true"`` when residents stand in for households.
     as_of
         "Now" for deadlines: the end of a demo's history, else the current time.
+    scope
+        The part of the county these layers hold (:class:`~geo.core.scope.Scope`): every
+        layer, and every layer read later with :meth:`layer`, is already cut to it.
     """
 
     towns: gpd.GeoDataFrame
@@ -96,6 +100,7 @@ class County:
     meta: dict[str, str]
     store_location: str
     store: Store | None = None
+    scope: Scope = field(default_factory=Scope.county)
 
     @property
     def synthetic(self) -> bool:
@@ -128,6 +133,7 @@ class County:
         frame = self.store.read(name)
         if not isinstance(frame, gpd.GeoDataFrame):
             return None
+        frame = self.scope.filter(frame)
         metric = get_settings().metric_crs
         return frame.to_crs(metric) if frame.crs != metric else frame
 
@@ -153,12 +159,15 @@ def as_of(meta: Mapping[str, str]) -> pd.Timestamp:
     return now_beijing()
 
 
-def load_county(store: Store, settings: Settings | None = None) -> County:
-    """Read every layer of a county from ``store`` (and prepare the issues).
+def load_county(store: Store, *, scope: Scope, settings: Settings | None = None) -> County:
+    """Read every layer of a county from ``store``, cut to ``scope`` (and prepare the issues).
 
-    The store's meta becomes the process's county (:func:`geo.core.settings.use_county`):
-    its code, name and metric CRS win over the environment from now on. A county without
-    an ``issues`` layer yet (just onboarded) gets an empty one.
+    ``scope`` is the caller's (:class:`~geo.core.scope.Scope`; ``Scope.county()`` for the
+    whole county): a town's leader gets that town's towns, villages, grids, service points
+    and issues, and nothing else. The store's meta becomes the process's county
+    (:func:`geo.core.settings.use_county`): its code, name and metric CRS win over the
+    environment from now on. A county without an ``issues`` layer yet (just onboarded) gets
+    an empty one.
     """
     layers = set(store.layers())
     missing = [name for name in ("towns", "villages", "grids") if name not in layers]
@@ -171,7 +180,11 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
     def geo(name: str) -> gpd.GeoDataFrame:
         frame = store.read(name)
         assert isinstance(frame, gpd.GeoDataFrame)
+        frame = scope.filter(frame)
         return frame.to_crs(cfg.metric_crs) if frame.crs != cfg.metric_crs else frame
+
+    if not scope.whole_county:  # households and service points know their village only
+        scope = scope.resolve(store.read("villages"), pd.DataFrame(store.read("grids")))
 
     issues = geo("issues") if "issues" in layers else _empty(ISSUE_COLUMNS, cfg.metric_crs)
     for col, dtype in ISSUE_COLUMNS.items():  # a county's exports need not hold every field
@@ -192,6 +205,7 @@ def load_county(store: Store, settings: Settings | None = None) -> County:
         meta=meta,
         store_location=store.location,
         store=store,
+        scope=scope,
     )
 
 

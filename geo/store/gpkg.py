@@ -35,7 +35,7 @@ from geo.store._common import (
     sql_type_of,
 )
 from geo.store._gpkg_write import RESERVED_PREFIXES, gpkg_bytes, install, set_srs, stage
-from geo.store.base import BBox, StoreError, Transaction, Where
+from geo.store.base import BBox, StoreError, Transaction, Where, refuse_append_only
 
 _SQLITE_TIMEOUT_S = 60.0
 _SQLITE_CACHE_KIB = 262_144  # 256 MiB of page cache before SQLite spills to the file
@@ -111,6 +111,7 @@ class GeoPackageStore:
         return self._gdal(pyogrio.read_dataframe, layer=layer, use_arrow=True)
 
     def write(self, layers: Mapping[str, pd.DataFrame]) -> None:
+        refuse_append_only(self.location, list(layers))
         for name, frame in layers.items():
             _check_layer_name(name)
             check_values(name, frame)
@@ -181,8 +182,10 @@ class GeoPackageStore:
         templates: Mapping[str, pd.DataFrame],
         *,
         indexes: Mapping[str, Sequence[Sequence[str]]] | None = None,
+        append_only: Sequence[str] = (),
     ) -> None:
-        """Create each missing table empty, with its template's columns, and the indexes.
+        """Create each missing table empty, with its template's columns, and the indexes;
+        ``append_only`` tables get triggers that abort any update or delete.
 
         A table that exists already is left as it is (also one another process creates
         meanwhile: all of it is one transaction). Geometry tables take the geometry type of
@@ -204,12 +207,13 @@ class GeoPackageStore:
                         f"{self.path}: cannot create table {name!r} ({exc})",
                     )
                 ) from exc
-        if parts or indexes:
+        if parts or indexes or append_only:
             _apply(
                 self.path,
                 parts,
                 replace=False,
                 indexes=indexes,
+                append_only=append_only,
                 action=Text("建表和索引", "creating tables and indexes"),
                 kept=Text("未做任何更改", "nothing was changed"),
             )
@@ -258,11 +262,12 @@ def _apply(
     kept: Text,
     drop_others: bool = False,
     indexes: Mapping[str, Sequence[Sequence[str]]] | None = None,
+    append_only: Sequence[str] = (),
 ) -> None:
     """Stage ``parts`` (layer name, GeoPackage bytes) and install them in one transaction."""
     with _in_process_turn(path):
         _apply_now(path, parts, replace=replace, action=action, kept=kept,
-                   drop_others=drop_others, indexes=indexes)  # fmt: skip
+                   drop_others=drop_others, indexes=indexes, append_only=append_only)  # fmt: skip
 
 
 def _apply_now(
@@ -274,6 +279,7 @@ def _apply_now(
     kept: Text,
     drop_others: bool,
     indexes: Mapping[str, Sequence[Sequence[str]]] | None,
+    append_only: Sequence[str] = (),
 ) -> None:
     conn = _connect(path, action, kept)
     try:
@@ -281,7 +287,8 @@ def _apply_now(
         parts.clear()  # the staging schema holds its own copy
         conn.execute("BEGIN IMMEDIATE")
         try:
-            install(conn, staged, replace=replace, drop_others=drop_others, indexes=indexes)
+            install(conn, staged, replace=replace, drop_others=drop_others, indexes=indexes,
+                    append_only=append_only)  # fmt: skip
             conn.execute("COMMIT")
         except BaseException:
             with suppress(sqlite3.Error):

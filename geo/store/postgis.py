@@ -27,7 +27,7 @@ from geo.store._common import (
     quote,
     sql_type_of,
 )
-from geo.store.base import BBox, StoreError, Transaction, Where
+from geo.store.base import BBox, StoreError, Transaction, Where, refuse_append_only
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -131,6 +131,7 @@ class PostGISStore:
         """
         from sqlalchemy import text
 
+        refuse_append_only(self.location, list(layers))
         for name, frame in layers.items():
             check_name(name)
             check_values(name, frame)
@@ -249,8 +250,10 @@ class PostGISStore:
         templates: Mapping[str, pd.DataFrame],
         *,
         indexes: Mapping[str, Sequence[Sequence[str]]] | None = None,
+        append_only: Sequence[str] = (),
     ) -> None:
-        """Create each missing table empty, with its template's columns, and the indexes."""
+        """Create each missing table empty, with its template's columns, and the indexes;
+        ``append_only`` tables get a trigger that raises on any update, delete or truncate."""
         from sqlalchemy import text
 
         with (
@@ -276,6 +279,23 @@ class PostGISStore:
                             f"({', '.join(map(quote, columns))})"
                         )
                     )
+            if append_only:
+                refuse = f"{quote(self.schema)}.gridgov_append_only"
+                conn.execute(
+                    text(
+                        f"CREATE OR REPLACE FUNCTION {refuse}() RETURNS trigger LANGUAGE plpgsql "
+                        "AS $$ BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$"
+                    )
+                )
+            for table in append_only:
+                conn.execute(
+                    text(
+                        f"CREATE OR REPLACE TRIGGER {quote('gridgov_append_only_' + table)} "
+                        f"BEFORE UPDATE OR DELETE OR TRUNCATE ON "
+                        f"{quote(self.schema)}.{quote(table)} "
+                        f"FOR EACH STATEMENT EXECUTE FUNCTION {refuse}()"
+                    )
+                )
 
     def version(self, layers: Sequence[str] | None = None) -> str:
         from sqlalchemy import text

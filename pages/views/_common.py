@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from geo.core.i18n import LANGUAGES, Text, Translator, text, translator
+from geo.core.scope import Scope
 from geo.core.settings import LAYERS, get_settings
 from geo.grids.aggregate import IssueFilter
 from geo.store.base import Store
@@ -114,7 +115,7 @@ def _store(where: str) -> Store:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _county(location: str, version: str, _store: Store) -> County:
-    return load_county(_store)
+    return load_county(_store, scope=Scope.county())
 
 
 def county() -> County:

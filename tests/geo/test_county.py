@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from geo.cli import main as cli_main
+from geo.core.scope import Scope
 from geo.core.settings import DEMO_FILENAME, Settings
 from geo.demo import build as demo_build
 from geo.store.base import StoreError, open_store
@@ -95,7 +96,7 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def _check_county(store) -> None:
-    county = load_county(store)
+    county = load_county(store, scope=Scope.county())
     assert list(county.grids.grid_code) == ["320924101001001", "320924101001002"]
     assert county.synthetic
     assert county.as_of == pd.Timestamp("2026-11-20 23:59:59")
@@ -117,7 +118,7 @@ def test_missing_layers_are_named(tmp_path: Path) -> None:
     write_geopackage(tmp_path / DEMO_FILENAME, {"grids": _tiny_county()["grids"]})
     store = default_store(Settings(data_dir=tmp_path))
     with pytest.raises(ValueError, match=r"missing layers \['towns', 'villages'\]"):
-        load_county(store)
+        load_county(store, scope=Scope.county())
 
 
 def test_a_missing_demo_file_is_an_error_that_names_the_command(tmp_path: Path) -> None:

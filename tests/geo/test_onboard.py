@@ -18,6 +18,7 @@ import shapely
 from geo.cli.main import main as cli_main
 from geo.core.crs import gauss_kruger_crs
 from geo.core.errors import InputProblems
+from geo.core.scope import Scope
 from geo.core.settings import get_settings, reset_county
 from geo.intake import onboard_county
 from geo.planning._versions_model import content_hash
@@ -158,7 +159,7 @@ def test_meta_is_written_and_is_the_county_afterwards(grids_file: Path, tmp_path
     assert meta["metric_crs"] == ZONE_CRS and meta["synthetic"] == "false"
     reset_county()
     assert get_settings().metric_crs != ZONE_CRS  # the defaults, before the store is opened
-    county = load_county(open_store(tmp_path / "county.gpkg"))
+    county = load_county(open_store(tmp_path / "county.gpkg"), scope=Scope.county())
     assert get_settings().metric_crs == ZONE_CRS and get_settings().county_code == COUNTY_CODE
     assert county.grids.crs == ZONE_CRS and county.name() == COUNTY_NAME
     assert not county.synthetic and county.population_approximate
@@ -292,7 +293,7 @@ def test_cli_in_a_subprocess_then_gridgov_store_opens_that_county(
 
     os.environ["GRIDGOV_STORE"] = str(store)
     try:
-        county = load_county(default_store())
+        county = load_county(default_store(), scope=Scope.county())
     finally:
         del os.environ["GRIDGOV_STORE"]
     assert county.store_location == str(store)

@@ -22,6 +22,7 @@ from openpyxl import load_workbook
 
 from geo.core.errors import InputProblems
 from geo.core.i18n import text
+from geo.core.scope import Scope
 from geo.loop.lifecycle import KPIS, kpi_tables, monthly_review
 from geo.loop.report import RATE_COLUMNS, build_report, display_table, parse_month
 from geo.store.base import open_store
@@ -155,7 +156,7 @@ def write_tiny_store(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def county(tmp_path_factory: pytest.TempPathFactory) -> County:
     path = write_tiny_store(tmp_path_factory.mktemp("tiny") / "tiny.gpkg")
-    return load_county(open_store(path))
+    return load_county(open_store(path), scope=Scope.county())
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import re
 import pandas as pd
 import pytest
 
+from geo.core.scope import Scope
 from geo.demo.build import DEMO_FILENAME
 from geo.grids.aggregate import IssueFilter, filter_mask
 from geo.loop.lifecycle import daily_clearance, kpi_tables, monthly_review
@@ -21,7 +22,7 @@ MASKED_PHONE = re.compile(r"^(\d{0,3}\*+\d{4}|\*+|)$")
 
 @pytest.fixture(scope="module")
 def county(demo_dir):
-    return load_county(open_store(demo_dir / DEMO_FILENAME))
+    return load_county(open_store(demo_dir / DEMO_FILENAME), scope=Scope.county())
 
 
 def loop_page(app):

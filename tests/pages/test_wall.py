@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from geo.core.scope import Scope
 from geo.demo.build import DEMO_FILENAME
 from geo.hotspots.alerts import detect_alerts
 from geo.store.base import open_store
@@ -17,7 +18,7 @@ from geo.views.wall import WallView, wall_as_of, wall_view
 @pytest.fixture(scope="module")
 def expected(demo_dir: Path) -> WallView:
     """The wall's figures computed by geo/ directly, as the page should show them."""
-    data = load_county(open_store(demo_dir / DEMO_FILENAME))
+    data = load_county(open_store(demo_dir / DEMO_FILENAME), scope=Scope.county())
     alerts = detect_alerts(data.issues, as_of=wall_as_of(data, minutes=10))
     return wall_view(data, alerts=alerts)
 
