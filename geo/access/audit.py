@@ -122,6 +122,8 @@ def read_audit(
 ) -> pd.DataFrame:
     """Audit rows, oldest first; ``since`` / ``until`` are Beijing times or dates
     (``2026-12-01``, ``2026-12-01 08:00``), ``until`` a date meaning that whole day."""
+    start = _stamp(since) if since else ""
+    end = _stamp(until) if until else ""
     if AUDIT not in store.layers():
         return _template()
     where: dict[str, object] = {}
@@ -132,10 +134,9 @@ def read_audit(
     with store.transaction(readonly=True) as tx:
         rows = pd.DataFrame(tx.read(AUDIT, where=where or None))
     rows = rows.reindex(columns=list(COLUMNS)).fillna("")
-    if since:
-        rows = rows[rows["at"] >= _stamp(since)]
-    if until:
-        end = _stamp(until)
+    if start:
+        rows = rows[rows["at"] >= start]
+    if end:
         rows = rows[rows["at"] <= (end + " 23:59:59" if len(end) == 10 else end)]
     return rows.sort_values("at", kind="stable").reset_index(drop=True)
 

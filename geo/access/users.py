@@ -31,6 +31,19 @@ _NAME = re.compile(r"^[\w.@-]{2,64}$")
 MIN_PASSWORD = 8
 
 
+#: The synthetic demo store's accounts (password ``demo``): listed on the sign-in page only
+#: when the store is the synthetic demo; a real store has none until ``users add``.
+DEMO_ACCOUNTS: tuple[tuple[str, Role, tuple[str, ...]], ...] = (
+    ("county", Role.COUNTY, ()),
+    ("hede", Role.TOWN, ("合德镇",)),
+    ("planner", Role.PLANNER, ("合德镇",)),
+    ("reviewer", Role.REVIEWER, ()),
+    ("viewer", Role.VIEWER, ()),
+    ("admin", Role.ADMIN, ()),
+)
+DEMO_PASSWORD = "demo"
+
+
 class AccountError(GridGovError):
     """An account cannot be added or changed as asked."""
 

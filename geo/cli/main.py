@@ -17,6 +17,7 @@ from geo.cli import grids as cli_grids
 from geo.cli import intake as cli_intake
 from geo.cli import onboard as cli_onboard
 from geo.cli import report as cli_report
+from geo.cli import users as cli_users
 from geo.cli._args import COLUMNS_HELP, both
 from geo.core.errors import GridGovError, InputFileError, InputProblems
 from geo.core.i18n import Text
@@ -184,6 +185,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_report.add_parser(sub)
     cli_intake.add_parser(sub)
     cli_onboard.add_parser(sub)
+    cli_users.add_parser(sub)
     return p
 
 
@@ -277,7 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from geo.demo import build_demo, demo_layers
+    from geo.demo import add_demo_accounts, build_demo, demo_layers
     from geo.store.base import StoreError, open_store
 
     def progress(fraction: float, message: Text) -> None:
@@ -296,6 +298,7 @@ def _demo(args: argparse.Namespace) -> int:
             )
         )
     store.write(demo_layers(seed=args.seed, progress=progress))
+    add_demo_accounts(store)
     print(store.location)
     return 0
 
@@ -850,4 +853,6 @@ _COMMANDS = {
     "report": cli_report.run,
     "intake": cli_intake.run,
     "onboard": cli_onboard.run,
+    "users": cli_users.run_users,
+    "audit": cli_users.run_audit,
 }

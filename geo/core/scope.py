@@ -15,13 +15,15 @@ from typing import TypeVar, cast
 import numpy as np
 import pandas as pd
 
+from geo.core.errors import GridGovError
 from geo.core.i18n import Text
 
 F = TypeVar("F", bound=pd.DataFrame)
 
 
-class OutOfScopeError(PermissionError):
-    """A caller asked for a town, grid or row outside their scope."""
+class OutOfScopeError(GridGovError, PermissionError):
+    """A caller asked for a town, grid or row outside their scope, or for an action their
+    role does not hold."""
 
     def __init__(self, message: Text) -> None:
         super().__init__(str(message))

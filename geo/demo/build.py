@@ -30,6 +30,7 @@ from geo.demo.roads import road_layers
 from geo.grids.assign import GridIndex
 from geo.grids.partition import dissolve, node_coverage, partition
 from geo.planning.codes import grid_code
+from geo.store.base import Store, open_store
 
 #: End of the demo history (Beijing time) and its length.
 AS_OF = pd.Timestamp("2026-11-20 23:59:59")
@@ -219,8 +220,17 @@ def build_demo(out_dir: str | Path, *, seed: int = 0, progress: Progress | None 
     out = Path(out_dir) / DEMO_FILENAME
     report(0.92, Text("写入 GeoPackage", "writing GeoPackage"))
     write_geopackage(out, layers)
+    add_demo_accounts(open_store(out))
     report(1.0, Text("完成", "done"))
     return out
+
+
+def add_demo_accounts(store: Store) -> None:
+    """The demo's accounts (:data:`geo.access.users.DEMO_ACCOUNTS`, password ``demo``)."""
+    from geo.access.users import DEMO_ACCOUNTS, DEMO_PASSWORD, add_user
+
+    for name, role, towns in DEMO_ACCOUNTS:
+        add_user(store, name, role=role, password=DEMO_PASSWORD, towns=towns, weak_ok=True)
 
 
 def demo_layers(*, seed: int = 0, progress: Progress | None = None) -> dict[str, pd.DataFrame]:

@@ -21,6 +21,7 @@ from geo.store.county import (
     demo_store_path,
     load_county,
 )
+from geo.views.safety import markdown_text
 
 
 def lang() -> str:
@@ -206,10 +207,7 @@ def store() -> Store:
     return _store(_where())
 
 
-_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$"})
-
-
 def plain(value: str) -> str:
     """``value`` shown as it is in a Markdown element (st.error, st.success…): every
     Markdown and HTML character escaped, so text from data cannot format or link."""
-    return value.translate(_MARKDOWN)
+    return markdown_text(value)
