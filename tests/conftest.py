@@ -1,7 +1,8 @@
 """Shared test policy: strict i18n, markers, `require` (skip here, fail under CI) and PostGIS.
 
 Every test runs with ``GRIDGOV_STRICT_I18N=1``: a UI text key missing from
-``geo.core.i18n.TEXT`` raises instead of showing the key.
+``geo.core.i18n.TEXT`` raises instead of showing the key; and with ``GRIDGOV_SHOW_ERRORS=1``: a
+page error raises instead of becoming the visitors' friendly message.
 
 A test that needs a part of the machine (a browser, a PostGIS database) calls
 ``require(condition, reason)``. On a developer's machine a missing part skips
@@ -26,6 +27,9 @@ _CONNECT_TIMEOUT_S = 5
 
 # Set on import, before any test (or the dashboard an AppTest runs) reads the settings.
 os.environ["GRIDGOV_STRICT_I18N"] = "1"
+# A page error raises (AppTest's ``at.exception``, the browser's stException) instead of the
+# friendly message visitors get; tests of that message unset it.
+os.environ["GRIDGOV_SHOW_ERRORS"] = "1"
 
 _HOW_TO_GET_POSTGIS = (
     f"Set {DATABASE_URL_ENV} to a PostgreSQL database with the PostGIS extension, e.g. "

@@ -2,7 +2,7 @@
 and their scope, Argon2id passwords and lockout, sessions, single sign-on claims, unmasking
 with a reason, and the append-only audit trail."""
 
-from geo.access.audit import ACTIONS, AUDIT, read_audit, record
+from geo.access.audit import ACTION_NAMES, ACTIONS, AUDIT, read_audit, record
 from geo.access.oidc import principal_from_claims
 from geo.access.passwords import PARAMETERS, hash_password, verify_password
 from geo.access.principal import PERMISSIONS, ROLE_NAMES, Permission, Principal, Role
@@ -23,6 +23,7 @@ from geo.core.scope import OutOfScopeError, Scope
 
 __all__ = [
     "ACTIONS",
+    "ACTION_NAMES",
     "AUDIT",
     "ENDED",
     "PARAMETERS",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 import pandas as pd
 
 from geo.core.clock import now_beijing
+from geo.core.i18n import Text
 from geo.store.base import Store, Transaction
 
 if TYPE_CHECKING:
@@ -23,28 +24,29 @@ if TYPE_CHECKING:
 
 AUDIT = "audit"
 
-#: The actions recorded (``action`` column).
-ACTIONS = (
-    "sign_in",
-    "sign_in_failed",
-    "sign_out",
-    "session_ended",
-    "unmask",
-    "download",
-    "export",
-    "intake",
-    "quarantine_fix",
-    "quarantine_drop",
-    "onboard",
-    "draft_save",
-    "publish",
-    "rollback",
-    "user_add",
-    "user_disable",
-    "user_enable",
-    "user_reset",
-    "refused",
-)
+#: The actions recorded (``action`` column), each in both languages.
+ACTION_NAMES: dict[str, Text] = {
+    "sign_in": Text("登录", "signed in"),
+    "sign_in_failed": Text("登录失败", "sign-in refused"),
+    "sign_out": Text("退出登录", "signed out"),
+    "session_ended": Text("会话结束", "session ended"),
+    "unmask": Text("查看完整个人信息", "personal data shown"),
+    "download": Text("下载", "download"),
+    "export": Text("导出", "export"),
+    "intake": Text("工单导入", "ticket intake"),
+    "quarantine_fix": Text("更正待处理行", "quarantine fixed"),
+    "quarantine_drop": Text("放弃待处理行", "quarantine dropped"),
+    "onboard": Text("县域接入", "county onboarded"),
+    "draft_save": Text("保存草案", "draft saved"),
+    "publish": Text("发布网格版本", "grid version published"),
+    "rollback": Text("回退网格版本", "grid version rolled back"),
+    "user_add": Text("新增账号", "account added"),
+    "user_disable": Text("停用账号", "account disabled"),
+    "user_enable": Text("启用账号", "account enabled"),
+    "user_reset": Text("重置密码", "password reset"),
+    "refused": Text("操作被拒绝", "action refused"),
+}
+ACTIONS = tuple(ACTION_NAMES)
 
 COLUMNS = ("at", "username", "role", "action", "scope", "object", "detail", "via")
 

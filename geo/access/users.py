@@ -17,7 +17,14 @@ import pandas as pd
 
 from geo.access.audit import AUDIT, audit_row, ensure_audit
 from geo.access.passwords import hash_password, needs_rehash, verify_password
-from geo.access.principal import OPTIONAL_TOWN_ROLES, ROLE_NAMES, TOWN_ROLES, Principal, Role
+from geo.access.principal import (
+    OPTIONAL_TOWN_ROLES,
+    ROLE_NAMES,
+    TOWN_ROLES,
+    Permission,
+    Principal,
+    Role,
+)
 from geo.core.errors import GridGovError
 from geo.core.i18n import Text
 from geo.core.settings import get_settings
@@ -185,6 +192,7 @@ def add_user(
     ``weak_ok`` lets a password shorter than :data:`MIN_PASSWORD` through: the synthetic
     demo's accounts only.
     """
+    _may_manage(by)
     role = Role(role)
     _check_new(username, role, towns, grids)
     _check_password(password, weak_ok=weak_ok)
@@ -216,9 +224,17 @@ def list_users(store: Store) -> pd.DataFrame:
     return rows[list(LISTED)].sort_values("username").reset_index(drop=True)
 
 
+def _may_manage(by: Principal | None) -> None:
+    """Accounts are changed by an administrator (``None``: the server's operator at the
+    command line, who holds the store itself)."""
+    if by is not None:
+        by.require(Permission.ADMIN, Text("管理账号", "manage accounts"))
+
+
 def _change(
     store: Store, username: str, action: str, by: Principal | None, **values: object
 ) -> None:
+    _may_manage(by)
     ensure_users(store)
     with store.transaction() as tx:
         tx.lock(USERS)
@@ -244,6 +260,7 @@ def reset_password(
     store: Store, username: str, password: str, *, by: Principal | None = None
 ) -> None:
     """Give an account a new password (and lift a lock)."""
+    _may_manage(by)
     _check_password(password, weak_ok=False)
     digest = hash_password(password)
     _change(store, username, "user_reset", by, password_hash=digest, failed=0, locked_until="")

@@ -135,6 +135,9 @@ class Settings:
         Share of residents that should be inside the circle (0.85).
     strict_i18n
         An unknown i18n key raises instead of showing the key (on in the test suite).
+    show_errors
+        A page error shows its traceback instead of the friendly message with a reference id
+        (development and the test suite only; ``GRIDGOV_SHOW_ERRORS=1``).
     session_idle_minutes, session_max_hours
         A signed-in session ends after this many idle minutes, and in any case this many
         hours after sign-in.
@@ -170,6 +173,7 @@ class Settings:
     detour_factor: float = DETOUR_FACTOR
     coverage_target: float = COVERAGE_TARGET
     strict_i18n: bool = False
+    show_errors: bool = False
     session_idle_minutes: int = 30
     session_max_hours: int = 8
     lockout_failures: int = 5
@@ -252,6 +256,8 @@ def get_settings() -> Settings:
         Intranet tile service, e.g. ``http://10.0.0.5/tiles/{z}/{x}/{y}.png``.
     GRIDGOV_STRICT_I18N
         ``1`` (or ``true``): an unknown i18n key raises :class:`KeyError` (tests set it).
+    GRIDGOV_SHOW_ERRORS
+        ``1``: page errors show their traceback (development, tests).
     GRIDGOV_SESSION_IDLE_MINUTES, GRIDGOV_SESSION_MAX_HOURS, GRIDGOV_LOCKOUT_FAILURES,
     GRIDGOV_LOCKOUT_MINUTES
         Whole numbers for the sign-in settings of the same names.
@@ -273,6 +279,8 @@ def get_settings() -> Settings:
         kwargs["tile_attribution"] = env.get("GRIDGOV_TILE_ATTRIBUTION", "")
     if env.get("GRIDGOV_STRICT_I18N", "").strip().lower() in ("1", "true", "yes"):
         kwargs["strict_i18n"] = True
+    if env.get("GRIDGOV_SHOW_ERRORS", "").strip().lower() in ("1", "true", "yes"):
+        kwargs["show_errors"] = True
     for name in ("session_idle_minutes", "session_max_hours", "lockout_failures",
                  "lockout_minutes"):  # fmt: skip
         value = env.get(f"GRIDGOV_{name.upper()}", "").strip()

@@ -160,6 +160,12 @@ class VersionedGrids:
         rows = from_cells(rows, "reason")
         return rows.sort_values("updated_at", kind="stable").reset_index(drop=True)
 
+    def draft_authors(self, draft_id: str) -> set[str]:
+        """Everyone who opened or saved a revision of the draft (from the change log)."""
+        log = self.change_log()
+        mine = log[(log["draft_id"] == draft_id) & log["action"].isin(["open_draft", "save_draft"])]
+        return set(mine["author"].astype(str))
+
     def read_draft(self, draft_id: str) -> Draft:
         """The latest saved revision of a draft (e.g. a conflicted copy)."""
         self._ready()

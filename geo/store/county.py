@@ -14,6 +14,7 @@ from geo.core.i18n import Text
 from geo.core.scope import Scope
 from geo.core.settings import (
     DEMO_FILENAME,
+    LAYERS,
     Settings,
     get_settings,
     use_county,
@@ -90,6 +91,8 @@ class County:
     scope
         The part of the county these layers hold (:class:`~geo.core.scope.Scope`): every
         layer, and every layer read later with :meth:`layer`, is already cut to it.
+    version
+        The store's version of the county layers when they were read.
     """
 
     towns: gpd.GeoDataFrame
@@ -101,6 +104,13 @@ class County:
     store_location: str
     store: Store | None = None
     scope: Scope = field(default_factory=Scope.county)
+    version: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        """What a cached result computed from these layers depends on: the store, its
+        version when they were read, and the scope (a town's result is never another's)."""
+        return (self.store_location, self.version, self.scope.label)
 
     @property
     def synthetic(self) -> bool:
@@ -169,6 +179,7 @@ def load_county(store: Store, *, scope: Scope, settings: Settings | None = None)
     environment from now on. A county without an ``issues`` layer yet (just onboarded) gets
     an empty one.
     """
+    version = store.version(LAYERS)
     layers = set(store.layers())
     missing = [name for name in ("towns", "villages", "grids") if name not in layers]
     if missing:
@@ -206,6 +217,7 @@ def load_county(store: Store, *, scope: Scope, settings: Settings | None = None)
         store_location=store.location,
         store=store,
         scope=scope,
+        version=version,
     )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo.access import OutOfScopeError, Permission, Principal
 from geo.core.clock import beijing_text
 from geo.core.i18n import Text, pick, text, translator
 from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, Settings, get_settings
@@ -37,6 +38,7 @@ from geo.planning.versions import (
     PublishBlockedError,
     PublishResult,
     VersionedGrids,
+    VersionError,
 )
 from geo.store.base import Store
 from geo.store.county import as_of, read_meta
@@ -311,8 +313,9 @@ class Workbench:
         if self._undo:
             self.grids, self.notes = self._undo.pop()
 
-    def save(self, versions: VersionedGrids, *, author: str, reason: str = "") -> Draft:
-        """Save the working copy as the draft's next revision.
+    def save(self, versions: VersionedGrids, *, who: Principal, reason: str = "") -> Draft:
+        """Save the working copy as the draft's next revision, as ``who`` (a planner whose
+        towns hold every grid of it).
 
         Without a ``reason`` the edits' notes are recorded (in both languages, as a
         :class:`~geo.core.i18n.Text`), or "保存草案 / saved the draft" when there are none.
@@ -323,6 +326,15 @@ class Workbench:
             Someone saved or published the draft (or published the scope) since this copy
             was read; the edits are kept as a ``conflicted`` draft where possible.
         """
+        who.require(Permission.EDIT_DRAFT, Text("编辑网格草案", "edit grid drafts"))
+        outside = ~who.scope.mask(pd.DataFrame(self.grids))
+        if outside.any():
+            codes = sorted(set(self.grids.loc[outside, "town_code"].astype(str)))
+            raise OutOfScopeError(
+                Text(f"草案含本人负责范围以外的镇（区）{codes}", f"the draft reaches towns "
+                     f"outside your assignment: {codes}")
+            )  # fmt: skip
+        author = who.name
         why: Text | str = reason.strip()[:500] or _notes_reason(self.notes)
         draft = self.draft
         if draft is None:
@@ -354,20 +366,39 @@ class Workbench:
         self,
         versions: VersionedGrids,
         *,
-        author: str,
+        who: Principal,
         reason: str,
         check: Callable[[gpd.GeoDataFrame], object] | None = None,
     ) -> PublishResult:
-        """Check the working copy, save pending edits, then publish the draft as a new version.
+        """Publish the saved draft as a new version, as ``who``: a reviewer who neither
+        opened nor saved it (nobody publishes their own draft).
 
-        ``check`` (e.g. ``lambda g: check(g, scope)``) runs on the working copy before anything
-        is saved, then on the candidate layer (see :meth:`VersionedGrids.publish`).
+        ``check`` (e.g. ``lambda g: check(g, scope)``) runs on the draft before anything is
+        written, then on the candidate layer (see :meth:`VersionedGrids.publish`).
 
         Raises
         ------
+        OutOfScopeError
+            ``who`` may not publish, or saved this draft.
+        VersionError
+            There are unsaved edits (a reviewer publishes what the planner saved), or no
+            saved draft.
         PublishBlockedError
-            The check found errors; ``report`` says which. Nothing was saved.
+            The check found errors; ``report`` says which. Nothing was written.
         """
+        who.require(Permission.PUBLISH, Text("发布网格新版本", "publish grid versions"))
+        if self.dirty or self.draft is None or self.draft.revision == 0:
+            raise VersionError(
+                Text("只能发布规划员已保存的草案：先保存，再请审核人发布",
+                     "only a draft the planner saved can be published: save it, then a "
+                     "reviewer publishes it")
+            )  # fmt: skip
+        if who.name in versions.draft_authors(self.draft.draft_id):
+            raise OutOfScopeError(
+                Text("不能发布本人编辑的草案，请由另一位审核人发布",
+                     "nobody publishes their own draft: another reviewer must publish it")
+            )  # fmt: skip
+        author = who.name
         if check is not None:
             report = check(self.grids)
             if not getattr(report, "publishable", report):
@@ -375,9 +406,6 @@ class Workbench:
                     f"the draft of {self.scope_code} is not publishable; fix the errors first",
                     report,
                 )
-        if self.dirty or self.draft is None:
-            self.save(versions, author=author, reason=reason)
-        assert self.draft is not None
         return versions.publish(self.draft, author=author, reason=reason, check=check)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from geo.access import Principal, Session
 from geo.core.i18n import LANGUAGES, Text, Translator, text, translator
 from geo.core.scope import Scope
 from geo.core.settings import LAYERS, get_settings
@@ -114,15 +115,37 @@ def _store(where: str) -> Store:
     return store
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _county(location: str, version: str, _store: Store) -> County:
-    return load_county(_store, scope=Scope.county())
+#: Where this browser's :class:`~geo.access.Session` is kept in the Streamlit session.
+SESSION_KEY = "_gridgov_session"
+
+
+def session() -> Session | None:
+    """This browser's session, if signed in."""
+    value = st.session_state.get(SESSION_KEY)
+    return value if isinstance(value, Session) else None
+
+
+def principal() -> Principal:
+    """The signed-in user; a page never runs without one (the door shows the sign-in form),
+    so without one the page stops."""
+    current = session()
+    if current is None:
+        st.stop()
+    assert current is not None
+    return current.principal
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def _county(location: str, version: str, scope_key: str, _store: Store, _scope: Scope) -> County:
+    return load_county(_store, scope=_scope)
 
 
 def county() -> County:
-    """The county in the store, loaded once per store version (shared, do not mutate)."""
+    """The county in the store cut to the signed-in user's scope, loaded once per store
+    version and scope (shared, do not mutate)."""
     store = _store(_where())
-    return _county(store.location, store.version(LAYERS), store)
+    scope = principal().scope
+    return _county(store.location, store.version(LAYERS), scope.label, store, scope)
 
 
 def synthetic_banner(data: County) -> None:

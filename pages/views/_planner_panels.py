@@ -7,6 +7,7 @@ from typing import Any
 
 import streamlit as st
 
+from geo.access import Permission
 from geo.core.errors import GridGovError
 from geo.core.i18n import pick
 from geo.planning.draw import (
@@ -21,7 +22,7 @@ from geo.planning.draw import (
 from geo.planning.edit import EditResult, merge_grids, move_to_village, rename, renumber
 from geo.planning.versions import PublishBlockedError
 from geo.views import planner as pv
-from pages.views._common import lang
+from pages.views._common import lang, plain, principal
 from pages.views._planner_state import OPS, Planner, act, ss, t
 
 
@@ -132,27 +133,21 @@ def edit_panel(p: Planner) -> None:
         st.caption(t("plan_pending") + "\n\n" + notes)
 
 
-def _author() -> str:
-    name = ss.get("plan_author", "").strip()
-    if not name:
-        raise ValueError(t("plan_need_author"))
-    return name
-
-
 def save_panel(p: Planner) -> None:
-    """Who and why, undo, save and publish."""
+    """Why, undo, save (a planner) and publish (a reviewer, never of their own draft)."""
+    who = principal()
 
     def save() -> None:
-        saved = p.bench.save(p.versions, author=_author(), reason=ss.get("plan_reason", ""))
+        saved = p.bench.save(p.versions, who=who, reason=ss.get("plan_reason", ""))
         ss["plan_flash"] = ("success", t("plan_saved").format(saved.revision))
 
     def publish() -> None:
-        name, reason = _author(), ss.get("plan_reason", "").strip()
+        reason = ss.get("plan_reason", "").strip()
         if not reason:
             raise ValueError(t("plan_need_reason"))
         try:
             done = p.bench.publish(
-                p.versions, author=name, reason=reason, check=lambda g: pv.check(g, p.scope)
+                p.versions, who=who, reason=reason, check=lambda g: pv.check(g, p.scope)
             )
         except PublishBlockedError as exc:
             errors = len(exc.report.errors)  # type: ignore[attr-defined]
@@ -165,14 +160,19 @@ def save_panel(p: Planner) -> None:
         )
 
     st.divider()
-    st.text_input(t("plan_author"), key="plan_author", placeholder=t("plan_author_hint"))
+    st.caption(t("plan_signed_in").format(name=plain(who.name)))
     st.text_input(t("plan_reason"), key="plan_reason", placeholder=t("plan_reason_hint"))
     b1, b2, b3 = st.columns(3)
     b1.button(
         t("plan_undo"), key="plan_undo", disabled=not p.bench.can_undo, on_click=act(p.bench.undo)
     )
-    b2.button(t("plan_save"), key="plan_save", disabled=not p.bench.dirty, on_click=act(save))
-    b3.button(t("plan_publish"), key="plan_publish", type="primary", on_click=act(publish))
+    editor = who.can(Permission.EDIT_DRAFT)
+    b2.button(t("plan_save"), key="plan_save", disabled=not (editor and p.bench.dirty),
+              on_click=act(save))  # fmt: skip
+    b3.button(t("plan_publish"), key="plan_publish", type="primary",
+              disabled=not who.can(Permission.PUBLISH), on_click=act(publish))  # fmt: skip
+    if not editor:
+        st.caption(t("plan_reviewer_note"))
     if not p.report.publishable:
         st.error(t("plan_not_publishable").format(len(p.report.errors)))
 

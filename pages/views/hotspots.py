@@ -32,7 +32,7 @@ t = tr()
 data = county()
 flt = sidebar_filters(data)
 synthetic_banner(data)
-key = (data.store_location, data.meta.get("as_of", ""))
+key = data.key
 
 
 def _weekly_chart(weekly: pd.Series) -> alt.Chart:
@@ -52,7 +52,7 @@ if data.issues.empty:  # a county just onboarded: nothing to analyse yet
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _weights(key: tuple[str, str], near: str, _data: County) -> GridWeights:
+def _weights(key: tuple[str, ...], near: str, _data: County) -> GridWeights:
     return (
         grid_weights(_data.grids)
         if near == "queen"
@@ -76,7 +76,7 @@ def _table(
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
-def _alerts(key: tuple[str, str], _data: County) -> pd.DataFrame:
+def _alerts(key: tuple[str, ...], _data: County) -> pd.DataFrame:
     return detect_alerts(_data.issues, as_of=_data.as_of)
 
 

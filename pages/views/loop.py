@@ -26,7 +26,7 @@ t = tr()
 data = county()
 flt = sidebar_filters(data)
 synthetic_banner(data)
-key = (data.store_location, data.meta.get("as_of", ""))
+key = data.key
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

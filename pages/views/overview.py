@@ -26,7 +26,7 @@ synthetic_banner(data)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _overview(key: tuple[str, str], flt: IssueFilter, _data: County) -> Overview:
+def _overview(key: tuple[str, ...], flt: IssueFilter, _data: County) -> Overview:
     return overview(_data, flt)
 
 
@@ -46,7 +46,7 @@ def _share(value: float) -> str:
     return "—" if math.isnan(value) else f"{value:.1%}"
 
 
-key = (data.store_location, data.meta.get("as_of", ""))
+key = data.key
 view = _overview(key, flt, data)
 scope = view.towns.town_name.iloc[0] if flt.town_code else t("scope_county")
 st.title(f"{data.name(lang())} · {scope}")

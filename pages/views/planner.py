@@ -33,9 +33,9 @@ def _versions(location: str, _data: County) -> VersionedGrids:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _scope(key: tuple[str, str, str], _data: County) -> pv.PlanScope:
+def _scope(key: tuple[str, ...], _data: County) -> pv.PlanScope:
     store = _data.store
-    return pv.load_scope(store, key[2], villages=_data.villages, issues=_data.issues)  # type: ignore[arg-type]
+    return pv.load_scope(store, key[-1], villages=_data.villages, issues=_data.issues)  # type: ignore[arg-type]
 
 
 towns = data.towns.sort_values("town_code").set_index("town_code")["town_name"]
@@ -57,7 +57,7 @@ village = str(
 whole_town = c3.toggle(t("plan_whole_town"), key="plan_whole_town", help=t("plan_whole_town_help"))
 code = town if whole_town else village
 vg = _versions(data.store_location, data)
-scope = _scope((data.store_location, data.store.version(), code), data)  # type: ignore[union-attr]
+scope = _scope((*data.key, code), data)
 benches: dict[str, pv.Workbench] = ss.setdefault("plan_benches", {})  # unsaved work per scope
 if code not in benches:
     benches[code] = pv.Workbench.open(vg, code, scope.of(data.grids))

@@ -23,11 +23,11 @@ if data.service_points.empty:  # a county onboarded without its service points
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
-def _circles(key: tuple[str, str], _data: County) -> ServiceCircles:
+def _circles(key: tuple[str, ...], _data: County) -> ServiceCircles:
     return ServiceCircles(_data)
 
 
-circles = _circles((data.store_location, data.meta.get("as_of", "")), data)
+circles = _circles(data.key, data)
 kinds = [ALL_ESSENTIAL, *[s.name for s in cfg.service_types]]
 c1, c2, c3, c4 = st.columns(4)
 kind = c1.selectbox(t("service_type"), kinds, key="svc_type", format_func=t)

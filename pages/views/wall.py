@@ -11,7 +11,6 @@ import streamlit as st
 
 from geo.core.errors import InputProblems
 from geo.core.i18n import LANGUAGES
-from geo.core.settings import LAYERS
 from geo.hotspots.alerts import detect_alerts
 from geo.store.county import County
 from geo.views.wall import (
@@ -28,7 +27,8 @@ from geo.views.wall import (
     wall_view,
 )
 from layers.wall_map import share_legend, wall_deck
-from pages.views._common import county, lang, synthetic_banner, tr
+from pages.views._access import checked
+from pages.views._common import county, lang, store, synthetic_banner, tr
 
 ROWS = 9  # rows of the side panel
 CSS = """<style>
@@ -111,11 +111,15 @@ def _panel(panel: str, view: WallView) -> str:
 
 @st.fragment(run_every=seconds)
 def live() -> None:
+    # The screen refreshes itself: each refresh checks the session (and counts as use, so
+    # a command-centre wall stays signed in until the absolute expiry).
+    if checked(store()) is None:
+        st.rerun(scope="app")
     data = county()
     tick = st.session_state["wall_tick"] = st.session_state.get("wall_tick", -1) + 1
-    store = (data.store_location, data.store.version(LAYERS) if data.store else "")
+    loaded = data.key
     view = _view(
-        (*store, wall_as_of(data)), data, _alerts((*store, wall_as_of(data, minutes=10)), data)
+        (*loaded, wall_as_of(data)), data, _alerts((*loaded, wall_as_of(data, minutes=10)), data)
     )
     now = pd.Timestamp.now(tz="Asia/Shanghai")
     as_of = t("wall_demo_as_of" if data.synthetic else "wall_live_as_of")
@@ -134,7 +138,7 @@ def live() -> None:
         col.metric(t(label), text)
     left, right = st.columns([11, 9], gap="medium")
     with left:
-        st.pydeck_chart(_deck((*store, view.as_of), lang(), data, view), height=660)
+        st.pydeck_chart(_deck((*loaded, view.as_of), lang(), data, view), height=660)
         st.html(share_legend(t, max_open=int(view.grids["open"].max())))
     right.html(_panel(panel_for(tick), view))
 

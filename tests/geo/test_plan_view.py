@@ -14,12 +14,18 @@ import pandas as pd
 import pytest
 import shapely
 
+from geo.access import OutOfScopeError, Principal, Role
 from geo.core.errors import GridGovError, GridValidationError, InputFileError, Problem
 from geo.core.i18n import Text
 from geo.grids.assign import assign_events
 from geo.planning.edit import merge_grids, rename
 from geo.planning.grid_files import FORMATS, export_bytes
-from geo.planning.versions import ConflictError, PublishBlockedError, VersionedGrids
+from geo.planning.versions import (
+    ConflictError,
+    PublishBlockedError,
+    VersionedGrids,
+    VersionError,
+)
 from geo.store.gpkg import GeoPackageStore, write_geopackage
 from geo.views import planner as pv
 
@@ -27,6 +33,9 @@ METRIC = "EPSG:4549"
 X0, Y0 = 524_000.0, 3_737_000.0
 TOWN = "320924101"
 A, B = TOWN + "001", TOWN + "002"
+ZHANG = Principal("张三", Role.PLANNER, towns=(TOWN,))
+LI = Principal("李四", Role.PLANNER, towns=(TOWN,))
+WANG = Principal("王审核", Role.REVIEWER)
 
 
 def county_layers() -> dict[str, gpd.GeoDataFrame]:
@@ -133,14 +142,20 @@ def test_workbench_edits_undo_save_and_publish(store, layers):
     assert len(bench.grids) == 2 and len(bench.notes) == 2 and bench.dirty
     bench.undo()
     assert len(bench.notes) == 1 and "河东网格" not in set(bench.grids.grid_name)
-    saved = bench.save(vg, author="张三", reason="")
+    saved = bench.save(vg, who=ZHANG, reason="")
     assert saved.revision == 1 and not bench.dirty and not bench.can_undo
     reason = vg.drafts(A).iloc[-1]["reason"]  # the edit notes are the default reason
     assert "并入" in reason.zh and "merged into" in reason.en
     again = pv.Workbench.open(vg, A, scope.of(layers["grids"]))  # resumes the saved draft
     assert again.revision == 1 and len(again.grids) == 2
     version_before = store.version()
-    done = bench.publish(vg, author="张三", reason="合并小网格", check=None)
+    with pytest.raises(OutOfScopeError, match="may not publish"):
+        bench.publish(vg, who=ZHANG, reason="合并小网格", check=None)  # a planner saves only
+    with pytest.raises(OutOfScopeError, match="nobody publishes their own draft"):
+        # 张三 as a reviewer now: still the author of this draft.
+        bench.publish(vg, who=Principal("张三", Role.REVIEWER), reason="合并小网格", check=None)
+    assert store.version() == version_before
+    done = bench.publish(vg, who=WANG, reason="合并小网格", check=None)
     assert done.version == 2 and done.removed == [f"{A}002"]
     assert store.version() != version_before  # the county cache keyed on it reloads
     versions = pv.version_choices(vg, "en")
@@ -159,10 +174,15 @@ def test_publish_checks_the_working_copy_before_saving_it(store, layers):
     broken = bench.grids.copy()
     broken.loc[broken.index[0], "grid_worker"] = ""
     bench.apply(broken, Text("去掉网格员", "no worker"))
+    with pytest.raises(VersionError, match="only a draft the planner saved"):
+        bench.publish(vg, who=WANG, reason="试试", check=lambda g: pv.check(g, scope))
+    assert vg.drafts(A).empty  # nothing saved by the reviewer's attempt
+    bench.save(vg, who=ZHANG, reason="试试")
+    before = vg.current_version()
     with pytest.raises(PublishBlockedError) as info:
-        bench.publish(vg, author="张三", reason="试试", check=lambda g: pv.check(g, scope))
+        bench.publish(vg, who=WANG, reason="试试", check=lambda g: pv.check(g, scope))
     assert [p.code for p in info.value.report.errors] == ["missing_worker"]
-    assert bench.dirty and vg.drafts(A).empty  # nothing saved, nothing published
+    assert vg.current_version() == before  # nothing published
 
 
 def test_workbench_save_conflict_keeps_the_edits(store, layers):
@@ -171,10 +191,10 @@ def test_workbench_save_conflict_keeps_the_edits(store, layers):
     mine = pv.Workbench.open(vg, A, published)
     theirs = pv.Workbench.open(vg, A, published)
     theirs.apply(rename(theirs.grids, f"{A}001", "李四改的名"))
-    theirs.save(vg, author="李四", reason="改名")
+    theirs.save(vg, who=LI, reason="改名")
     mine.apply(rename(mine.grids, f"{A}001", "我改的名"))
     with pytest.raises(ConflictError) as info:
-        mine.save(vg, author="张三", reason="也改名")
+        mine.save(vg, who=ZHANG, reason="也改名")
     assert info.value.saved_by == "李四" and info.value.kept_draft_id
     kept = vg.read_draft(info.value.kept_draft_id)
     assert kept.status == "conflicted" and "我改的名" in set(kept.grids.grid_name)
@@ -186,10 +206,23 @@ def test_workbench_notices_a_publish_since_it_opened(store, layers):
     stale = pv.Workbench.open(vg, A, published)
     other = pv.Workbench.open(vg, A, published)
     other.apply(merge_grids(other.grids, [f"{A}002", f"{A}003"]))
-    other.publish(vg, author="李四", reason="合并")
+    other.save(vg, who=LI, reason="合并")
+    other.publish(vg, who=WANG, reason="合并")
     stale.apply(rename(stale.grids, f"{A}001", "新名"))
-    with pytest.raises(ConflictError, match="李四 published version 2"):
-        stale.save(vg, author="张三")
+    with pytest.raises(ConflictError, match="王审核 published version 2"):
+        stale.save(vg, who=ZHANG)
+
+
+def test_a_planner_saves_only_inside_the_assigned_towns(store, layers):
+    vg = VersionedGrids(store)
+    bench = pv.Workbench.open(vg, A, layers["grids"][layers["grids"].village_code == A])
+    bench.apply(rename(bench.grids, f"{A}001", "新名"))
+    elsewhere = Principal("赵规划", Role.PLANNER, towns=("320924999",))
+    with pytest.raises(OutOfScopeError, match="outside your assignment"):
+        bench.save(vg, who=elsewhere)
+    with pytest.raises(OutOfScopeError, match="may not edit grid drafts"):
+        bench.save(vg, who=Principal("v", Role.VIEWER))
+    assert vg.drafts(A).empty
 
 
 def test_check_metrics_and_check_tables(store, layers):

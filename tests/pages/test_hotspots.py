@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+from tests.pages.signin import signed_in
+
 
 def _open(app):
-    at = app.run()
+    at = signed_in(app)
     at.switch_page("pages/views/hotspots.py").run()
     assert not at.exception, at.exception
     return at

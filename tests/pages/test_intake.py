@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from geo.core.settings import DEMO_FILENAME
 from geo.intake import intake_file
 from geo.store import open_store
+from tests.pages.signin import signed_in
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -47,7 +48,7 @@ def _export(path) -> str:
 
 
 def _open(at):
-    at.run()
+    signed_in(at)
     at.switch_page("pages/views/intake.py").run()
     assert not at.exception, at.exception
     return at
@@ -80,7 +81,7 @@ def test_the_page_speaks_english_on_the_switch(own_app, tmp_path):
     app, folder = own_app
     store = open_store(folder / DEMO_FILENAME)
     intake_file(_export(tmp_path / "t.xlsx"), store=store, source="12345", user="clerk")
-    at = app.run()
+    at = signed_in(app)
     at.sidebar.radio(key="_lang_widget").set_value("en").run()
     at.switch_page("pages/views/intake.py").run()
     assert not at.exception, at.exception

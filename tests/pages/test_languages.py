@@ -14,7 +14,9 @@ from pathlib import Path
 import pyogrio
 import pytest
 
+from geo.access.users import DEMO_ACCOUNTS
 from geo.core.settings import DEMO_FILENAME, Settings
+from tests.pages.signin import signed_in
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 #: Latin words a Chinese screen may show: methods, units, formats.
@@ -25,7 +27,11 @@ PAGES = (
     "pages/views/services.py",
     "pages/views/loop.py",
     "pages/views/planner.py",
+    "pages/views/admin.py",
 )
+ACCOUNTS = sorted((name for name, _, _ in DEMO_ACCOUNTS), key=len, reverse=True)
+#: Who opens each page (a planner the planner, the administrator the administration).
+USER = {"pages/views/planner.py": "planner", "pages/views/admin.py": "admin"}
 
 
 @pytest.fixture(scope="module")
@@ -54,16 +60,15 @@ def _said(at) -> list[str]:
 
 
 def _open(app, page: str, lang: str):
-    at = app.run()
+    at = signed_in(app, USER.get(page, "county"))
     at.sidebar.radio(key="_lang_widget").set_value(lang).run()
-    if page != PAGES[0]:
-        at.switch_page(page).run()
+    at.switch_page(page).run()
     assert not at.exception, at.exception
     return at
 
 
 def _without(names: list[str], said: str) -> str:
-    for name in names:
+    for name in [*names, *ACCOUNTS]:  # an account's name is data, as a place name is
         said = said.replace(name, " ")
     return re.sub(r"\S+\.gpkg", " ", said)  # the store's file name
 

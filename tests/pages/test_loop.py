@@ -16,6 +16,7 @@ from geo.grids.aggregate import IssueFilter, filter_mask
 from geo.loop.lifecycle import daily_clearance, kpi_tables, monthly_review
 from geo.store.base import open_store
 from geo.store.county import load_county
+from tests.pages.signin import signed_in
 
 MASKED_PHONE = re.compile(r"^(\d{0,3}\*+\d{4}|\*+|)$")
 
@@ -26,7 +27,7 @@ def county(demo_dir):
 
 
 def loop_page(app):
-    at = app.run()
+    at = signed_in(app)
     at.switch_page("pages/views/loop.py").run()
     assert not at.exception
     return at

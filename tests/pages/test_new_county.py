@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from geo.access import add_user
 from geo.intake import onboard_county
 from geo.store import open_store
+from tests.pages.signin import signed_in
 from tests.synthetic_county import COUNTY_NAME, synthetic_grids
 
 PAGES = (
@@ -26,6 +28,9 @@ def county_store(tmp_path_factory) -> str:
         synthetic_grids(with_names=True), store=open_store(path), county_name=COUNTY_NAME
     )
     assert report.written
+    # A real store has no account until `users add`: the county's IT staff add theirs.
+    add_user(open_store(path), "it", role="county", password="county-it-1")
+    add_user(open_store(path), "plan", role="planner", password="planner-1", towns=["东城镇"])
     return str(path)
 
 
@@ -38,7 +43,11 @@ def test_every_page_opens_on_a_new_county(county_store, page, monkeypatch, tmp_p
     monkeypatch.setenv("GRIDGOV_STORE", county_store)
     monkeypatch.setenv("GRIDGOV_DATA_DIR", str(tmp_path / "no-demo"))
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120)
+    at.run()
+    assert not [d for d in at.dataframe], "no demo accounts are listed on a real store"
+    user, password = ("plan", "planner-1") if "planner" in page else ("it", "county-it-1")
+    signed_in(at, user, password)
     if page != PAGES[0]:
         at.switch_page(page).run()
     assert not at.exception, at.exception
@@ -64,7 +73,8 @@ def test_hot_spots_wait_for_enough_history(county_store, monkeypatch, tmp_path):
     assert intake_file(tmp_path / "t.xlsx", store=store, source="12345").new == 1
     monkeypatch.setenv("GRIDGOV_STORE", county_store)
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    at = AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120).run()
+    at = signed_in(AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=120), "it",
+                   "county-it-1")  # fmt: skip
     at.switch_page("pages/views/hotspots.py").run()
     assert not at.exception, at.exception
     assert any("诉求记录还太短" in i.value for i in at.info)

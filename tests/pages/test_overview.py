@@ -6,6 +6,8 @@ import json
 
 import pandas as pd
 
+from tests.pages.signin import signed_in
+
 
 def _map_args(at) -> dict:
     maps = [c for c in at.get("component_instance") if "st_folium" in c.proto.component_name]
@@ -18,7 +20,7 @@ def _metrics(at) -> dict[str, str]:
 
 
 def test_overview_shows_kpis_map_and_synthetic_notice_in_chinese(app):
-    at = app.run()
+    at = signed_in(app)
     assert not at.exception
     metrics = _metrics(at)
     assert metrics["网格数"] == "3,689"
@@ -34,7 +36,7 @@ def test_overview_shows_kpis_map_and_synthetic_notice_in_chinese(app):
 
 
 def test_town_filter_narrows_kpis_and_map(app):
-    at = app.run()
+    at = signed_in(app)
     county_issues = int(_metrics(at)["诉求总数"].replace(",", ""))
     at.sidebar.selectbox(key="town").set_value("320924104").run()
     assert not at.exception
@@ -46,7 +48,7 @@ def test_town_filter_narrows_kpis_and_map(app):
 
 
 def test_category_and_rate_metric(app):
-    at = app.run()
+    at = signed_in(app)
     at.sidebar.multiselect(key="categories").select("环境卫生").run()
     at.radio(key="metric").set_value("rate_per_1000").run()
     assert not at.exception
@@ -57,7 +59,7 @@ def test_category_and_rate_metric(app):
 
 
 def test_english_switch(app):
-    at = app.run()
+    at = signed_in(app)
     at.sidebar.radio(key="_lang_widget").set_value("en").run()
     assert not at.exception
     assert "Grids" in _metrics(at)
@@ -67,7 +69,7 @@ def test_english_switch(app):
 
 
 def test_unassigned_issues_are_listed_with_reasons(app):
-    at = app.run()
+    at = signed_in(app)
     expanders = [e for e in at.expander if e.label.startswith("未落格诉求")]
     assert expanders, "the unassigned issues are shown, not dropped"
     table = expanders[0].dataframe[0].value
@@ -76,7 +78,7 @@ def test_unassigned_issues_are_listed_with_reasons(app):
 
 def test_on_time_tile_is_the_closed_loop_pages(app):
     # One on-time rate: the Overview and 闭环管理 show the same figure for the same sidebar.
-    at = app.run()
+    at = signed_in(app)
     overview = _metrics(at)["按期办结率"]
     assert overview.endswith("%")
     at.switch_page("pages/views/loop.py").run()

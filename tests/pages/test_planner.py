@@ -19,6 +19,7 @@ from geo.planning.edit import rename
 from geo.planning.grid_files import export_bytes
 from geo.planning.versions import VersionedGrids
 from geo.store.base import open_store
+from tests.pages.signin import signed_in
 
 REPO = Path(__file__).resolve().parents[2]
 TOWN = "320924101"  # 合德镇
@@ -45,8 +46,8 @@ def app(planner_dir: Path, monkeypatch: pytest.MonkeyPatch):
     st.cache_resource.clear()
 
 
-def _open(app, village: str | None = None):
-    at = app.run()
+def _open(app, village: str | None = None, user: str = "planner"):
+    at = signed_in(app, user)
     at.switch_page("pages/views/planner.py").run()
     assert not at.exception, at.exception
     if village:
@@ -118,8 +119,10 @@ def test_merge_check_refuse_and_publish(app, planner_dir):
     assert any(f"并入 {pair[0]}" in c for c in _texts(at, "caption"))
     assert any("与发布版相比：2 个网格有变化" in m for m in _texts(at, "markdown"))
 
-    at.button(key="plan_publish").click().run()  # no name yet
-    assert "请先填写规划人员姓名（记入变更记录）。" in _texts(at, "error")
+    assert at.button(key="plan_publish").disabled  # a planner saves; a reviewer publishes
+    assert not any(
+        "plan_author" in str(w.key) for w in at.text_input
+    )  # the author is who signed in
 
     # An uploaded layer with a grid lacking its worker: the check blocks publishing.
     bad = at.session_state["plan_benches"][SECOND].grids.copy()
@@ -131,25 +134,32 @@ def test_merge_check_refuse_and_publish(app, planner_dir):
     assert "不能发布：1 个错误，" in " ".join(_texts(at, "error"))
     report = next(d.value for d in at.dataframe if "怎么改" in d.value.columns)
     assert "未配备网格员" in set(report["问题"])
-    at.text_input(key="plan_author").input("王规划")
-    at.text_input(key="plan_reason").input("合并两个小网格")
-    at.button(key="plan_publish").click().run()
-    assert any(e.startswith("不能发布：检查发现 1 个错误") for e in _texts(at, "error"))
 
     at.button(key="plan_undo").click().run()  # back to the merge
     assert not any(e.startswith("不能发布") for e in _texts(at, "error"))
+    at.button(key="plan_save").click().run()
+    assert "草案已保存为第 1 版。" in _texts(at, "success")
+
+    # The reviewer opens the planner's saved draft and publishes it.
+    from streamlit.testing.v1 import AppTest
+
+    review = _open(AppTest.from_file(str(REPO / "dashboard.py"), default_timeout=300), SECOND,
+                   "reviewer")  # fmt: skip
+    assert _metrics(review)["网格数"] == str(n - 1)
+    assert review.button(key="plan_save").disabled  # a reviewer does not edit
     store = open_store(planner_dir / DEMO_FILENAME)
     before = store.version()
-    at.button(key="plan_publish").click().run()
-    assert not at.exception, at.exception
-    assert any(s.startswith("已发布网格第 2 版") for s in _texts(at, "success"))
+    review.text_input(key="plan_reason").input("合并两个小网格")
+    review.button(key="plan_publish").click().run()
+    assert not review.exception, review.exception
+    assert any(s.startswith("已发布网格第 2 版") for s in _texts(review, "success"))
     assert store.version() != before  # the county cache, keyed on it, reloads
     assert len(_grids(planner_dir, SECOND)) == n - 1
     # The page now shows the published layer: same count, no difference, a fresh draft.
-    assert _metrics(at)["网格数"] == str(n - 1) and _metrics(at)["草案"] == "草案第 0 版"
-    assert "草案与当前发布版相同。" in _texts(at, "info")
-    history = next(d.value for d in at.dataframe if "发布人" in d.value.columns)
-    assert history.iloc[0][["版本", "发布人", "原因"]].tolist() == [2, "王规划", "合并两个小网格"]
+    assert _metrics(review)["网格数"] == str(n - 1) and _metrics(review)["草案"] == "草案第 0 版"
+    assert "草案与当前发布版相同。" in _texts(review, "info")
+    history = next(d.value for d in review.dataframe if "发布人" in d.value.columns)
+    assert history.iloc[0][["版本", "发布人", "原因"]].tolist() == [2, "reviewer", "合并两个小网格"]
 
 
 def test_refused_edit_and_save_conflict(app, planner_dir):
@@ -168,7 +178,6 @@ def test_refused_edit_and_save_conflict(app, planner_dir):
     at.radio(key="plan_op").set_value("rename").run()
     at.selectbox(key="plan_rename_grid").set_value(code).run()
     at.text_input(key="plan_new_name").input("河西网格")
-    at.text_input(key="plan_author").input("张规划")
     at.button(key="plan_do_rename").click().run()
     at.button(key="plan_save").click().run()
     assert "草案已保存为第 1 版。" in _texts(at, "success")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+from tests.pages.signin import signed_in
+
 
 def _open(app):
-    at = app.run()
+    at = signed_in(app)
     at.switch_page("pages/views/services.py").run()
     assert not at.exception, at.exception
     return at
@@ -57,7 +59,7 @@ def test_town_scope_mode_and_engine(app):
 
 
 def test_english(app):
-    at = app.run()
+    at = signed_in(app)
     at.sidebar.radio(key="_lang_widget").set_value("en").run()
     at.switch_page("pages/views/services.py").run()
     assert not at.exception

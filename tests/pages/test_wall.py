@@ -13,6 +13,7 @@ from geo.hotspots.alerts import detect_alerts
 from geo.store.base import open_store
 from geo.store.county import load_county
 from geo.views.wall import WallView, wall_as_of, wall_view
+from tests.pages.signin import signed_in
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ def expected(demo_dir: Path) -> WallView:
 def _open(app, **params: str):
     for name, value in params.items():
         app.query_params[name] = value
-    at = app.run()
+    at = signed_in(app)
     at.switch_page("pages/views/wall.py").run()
     assert not at.exception, at.exception
     return at
