@@ -61,6 +61,8 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "page_admin": ("系统管理", "Administration"),
     "admin_accounts": ("账号", "Accounts"),
     "admin_may": ("管理账号和审计", "manage accounts and the audit"),
+    "admin_pick_towns": ("选择镇（区）", "Choose towns"),
+    "plan_pick_grids": ("选择要合并的网格", "Choose the grids to merge"),
     "audit_at": ("时间（北京时间）", "When (Beijing time)"),
     "audit_username": ("用户名", "Username"),
     "audit_role": ("角色", "Role"),

@@ -110,6 +110,11 @@ def _store(where: str) -> Store:
 
         build_demo(cfg.data_dir, progress=progress)
     store = default_store(cfg)
+    if not configured_store(cfg) and "users" not in store.layers():
+        # A demo built before sign-in existed: give it its demo accounts.
+        from geo.demo import add_demo_accounts
+
+        add_demo_accounts(store)
     for bar in bars:
         bar.empty()
     return store

@@ -91,7 +91,11 @@ def _inputs(p: Planner, op: str) -> bool:
         return bool(cut)
     if op == "merge":
         chosen = st.multiselect(
-            t("plan_merge_grids"), codes, key="plan_merge", format_func=p.grid_label
+            t("plan_merge_grids"),
+            codes,
+            key="plan_merge",
+            format_func=p.grid_label,
+            placeholder=t("plan_pick_grids"),
         )
         return len(chosen) >= 2
     if op == "move":

@@ -41,7 +41,8 @@ with accounts:
         role = right.selectbox(t("role"), [r.value for r in Role], key="admin_role",
                                format_func=lambda r: t(f"role_{r}"))  # fmt: skip
         picked = left.multiselect(t("town"), list(towns), key="admin_towns",
-                                  format_func=towns.__getitem__)  # fmt: skip
+                                  format_func=towns.__getitem__,
+                                  placeholder=t("admin_pick_towns"))  # fmt: skip
         grids = right.text_input(t("admin_grids"), key="admin_grid_codes")
         password = left.text_input(t("password"), type="password", key="admin_password")
         if st.form_submit_button(t("admin_add"), key="admin_add_go", type="primary"):

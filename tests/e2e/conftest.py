@@ -240,12 +240,29 @@ class BrowserPage:
     def wait_for_app(self, timeout_ms: float = APP_TIMEOUT_MS) -> None:
         wait_for_app(self.page, timeout_ms)
 
+    def goto(
+        self, url: str, user: str = "county", password: str = "demo", *, timeout_ms: float = 420_000
+    ) -> None:
+        """Open ``url`` and sign in on its sign-in form, as a person does (用户名, 密码, 登录);
+        the page asked for opens after the sign-in. The first visit may build the demo."""
+        sign_in(self.page, url, user, password, timeout_ms=timeout_ms)
+
     def screenshot(self, name: str, **options: Any) -> Path:
         """Save a PNG of the page as ``tests/e2e/screenshots/<name>.png`` and return its path."""
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOT_DIR / f"{name}.png"
         self.page.screenshot(path=str(path), **options)
         return path
+
+
+def sign_in(page: Page, url: str, user: str, password: str, *, timeout_ms: float = 420_000) -> None:
+    """Open ``url``, fill 用户名 and 密码, press 登录, and wait for the page to run."""
+    page.goto(url)
+    page.get_by_label("用户名").fill(user, timeout=timeout_ms)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("button", name="登录", exact=True).wait_for(state="detached", timeout=120_000)
+    wait_for_app(page, 120_000)
 
 
 def is_local(url: str) -> bool:

@@ -11,7 +11,7 @@ MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']:visible"
 
 def test_hotspots_page_draws_classes_and_density(app_url, browser_page):
     page = browser_page.page
-    page.goto(f"{app_url}/hotspots")
+    browser_page.goto(f"{app_url}/hotspots")
     page.get_by_role("heading", name="热点研判 · 全县").wait_for(timeout=420_000)
     browser_page.wait_for_app(timeout_ms=300_000)
     paths = page.frame_locator(MAP_IFRAME).locator("path.leaflet-interactive")

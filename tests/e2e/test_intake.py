@@ -41,7 +41,7 @@ def test_an_export_with_title_rows_is_taken_in_and_its_bad_row_fixed(
 ):
     url, folder = intake_server
     page = browser_page.page
-    page.goto(f"{url}/intake")
+    browser_page.goto(f"{url}/intake")
     page.get_by_role("heading", name="数据接入").wait_for(timeout=FIRST_LOAD_MS)
     browser_page.wait_for_app(timeout_ms=300_000)
     store = open_store(folder / DEMO_FILENAME)
@@ -62,7 +62,7 @@ def test_a_county_is_onboarded_from_the_page(intake_server, browser_page, tmp_pa
     url, folder = intake_server
     grids = write_synthetic_grids(tmp_path / "grids.gpkg", with_names=True)
     page = browser_page.page
-    page.goto(f"{url}/intake")
+    browser_page.goto(f"{url}/intake")
     page.get_by_role("heading", name="数据接入").wait_for(timeout=FIRST_LOAD_MS)
     browser_page.wait_for_app(timeout_ms=300_000)
     page.get_by_role("tab", name="县域接入").click()

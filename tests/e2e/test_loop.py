@@ -36,7 +36,7 @@ def test_loop_page_masks_callers_and_downloads_the_monthly_report(
 ):
     page = browser_page.page
     page.set_viewport_size({"width": 1600, "height": 1400})  # tiles, table and tabs on one shot
-    page.goto(f"{app_url}/loop")
+    browser_page.goto(f"{app_url}/loop")
     page.get_by_role("heading", name="闭环管理 · 全县").wait_for(timeout=420_000)
     browser_page.wait_for_app(timeout_ms=300_000)
     labels = page.locator("[data-testid='stMetricLabel']")

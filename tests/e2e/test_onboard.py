@@ -19,6 +19,7 @@ pytestmark = pytest.mark.e2e
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']"
 N_GRIDS = 48
+IT_PASSWORD = "county-it-staff"
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +35,13 @@ def onboarded(tmp_path_factory, serve_streamlit) -> Iterator[tuple[str, Path]]:
         cwd=REPO_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    # A real store has no account until its IT staff add one.
+    added = subprocess.run(
+        [sys.executable, "-m", "geo", "users", "add", "it", "--role", "county",
+         "--password-stdin", "--store", str(store)],
+        cwd=REPO_ROOT, input=IT_PASSWORD + "\n", capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
     env = {
         "GRIDGOV_STORE": str(store),
         "GRIDGOV_DATA_DIR": str(folder / "no-demo"),  # the demo must not be built or shown
@@ -48,7 +56,7 @@ def onboarded(tmp_path_factory, serve_streamlit) -> Iterator[tuple[str, Path]]:
 
 def test_overview_shows_the_onboarded_county(onboarded, browser_page):
     page = browser_page.page
-    page.goto(onboarded[0])
+    browser_page.goto(onboarded[0], "it", IT_PASSWORD)
     frame = page.frame_locator(MAP_IFRAME)
     frame.locator("path.leaflet-interactive").nth(N_GRIDS - 1).wait_for(
         state="attached", timeout=120_000
@@ -68,7 +76,7 @@ def test_overview_shows_the_onboarded_county(onboarded, browser_page):
 def test_the_onboarded_county_takes_in_an_export_and_a_fixed_row(onboarded, browser_page, tmp_path):
     url, store_path = onboarded
     page = browser_page.page
-    page.goto(f"{url}/intake")
+    browser_page.goto(f"{url}/intake", "it", IT_PASSWORD)
     page.get_by_role("heading", name="数据接入").wait_for(timeout=120_000)
     browser_page.wait_for_app(timeout_ms=120_000)
     store = open_store(store_path)

@@ -29,7 +29,7 @@ def _map_frame(page):
 def _open_overview(browser_page, app_url):
     """Load the Overview and wait until every grid is drawn; returns the map's frame paths."""
     page = browser_page.page
-    page.goto(app_url)
+    browser_page.goto(app_url)
     paths = _map_frame(page).locator("path.leaflet-interactive")
     paths.nth(N_GRIDS - 1).wait_for(state="attached", timeout=120_000)
     browser_page.wait_for_app(timeout_ms=120_000)
@@ -110,7 +110,7 @@ def test_clicking_a_grid_shows_its_details(app_url, browser_page):
 
 def test_english_switch(app_url, browser_page):
     page = browser_page.page
-    page.goto(app_url)
+    browser_page.goto(app_url)
     _map_frame(page)
     browser_page.wait_for_app(timeout_ms=120_000)
     page.locator("label").filter(has_text="English").first.click()

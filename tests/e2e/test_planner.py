@@ -85,7 +85,7 @@ def _cut_line(grids: dict[str, shapely.Geometry], width: float, height: float):
 
 def test_split_with_the_drawing_tools_and_publish(planner_url, browser_page):
     page = browser_page.page
-    page.goto(f"{planner_url}/planner")
+    browser_page.goto(f"{planner_url}/planner", "planner")
     page.get_by_role("heading", name="网格规划 · 合德镇 · 明湖社区").wait_for(timeout=FIRST_LOAD_MS)
     browser_page.wait_for_app(timeout_ms=300_000)
     frame = page.frame_locator(MAP_IFRAME)
@@ -124,9 +124,17 @@ def test_split_with_the_drawing_tools_and_publish(planner_url, browser_page):
     page.wait_for_timeout(1000)
     browser_page.screenshot("planner")
 
-    page.get_by_label("规划人员").fill("王规划")
-    page.get_by_label("规划人员").press("Enter")
+    assert page.get_by_role("button", name="发布", exact=True).is_disabled()  # a planner saves
+    page.get_by_role("button", name="保存草案").click()
+    page.get_by_text("草案已保存为第 1 版。").wait_for(timeout=120_000)
     browser_page.wait_for_app()
+
+    # The reviewer signs in, opens the saved draft and publishes it.
+    page.get_by_role("button", name="退出登录").click()
+    page.get_by_label("用户名").wait_for(timeout=60_000)
+    browser_page.goto(f"{planner_url}/planner", "reviewer")
+    page.get_by_text("草案第 1 版").wait_for(timeout=120_000)
+    assert page.get_by_role("button", name="保存草案").is_disabled()  # a reviewer does not edit
     page.get_by_label("原因").fill("新建小区，按道路拆分网格")
     page.get_by_label("原因").press("Enter")
     browser_page.wait_for_app()

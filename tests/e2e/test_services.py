@@ -11,7 +11,7 @@ MAP_IFRAME = "iframe[title='streamlit_folium.st_folium']:visible"
 
 def test_services_page_draws_coverage_and_proposals(app_url, browser_page):
     page = browser_page.page
-    page.goto(f"{app_url}/services")
+    browser_page.goto(f"{app_url}/services")
     page.get_by_role("heading", name="15分钟服务圈 · 全县 · 全部基本服务").wait_for(timeout=420_000)
     browser_page.wait_for_app(timeout_ms=300_000)
     frame = page.frame_locator(MAP_IFRAME)

@@ -29,7 +29,7 @@ def _px(value: str) -> float:
 def _open_wall(browser_page, app_url, width: int = 1920, height: int = 1080):
     page = browser_page.page
     page.set_viewport_size({"width": width, "height": height})
-    page.goto(f"{app_url}/wall?refresh={REFRESH_S}")
+    browser_page.goto(f"{app_url}/wall?refresh={REFRESH_S}")
     page.locator(f"{DECK} canvas").first.wait_for(timeout=FIRST_LOAD_MS)
     page.locator("#wall-clock").wait_for(timeout=60_000)
     page.wait_for_timeout(1500)  # deck.gl draws a frame or two after the canvas appears
