@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from geo.views.safety import html_text
 from layers.choropleth import OutlineSpec, grid_choropleth
 from layers.classify import categorical_breaks
 from layers.offline import base_map, display_bounds, wgs84_geometry
@@ -107,7 +108,8 @@ def _service_layer(
     kinds = services["service_type"].astype(str)
     words = kinds.map({kind: type_label(kind) for kind in kinds.unique()})
     shown = gpd.GeoDataFrame(
-        {"label": (words + " · " + services["name"].astype(str)).to_numpy()},
+        # folium's GeoJsonTooltip inserts the text as HTML: escape what came from data.
+        {"label": [html_text(v) for v in (words + " · " + services["name"].astype(str))]},
         geometry=shapely.set_precision(wgs84_geometry(services), 1e-6),
         crs="EPSG:4326",
     )

@@ -19,6 +19,7 @@ import numpy as np
 import pydeck as pdk
 import shapely
 
+from geo.views.safety import html_text
 from layers.offline import wgs84_geometry
 
 #: Column colour by overdue share (overdue / open): stops at 0, ½ and 1 (RGB).
@@ -182,7 +183,7 @@ def _columns(grids: gpd.GeoDataFrame, max_height_m: float) -> list[dict[str, obj
             "p": _lonlat(pt),
             "h": round(int(n) * per_open),
             "c": rgb,
-            "name": f"{town} · {name}",
+            "name": html_text(f"{town} · {name}"),  # the tooltip is HTML: data as text
             "o": int(n),
             "d": int(d),
         }

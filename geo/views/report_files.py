@@ -12,14 +12,17 @@ from geo.core.i18n import translator
 from geo.loop.report import MonthlyReport, parse_month
 from geo.views.report_pdf import pdf_bytes
 from geo.views.report_xlsx import excel_bytes
+from geo.views.safety import safe_filename
 
 #: Output formats of :func:`write_report`.
 FORMATS = ("xlsx", "pdf")
 
 
 def report_filename(scope: str, month: str | pd.Period, fmt: str, lang: str = "zh") -> str:
-    """``四明镇_2026-10_月度报告.xlsx`` (``…_monthly-report.pdf`` in English)."""
-    return f"{scope}_{parse_month(month)}_{translator(lang)('rpt_file_word')}.{fmt}"
+    """``四明镇_2026-10_月度报告.xlsx`` (``…_monthly-report.pdf`` in English); the scope's
+    name is made safe for a file name (no separators, no ``..``: it stays in its folder)."""
+    name = safe_filename(scope, fallback="report")
+    return f"{name}_{parse_month(month)}_{translator(lang)('rpt_file_word')}.{fmt}"
 
 
 def parse_formats(text: str | Sequence[str]) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from geo.views.wall import (
 )
 from layers.wall_map import share_legend, wall_deck
 from pages.views._access import checked
-from pages.views._common import county, lang, store, synthetic_banner, tr
+from pages.views._common import county, lang, plain, store, synthetic_banner, tr
 
 ROWS = 9  # rows of the side panel
 CSS = """<style>
@@ -74,7 +74,8 @@ t = tr()
 try:
     seconds = refresh_seconds(st.query_params.get("refresh"))
 except InputProblems:
-    st.warning(t("wall_bad_refresh").format(value=st.query_params["refresh"], default=REFRESH_S))
+    asked = plain(str(st.query_params["refresh"])[:40])  # a visitor's text: never Markdown
+    st.warning(t("wall_bad_refresh").format(value=asked, default=REFRESH_S))
     seconds = REFRESH_S
 
 

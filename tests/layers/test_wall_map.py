@@ -144,3 +144,14 @@ def test_legend_names_the_maximum():
     html = share_legend(lambda key: key, max_open=7)
     assert "wall_legend_height (wall_legend_max 7)" in html
     assert "linear-gradient" in html
+
+
+def test_names_from_data_reach_the_html_tooltip_as_text(grids, towns):
+    grids = grids.assign(grid_name=['<img src=x onerror="alert(1)">', "二网格", "三网格"])
+    deck = wall_deck(grids, wall_outlines(towns), tooltip=str, max_height_m=8000)
+    assert deck._tooltip["html"].startswith("<b>{name}</b>")  # pydeck inserts it as HTML
+    spec = _spec(deck)
+    names = [row["name"] for layer in spec["layers"] for row in layer.get("data", [])
+             if isinstance(row, dict) and "name" in row]  # fmt: skip
+    assert any("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in n for n in names)
+    assert not any("<img" in n for n in names)
