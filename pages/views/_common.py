@@ -179,6 +179,8 @@ def sidebar_filters(data: County) -> IssueFilter:
     sb.subheader(t("filters"))
     towns = data.towns.sort_values("town_code")
     town_names = {"": t("all"), **dict(zip(towns.town_code, towns.town_name, strict=True))}
+    if st.session_state.get("town") not in town_names:  # e.g. a town outside the scope
+        st.session_state["town"] = ""
     town = sb.selectbox(t("town"), list(town_names), key="town", format_func=town_names.__getitem__)
     village = ""
     if town:

@@ -454,4 +454,6 @@ def test_town_report_sees_a_repeat_caller_across_the_town_border(county):
 def test_a_scope_name_cannot_lead_the_file_out_of_its_folder() -> None:
     name = report_filename("../../x", "2026-10", "xlsx")
     assert name == "x_2026-10_月度报告.xlsx" and "/" not in name
-    assert report_filename("合德镇/..\\etc", "2026-10", "pdf") == "合德镇_._etc_2026-10_月度报告.pdf"
+    assert (
+        report_filename("合德镇/..\\etc", "2026-10", "pdf") == "合德镇_._etc_2026-10_月度报告.pdf"
+    )
