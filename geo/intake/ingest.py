@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.access.audit import AUDIT, audit_row, ensure_audit
 from geo.core.clock import now_beijing
 from geo.core.i18n import Text
 from geo.core.settings import get_settings
@@ -245,6 +246,7 @@ def intake_export(
     cells = _cells(export)
     metric = read_meta(store).get("metric_crs") or get_settings().metric_crs  # the county's
     ensure_tables(store, crs=metric)
+    ensure_audit(store)
     with store.transaction() as tx:
         tx.lock(ISSUES)
         # Rows whose ticket is stored with the very same cells need no parsing at all.
@@ -291,6 +293,10 @@ def intake_export(
             unlocated=unlocated,
         )
         tx.append(LEDGER, _ledger_row(result, file_sha256, user, now, stated))
+        counts_said = {k: getattr(result, k) for k in ("rows_in", "new", "updated", "unchanged",
+                       "quarantined", "skipped_total_rows")}  # fmt: skip
+        tx.append(AUDIT, audit_row("intake", username=user, obj=f"file:{result.file}",
+                                   detail={"source": src, **counts_said}))  # fmt: skip
     return result
 
 

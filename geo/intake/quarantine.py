@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import pandas as pd
 
+from geo.access.audit import AUDIT, audit_row, ensure_audit
 from geo.core.privacy import mask_name, mask_phone
 from geo.intake.ingest import (
     DROPPED,
@@ -186,9 +187,14 @@ class Quarantine:
         """Mark entries dropped (staff decided the rows are not tickets); returns how many."""
         if not qids or QUARANTINE not in self.store.layers():
             return 0
+        ensure_audit(self.store)
         with self.store.transaction() as tx:
-            return tx.update(
+            n = tx.update(
                 QUARANTINE,
                 pd.DataFrame({"qid": list(qids), "status": DROPPED, "settled_by": user}),
                 key="qid",
             )
+            said = {"qids": list(qids)[:50]}
+            row = audit_row("quarantine_drop", username=user, obj=f"rows:{len(qids)}", detail=said)
+            tx.append(AUDIT, row)
+            return n

@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.access import OutOfScopeError, Permission, Principal
+from geo.access import OutOfScopeError, Permission, Principal, record
 from geo.core.clock import beijing_text
 from geo.core.i18n import Text, pick, text, translator
+from geo.core.privacy import mask_phone
 from geo.core.settings import AREA_TYPE_OF_KIND, RURAL, Settings, get_settings
 from geo.planning.check import DraftReport, check_draft
 from geo.planning.edit import EditResult
@@ -356,6 +357,8 @@ class Workbench:
         saved = versions.save_draft(
             draft, self.grids, author=author, reason=why, expected_revision=expected
         )
+        record(versions.store, "draft_save", who=who, obj=f"draft:{saved.draft_id}",
+               detail={"scope_code": self.scope_code, "revision": saved.revision})  # fmt: skip
         self.draft = saved
         self.base_grids = saved.grids
         self.grids = saved.grids.copy()
@@ -406,7 +409,10 @@ class Workbench:
                     f"the draft of {self.scope_code} is not publishable; fix the errors first",
                     report,
                 )
-        return versions.publish(self.draft, author=author, reason=reason, check=check)
+        done = versions.publish(self.draft, author=author, reason=reason, check=check)
+        record(versions.store, "publish", who=who, obj=f"version:{done.version}",
+               detail={"draft": self.draft.draft_id, "reason": reason})  # fmt: skip
+        return done
 
 
 def _notes_reason(notes: list[Text]) -> Text:
@@ -565,7 +571,24 @@ def read_upload(
         ``town_code``, or no grid of the scope in it.
     """
     grids, _ = read_grid_bytes(name, content, published)
-    return take_scope(grids, published, column=scope.column, code=scope.code, name=name)
+    return take_scope(
+        _phones_back(grids, published), published, column=scope.column, code=scope.code, name=name
+    )
+
+
+def _phones_back(grids: gpd.GeoDataFrame, published: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A grid worker's phone still as a download starred it (138****1234) is the published
+    one again; a number typed anew stays."""
+    if "grid_worker_phone" not in grids.columns or "grid_worker_phone" not in published.columns:
+        return grids
+    known = dict(zip(published["grid_code"].astype(str), published["grid_worker_phone"],
+                     strict=False))  # fmt: skip
+    phones = []
+    for code, phone in zip(grids["grid_code"].astype(str), grids["grid_worker_phone"], strict=True):
+        before = known.get(code)
+        starred = before is not None and str(phone) == mask_phone(before)
+        phones.append(before if starred else phone)
+    return grids.assign(grid_worker_phone=phones)
 
 
 def export_layer(
@@ -576,14 +599,20 @@ def export_layer(
     which: str | int,
     county: bool,
     fmt: str,
+    who: Principal,
 ) -> bytes:
     """A download (:func:`geo.planning.grid_files.export_bytes`): the working copy
-    (``which="draft"``)
-    or a published version, of the scope or (``county``) of the whole county."""
+    (``which="draft"``) or a published version, of the scope or (``county``) of all that
+    ``who`` may see; grid workers' phones masked (138****1234), as everywhere."""
     if which == "draft":
-        return export_bytes(bench.grids, fmt)
-    layer = versions.read_version(int(which))
-    return export_bytes(layer if county else scope.of(layer), fmt)
+        layer = bench.grids
+    else:
+        published = versions.read_version(int(which))
+        layer = who.scope.filter(published) if county else scope.of(published)
+    layer = who.scope.filter(layer)
+    if "grid_worker_phone" in layer.columns:
+        layer = layer.assign(grid_worker_phone=layer["grid_worker_phone"].map(mask_phone))
+    return export_bytes(layer, fmt)
 
 
 # --------------------------------------------------------------------------- rebalancing

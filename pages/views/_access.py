@@ -149,6 +149,26 @@ def sign_out_button(store: Store, who: Principal) -> None:
         st.rerun()
 
 
+def audited_download(
+    where: Any,
+    label: str,
+    data: bytes | Callable[[], bytes],
+    file_name: str,
+    *,
+    mime: str,
+    key: str | None = None,
+    disabled: bool = False,
+) -> None:
+    """A download button whose use is written to the audit (who, which file, in what scope)."""
+    from pages.views._common import principal, store
+
+    def downloaded() -> None:
+        record(store(), "download", who=principal(), obj=f"file:{file_name}")
+
+    where.download_button(label, data, file_name, mime=mime, key=key, disabled=disabled,
+                          on_click=downloaded)  # fmt: skip
+
+
 #: Which pages a role may open (the page's file → the permission it needs).
 PAGE_PERMISSION: dict[str, tuple[Permission, ...]] = {
     "pages/views/overview.py": (Permission.READ,),

@@ -9,7 +9,8 @@ from geo.core.errors import GridGovError
 from geo.core.settings import get_settings
 from geo.planning import grid_files as gf
 from geo.views import planner as pv
-from pages.views._common import lang
+from pages.views._access import audited_download
+from pages.views._common import lang, principal
 from pages.views._planner_state import TABS, Planner, act, head, ss, t
 
 
@@ -119,9 +120,11 @@ def files_tab(p: Planner) -> None:
     def export() -> bytes:
         county = extent == "county"
         version = which if which is not None else "draft"
-        return pv.export_layer(p.versions, p.bench, p.scope, which=version, county=county, fmt=fmt)
+        return pv.export_layer(p.versions, p.bench, p.scope, which=version, county=county,
+                               fmt=fmt, who=principal())  # fmt: skip
 
-    st.download_button(
+    audited_download(
+        st,
         t("plan_download"),
         export,
         f"{p.code}-{which}-{gf.FORMATS[fmt].file_name}",

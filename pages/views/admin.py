@@ -13,7 +13,6 @@ from geo.access import (
     add_user,
     disable_user,
     enable_user,
-    record,
     reset_password,
 )
 from geo.core.errors import GridGovError
@@ -21,6 +20,7 @@ from geo.core.i18n import pick, text
 from geo.views.admin import audit_table, town_choices, users_table
 from geo.views.errors import explain
 from geo.views.safety import safe_csv
+from pages.views._access import audited_download
 from pages.views._common import lang, plain, principal, store, tr
 
 t = tr()
@@ -91,8 +91,5 @@ with audit:
     shown = rows.rename(columns=lambda c: t(f"audit_{c}"))
     st.dataframe(shown, hide_index=True)
 
-    def exported() -> None:
-        record(the_store, "export", who=who, obj="audit.csv", detail={"rows": len(rows)})
-
-    st.download_button(t("admin_audit_download"), safe_csv(shown), file_name="audit.csv",
-                       mime="text/csv", on_click=exported, key="audit_download")  # fmt: skip
+    audited_download(st, t("admin_audit_download"), safe_csv(shown), "audit.csv",
+                     mime="text/csv", key="audit_download")  # fmt: skip

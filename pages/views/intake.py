@@ -11,7 +11,9 @@ from geo.intake import SOURCES, IntakeResult, Quarantine, intake_file
 from geo.intake.ingest import COORD_SYSTEMS
 from geo.views.errors import explain
 from geo.views.intake import COUNTS, intake_counts, ledger_table, quarantine_table, sheet_table
-from pages.views._common import lang, plain, store, tr
+from geo.views.safety import safe_csv
+from pages.views._access import audited_download
+from pages.views._common import lang, plain, principal, store, tr
 from pages.views._intake_onboard import onboard_tab
 
 t = tr()
@@ -56,7 +58,7 @@ with tickets:
                     coords=coords or None,
                     sheet=sheet.strip() or None,
                     header_row=int(header_row) or None,
-                    user="dashboard",
+                    user=principal().name,
                 )
             except (GridGovError, ValueError) as exc:
                 failed(exc)
@@ -99,7 +101,9 @@ with quarantine:
         go, out, get = st.columns(3)
         if go.button(t("intake_q_refile"), type="primary"):
             try:
-                done = q.refile(edited[~drop].drop(columns=t("intake_drop_col")), user="dashboard")
+                done = q.refile(
+                    edited[~drop].drop(columns=t("intake_drop_col")), user=principal().name
+                )
             except (GridGovError, ValueError) as exc:
                 failed(exc)
             else:
@@ -109,16 +113,12 @@ with quarantine:
                 st.session_state["intake_flash"] = "\n".join(said)
                 st.rerun()
         if out.button(t("intake_q_drop"), disabled=not drop.any()):
-            n = q.drop(edited.loc[drop, "qid"].tolist(), user="dashboard")
+            n = q.drop(edited.loc[drop, "qid"].tolist(), user=principal().name)
             st.session_state["intake_flash"] = t("intake_q_dropped").format(n=n)
             st.rerun()
         table = pd.concat([quarantine_table(mine, lang()).reset_index(drop=True), cells], axis=1)
-        get.download_button(
-            t("intake_q_download"),
-            table.to_csv(index=False).encode("utf-8-sig"),
-            file_name="quarantine.csv",
-            mime="text/csv",
-        )
+        audited_download(get, t("intake_q_download"), safe_csv(table), "quarantine.csv",
+                         mime="text/csv")  # fmt: skip
 
 with ledger:
     table = ledger_table(the_store, lang())

@@ -20,6 +20,7 @@ from geo.loop.report import (
 )
 from geo.store.county import County
 from geo.views.report_files import report_file, report_filename
+from pages.views._access import audited_download
 from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
 
 t = tr()
@@ -119,11 +120,11 @@ for col, fmt, mime in zip(
     ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"),
     strict=True,
 ):
-    col.download_button(
+    audited_download(
+        col,
         t(f"loop_download_{fmt}"),
-        data=functools.partial(report, fmt, month, flt.town_code, lang()),
-        file_name=report_filename(where, month, fmt, lang()),
+        functools.partial(report, fmt, month, flt.town_code, lang()),
+        report_filename(where, month, fmt, lang()),
         mime=mime,
         key=f"loop_download_{fmt}",
-        on_click="ignore",
     )

@@ -8,6 +8,7 @@ from geo.services.coverage import ALL_ESSENTIAL
 from geo.store.county import County
 from geo.views.services import ServiceCircles
 from layers.service_map import service_map
+from pages.views._access import audited_download
 from pages.views._common import county, sidebar_filters, synthetic_banner, tr
 
 t = tr()
@@ -88,10 +89,10 @@ with st.expander(t("siting"), expanded=kind != ALL_ESSENTIAL):
     table = sites[["rank", "name", "added_residents"]].rename(columns=t)
     st.dataframe(table, hide_index=True, height=180)
     d1, d2 = st.columns(2)
-    d1.download_button(
-        t("download_gpkg"), plan.export(k, ".gpkg"), "proposals.gpkg", disabled=not k
-    )
-    d2.download_button(t("download_csv"), plan.export(k, ".csv"), "proposals.csv", disabled=not k)
+    audited_download(d1, t("download_gpkg"), plan.export(k, ".gpkg"), "proposals.gpkg",
+                     mime="application/geopackage+sqlite3", disabled=not k)  # fmt: skip
+    audited_download(d2, t("download_csv"), plan.export(k, ".csv"), "proposals.csv",
+                     mime="text/csv", disabled=not k)  # fmt: skip
 
 with left:
     fields = ["grid_code", "grid_name", "grid_worker", "residents", "uncovered_residents"]

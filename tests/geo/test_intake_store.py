@@ -351,6 +351,12 @@ def test_quarantined_rows_are_corrected_in_place_and_taken_in_again(tmp_path, st
     assert q.entries()["ticket_id"].tolist() == ["RX9002"]
     statuses = store.read(QUARANTINE).groupby("status").size().to_dict()
     assert statuses == {"dropped": 1, "open": 1, "retried": 2}
+    from geo.access import read_audit
+
+    audit = read_audit(store)
+    assert audit["action"].tolist() == ["intake", "intake", "quarantine_drop"]
+    assert audit["username"].tolist()[1:] == ["clerk", "clerk"]
+    assert audit["object"].iloc[1].endswith("（更正）")
     with pytest.raises(ValueError, match="not open in the quarantine"):
         q.refile(fixed, user="clerk")  # those entries were settled already
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import json
 import re
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from geo.core.errors import GridGovError, GridValidationError, InputFileError, P
 from geo.core.i18n import Text
 from geo.grids.assign import assign_events
 from geo.planning.edit import merge_grids, rename
-from geo.planning.grid_files import FORMATS, export_bytes
+from geo.planning.grid_files import FORMATS, export_bytes, read_grid_bytes
 from geo.planning.versions import (
     ConflictError,
     PublishBlockedError,
@@ -400,8 +401,10 @@ def test_export_and_upload_round_trip(store, layers, fmt):
     grids = layers["grids"]
     bench = pv.Workbench.open(VersionedGrids(store), A, scope.of(grids))
     county = pv.export_layer(
-        VersionedGrids(store), bench, scope, which=1, county=True, fmt=fmt
+        VersionedGrids(store), bench, scope, which=1, county=True, fmt=fmt, who=WANG
     )  # the whole county: the upload keeps the village's grids
+    shown = read_grid_bytes(f"x{FORMATS[fmt].suffixes[0]}", county, grids)[0]
+    assert shown.grid_worker_phone.str.contains(r"\*{4}").all()  # the download is masked
     got = pv.read_upload(f"up{FORMATS[fmt].suffixes[0]}", county, scope=scope, published=grids)
     assert got.left_out == [f"{B}00{i}" for i in (1, 2, 3)] and got.edited_left_out == []
     assert list(got.grids.columns) == list(grids.columns) and got.grids.crs == grids.crs
@@ -411,10 +414,16 @@ def test_export_and_upload_round_trip(store, layers, fmt):
     assert got.unchanged.all()  # put back on the published vertices: nothing looks redrawn
     assert shapely.equals_exact(got.grids.geometry.to_numpy(), mine.geometry.to_numpy()).all()
     draft = pv.export_layer(
-        VersionedGrids(store), bench, scope, which="draft", county=False, fmt=fmt
+        VersionedGrids(store), bench, scope, which="draft", county=False, fmt=fmt, who=WANG
     )
     again = pv.read_upload(f"d{FORMATS[fmt].suffixes[0]}", draft, scope=scope, published=grids)
     assert again.left_out == [] and len(again.grids) == 3
+    # A viewer limited to another town downloads none of these grids.
+    elsewhere = Principal("赵", Role.VIEWER, towns=("320924999",))
+    other = pv.export_layer(
+        VersionedGrids(store), bench, scope, which=1, county=True, fmt="geojson", who=elsewhere
+    )
+    assert json.loads(other)["features"] == []
 
 
 def test_upload_refusals_name_the_file(store, layers):
