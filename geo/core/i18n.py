@@ -61,6 +61,14 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "page_admin": ("系统管理", "Administration"),
     "admin_accounts": ("账号", "Accounts"),
     "admin_may": ("管理账号和审计", "manage accounts and the audit"),
+    "unmask_title": ("查看来电人完整信息", "See a caller in full"),
+    "unmask_note": (
+        "来电人姓名、电话默认脱敏。确因工作需要，可逐单查看完整信息；查看人、工单和理由记入审计。",
+        "Callers' names and phones are masked. Where the work needs it, one ticket at a time "
+        "can be shown in full; who, which ticket and why go into the audit.",
+    ),
+    "unmask_reason": ("查看理由", "Reason"),
+    "unmask_go": ("查看完整信息", "Show in full"),
     "admin_pick_towns": ("选择镇（区）", "Choose towns"),
     "plan_pick_grids": ("选择要合并的网格", "Choose the grids to merge"),
     "audit_at": ("时间（北京时间）", "When (Beijing time)"),

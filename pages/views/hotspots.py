@@ -26,7 +26,8 @@ from geo.views.hotspots import (
 )
 from geo.views.overview import grid_detail
 from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hotspot_map
-from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
+from pages.views._access import unmask_panel
+from pages.views._common import county, lang, plain, sidebar_filters, synthetic_banner, tr
 
 t = tr()
 data = county()
@@ -168,14 +169,15 @@ with right:
         grid = st.selectbox(
             t("pick_grid"), choices, key="hot_grid", format_func=lambda c: f"{names[c]} ({c})"
         )
-        st.write(grid_reason(view, grid, lang()))
+        st.write(plain(grid_reason(view, grid, lang())))
         st.caption(t("trend_26w"))
         st.altair_chart(_weekly_chart(weekly_series(data, grid, flt)), width="stretch")
         attrs, latest, mix = grid_detail(data, grid, flt)
-        st.caption(f"{t('grid_worker')} {attrs['grid_worker']} · {t('category_mix')}")
+        st.caption(f"{t('grid_worker')} {plain(str(attrs['grid_worker']))} · {t('category_mix')}")
         st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=150)
         st.caption(t("recent_issues"))
         st.dataframe(latest.rename(columns=t), hide_index=True, height=200)
+        unmask_panel(latest["ticket_id"].astype(str).tolist(), "hot_unmask")
 
 st.subheader(t("warnings"))
 if alerts.empty:

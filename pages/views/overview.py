@@ -10,9 +10,11 @@ from geo.grids.aggregate import IssueFilter
 from geo.store.county import County
 from geo.views.overview import Overview, grid_detail, overview, unassigned_table
 from layers.overview_map import overview_map
+from pages.views._access import unmask_panel
 from pages.views._common import (
     county,
     lang,
+    plain,
     request_scope,
     sidebar_filters,
     synthetic_banner,
@@ -93,24 +95,25 @@ with right:
     columns = ["grid_code", "grid_name", "grid_worker", "households", "count", "rate_per_1000"]
     if props.get("grid_code"):
         attrs, latest, mix = grid_detail(data, props["grid_code"], flt)
-        st.subheader(f"{t('grid_details')} · {attrs['grid_name']}")
+        st.subheader(f"{t('grid_details')} · {plain(str(attrs['grid_name']))}")
         st.write(
-            f"{t('grid_code')} {attrs['grid_code']} · {t('grid_worker')} "
-            f"{attrs['grid_worker']} · {t('households')} {attrs['households']} · "
+            f"{t('grid_code')} {plain(str(attrs['grid_code']))} · {t('grid_worker')} "
+            f"{plain(str(attrs['grid_worker']))} · {t('households')} {attrs['households']} · "
             f"{t('residents')} {attrs['residents']}"
         )
-        if not flt.town_code and st.button(f"{t('drill_to')} {attrs['town_name']}"):
+        if not flt.town_code and st.button(f"{t('drill_to')} {plain(str(attrs['town_name']))}"):
             request_scope(attrs["town_code"])
         if (
             flt.town_code
             and not flt.village_code
-            and st.button(f"{t('drill_to')} {attrs['village_name']}")
+            and st.button(f"{t('drill_to')} {plain(str(attrs['village_name']))}")
         ):
             request_scope(attrs["town_code"], attrs["village_code"])
         st.caption(t("category_mix"))
         st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=180)
         st.caption(t("recent_issues"))
         st.dataframe(latest.rename(columns=t), hide_index=True, height=260)
+        unmask_panel(latest["ticket_id"].astype(str).tolist(), "ov_unmask")
     else:
         st.subheader(t("top_grids"))
         top = view.grids.sort_values(metric, ascending=False).head(15)[columns]

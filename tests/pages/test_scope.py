@@ -95,3 +95,33 @@ def test_an_administrator_sees_no_citizens_pages(app) -> None:
     with pytest.raises(ValueError, match="Could not find a navigation page"):
         at.switch_page("pages/views/overview.py")
     assert at.title[0].value == "数据接入"
+
+
+def test_a_town_leader_unmasks_one_ticket_with_a_reason(app, demo_dir) -> None:
+    from geo.access import read_audit
+    from geo.core.settings import DEMO_FILENAME
+    from geo.store import open_store
+
+    at = signed_in(app, "hede")
+    at.switch_page("pages/views/hotspots.py").run()
+    latest = next(d.value for d in at.dataframe if "电话" in d.value.columns)
+    phones = latest["电话"][latest["电话"] != ""]  # patrol reports have no caller
+    assert len(phones) and phones.str.contains(r"\*{4}").all()  # masked by default
+    ticket = at.selectbox(key="hot_unmask_ticket").value
+    at.button(key="hot_unmask_go").click().run()
+    assert any("查看理由" in e.value or "reason" in e.value for e in at.error)  # no reason yet
+    at.text_input(key="hot_unmask_reason").input("回访核实办理结果")
+    at.button(key="hot_unmask_go").click().run()
+    assert not at.exception, at.exception
+    shown = next(i.value for i in at.info if "来电人" in i.value)
+    assert re.search(r"1\d{10}", shown.replace("\\", "")), shown  # the whole phone number
+    rows = read_audit(open_store(demo_dir / DEMO_FILENAME), action="unmask")
+    assert f"ticket:{ticket}" in rows["object"].tolist()
+    assert rows["username"].iloc[-1] == "hede" and "回访核实" in rows["detail"].iloc[-1]
+
+
+def test_a_viewer_cannot_unmask(app) -> None:
+    at = signed_in(app, "viewer")
+    at.switch_page("pages/views/hotspots.py").run()
+    assert not at.exception, at.exception
+    assert [b for b in at.button if b.key == "hot_unmask_go"] == []
