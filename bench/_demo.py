@@ -172,3 +172,27 @@ def rerun_times(at: Any, changes: list[Callable[[], object]]) -> list[float]:
         if at.exception:
             raise SystemExit(f"the page raised: {at.exception}")
     return times
+
+
+def signed_in_app(store_path: Path, user: str = "county", *, timeout_s: float = 600) -> Any:
+    """``dashboard.py`` in AppTest on ``store_path``'s folder, signed in as ``user`` (a demo
+    account, password ``demo``; the county-wide ``county`` account is added to a cut county
+    that lacks accounts)."""
+    from streamlit.testing.v1 import AppTest
+
+    from geo.access import add_user
+    from geo.access.users import DEMO_PASSWORD
+    from geo.store.base import open_store
+
+    store = open_store(store_path)
+    if "users" not in store.layers():
+        add_user(store, "county", role="county", password=DEMO_PASSWORD, weak_ok=True)
+    os.environ["GRIDGOV_DATA_DIR"] = str(store_path.parent)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=timeout_s)
+    at.run()
+    at.text_input(key="signin_user").input(user)
+    at.text_input(key="signin_password").input("demo")
+    at.button(key="signin_go").click().run()
+    if at.exception or at.error:
+        raise SystemExit(f"signing in as {user} failed: {at.exception or at.error}")
+    return at

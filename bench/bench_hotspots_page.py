@@ -27,8 +27,7 @@ import statistics
 import time
 
 import numpy as np
-from _demo import ROOT, arguments, check, county_gpkg, esda_label, median_time, rerun_times
-from streamlit.testing.v1 import AppTest
+from _demo import arguments, check, county_gpkg, esda_label, median_time, rerun_times, signed_in_app
 
 import geo.views.hotspots as hotspot_views
 from geo.core.scope import Scope
@@ -62,7 +61,7 @@ def main() -> None:
 
     runs = [0]
     _count_calls(runs)
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600).run()
+    at = signed_in_app(path)
     start = time.perf_counter()
     at.switch_page("pages/views/hotspots.py").run()
     cold = time.perf_counter() - start
