@@ -855,4 +855,5 @@ _COMMANDS = {
     "onboard": cli_onboard.run,
     "users": cli_users.run_users,
     "audit": cli_users.run_audit,
+    "secure-postgis": cli_users.run_secure,
 }

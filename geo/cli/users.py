@@ -61,6 +61,23 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     reset.add_argument("--password-stdin", action="store_true", required=True)
     _store_arg(reset)
 
+    sec = sub.add_parser(
+        "secure-postgis",
+        help=both("为看板的数据库角色设置行级安全", "row-level security for the dashboard's role"),
+        description=both(
+            "由表的所有者运行一次：创建或更新看板使用的数据库角色（非超级用户、不拥有县域数据表），"
+            "并在每张带镇、村、网格代码的表上启用并强制行级安全。看板随后用该角色连接。",
+            "run once by the tables' owner: creates or updates the database role the "
+            "dashboard uses (no superuser, owning none of the county's tables) and puts forced "
+            "row-level security on every table with a town, village or grid code. The "
+            "dashboard then connects as that role.",
+        ),
+    )
+    sec.add_argument("--store", required=True, help=both("所有者的 PostGIS URL", "the owner's URL"))
+    sec.add_argument("--schema", default="public", help=both("模式", "schema"))
+    sec.add_argument("--app-role", required=True, help=both("看板的数据库角色", "the app's role"))
+    sec.add_argument("--password-stdin", action="store_true", required=True)
+
     a = sub.add_parser("audit", help=both("审计记录", "the audit trail"))
     _store_arg(a)
     a.add_argument("--from", dest="since", help=both("起始日期或时间（北京时间）", "from"))
@@ -135,4 +152,18 @@ def run_audit(args: argparse.Namespace) -> int:
         print(json.dumps(rows.to_dict("records"), ensure_ascii=False))
     else:
         print(rows.to_string(index=False) if len(rows) else Text("没有记录", "no rows"))
+    return 0
+
+
+def run_secure(args: argparse.Namespace) -> int:
+    """Run ``secure-postgis``: 0 done, 2 refused."""
+    from geo.store.postgis import PostGISStore, secure_schema
+
+    if not str(args.store).startswith(("postgresql", "postgres://")):
+        raise ValueError(Text("--store 须为 PostgreSQL URL", "--store must be a PostgreSQL URL"))
+    tables = secure_schema(PostGISStore(args.store, schema=args.schema),
+                           app_role=args.app_role, app_password=_password())  # fmt: skip
+    print(Text(f"已为 {args.app_role} 在 {len(tables)} 张表上启用行级安全：{'、'.join(tables)}",
+               f"row-level security for {args.app_role} on {len(tables)} table(s): "
+               f"{', '.join(tables)}"))  # fmt: skip
     return 0

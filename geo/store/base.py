@@ -30,6 +30,7 @@ import pandas as pd
 
 from geo.core.errors import GridGovError
 from geo.core.i18n import Text
+from geo.core.scope import Scope
 
 
 class StoreError(GridGovError):
@@ -60,6 +61,11 @@ class Store(Protocol):
 
     def layers(self) -> list[str]:
         """Names of the layers present."""
+        ...
+
+    def scoped(self, scope: Scope) -> Store:
+        """The store as a caller of ``scope`` sees it: PostGIS sets the scope its row-level
+        security checks in every transaction; a GeoPackage is itself (readers cut rows)."""
         ...
 
     def read(self, layer: str) -> pd.DataFrame:

@@ -194,8 +194,10 @@ def load_county(store: Store, *, scope: Scope, settings: Settings | None = None)
         frame = scope.filter(frame)
         return frame.to_crs(cfg.metric_crs) if frame.crs != cfg.metric_crs else frame
 
+    store = store.scoped(scope)  # PostGIS: its row-level security sees the scope too
     if not scope.whole_county:  # households and service points know their village only
         scope = scope.resolve(store.read("villages"), pd.DataFrame(store.read("grids")))
+        store = store.scoped(scope)
 
     issues = geo("issues") if "issues" in layers else _empty(ISSUE_COLUMNS, cfg.metric_crs)
     for col, dtype in ISSUE_COLUMNS.items():  # a county's exports need not hold every field

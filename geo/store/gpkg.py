@@ -22,6 +22,7 @@ import shapely
 from pyproj import CRS
 
 from geo.core.i18n import Text
+from geo.core.scope import Scope
 from geo.store._common import (
     bbox_in,
     check_name,
@@ -93,6 +94,11 @@ class GeoPackageStore:
                     ) from exc
                 time.sleep(0.05 * 2**attempt)
         raise AssertionError("unreachable")
+
+    def scoped(self, scope: Scope) -> GeoPackageStore:
+        """The store itself: a file has no row-level security; readers cut what they read
+        (:meth:`geo.core.scope.Scope.filter`)."""
+        return self
 
     def layers(self) -> list[str]:
         if self._blank():

@@ -4,6 +4,7 @@ an advisory lock, as in a GeoPackage file)."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
@@ -15,6 +16,7 @@ import shapely
 from pyproj import CRS
 
 from geo.core.i18n import Text
+from geo.core.scope import Scope
 from geo.store._common import (
     bbox_in,
     check_name,
@@ -50,6 +52,7 @@ class PostGISStore:
     def __init__(self, url: str, *, schema: str = "public") -> None:
         from sqlalchemy import create_engine, text
 
+        self._scope: Scope | None = None
         self.url = url = _with_driver(url)
         self.schema = check_name(schema)
         self.location = _redact(url)
@@ -58,7 +61,7 @@ class PostGISStore:
             self.engine = create_engine(
                 url, connect_args={"connect_timeout": 10}, hide_parameters=True
             )
-            with self.engine.begin() as conn:
+            with self._begin() as conn:
                 # Only when missing: a role that may only read cannot run even IF NOT EXISTS.
                 ready = conn.execute(
                     text("SELECT to_regclass(:t) IS NOT NULL"),
@@ -86,9 +89,47 @@ class PostGISStore:
                 )
             ) from exc
 
+    def scoped(self, scope: Scope) -> PostGISStore:
+        """This store as seen by a caller of ``scope``: every transaction sets the scope
+        (``SET LOCAL gridgov.towns`` / ``.villages`` / ``.grids``) that the row-level security
+        of :func:`secure_schema` checks. The engine is shared."""
+        view = copy.copy(self)
+        view._scope = scope
+        return view
+
+    def apply_scope(self, conn: Connection) -> None:
+        """Set this store's scope in ``conn``'s transaction (``*``: everything, for the county
+        and for a store opened without a scope)."""
+        from sqlalchemy import text
+
+        scope = self._scope or Scope.county()
+        every = scope.whole_county
+        towns = "*" if every or scope.towns is None else ",".join(sorted(scope.towns))
+        villages = "*" if every else ",".join(sorted(scope.villages or ()))
+        grids = "*" if every or scope.grids is None else ",".join(sorted(scope.grids))
+        conn.execute(
+            text(
+                "SELECT set_config('gridgov.towns', :t, true), "
+                "set_config('gridgov.villages', :v, true), set_config('gridgov.grids', :g, true)"
+            ),
+            {"t": towns, "v": villages, "g": grids},
+        )
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            self.apply_scope(conn)
+            yield conn
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            self.apply_scope(conn)
+            yield conn
+
     def layers(self) -> list[str]:
 
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             return [t for t in _tables(conn, self.schema) if not t.startswith("_")]
 
     def read(self, layer: str) -> pd.DataFrame:
@@ -103,7 +144,7 @@ class PostGISStore:
                     f"{self.location}: no table {layer!r}; it has {present}",
                 )
             )
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             found = _geometry_column(conn, self.schema, layer)
             geom = found[0] if found else None
             sql = f'SELECT * FROM "{self.schema}"."{layer}"'
@@ -136,7 +177,7 @@ class PostGISStore:
             check_name(name)
             check_values(name, frame)
         try:
-            with self.engine.begin() as conn:  # one transaction: all layers or none
+            with self._begin() as conn:  # one transaction: all layers or none
                 self.lock_writers(conn)
                 for name, frame in layers.items():
                     tmp = f"_new_{name}"[:63]
@@ -226,7 +267,8 @@ class PostGISStore:
             outer = conn.begin()
             if readonly:
                 conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            else:
+            self.apply_scope(conn)
+            if not readonly:
                 self.lock_writers(conn)
         except SQLAlchemyError as exc:
             if conn is not None:
@@ -258,7 +300,7 @@ class PostGISStore:
 
         with (
             _sql_errors(self.location, Text("建表", "creating tables")),
-            self.engine.begin() as conn,
+            self._begin() as conn,
         ):
             self.lock_writers(conn)
             present = set(_tables(conn, self.schema))
@@ -300,7 +342,7 @@ class PostGISStore:
     def version(self, layers: Sequence[str] | None = None) -> str:
         from sqlalchemy import text
 
-        with self.engine.connect() as conn:
+        with self._connect() as conn:
             rows = conn.execute(
                 text(f'SELECT layer, version FROM "{self.schema}"._gridgov_versions ORDER BY layer')
             )
@@ -663,3 +705,83 @@ class _PostGISTransaction:
                 ),
                 {"l": name},
             )
+
+
+#: The columns row-level security looks at, with the scope setting each is checked against.
+_SCOPE_COLUMNS = (("town_code", "towns"), ("village_code", "villages"), ("grid_code", "grids"))
+
+
+def _policy(columns: set[str]) -> str | None:
+    """The condition a row of a table with ``columns`` must meet for the scope set in the
+    transaction (``gridgov.towns`` / ``.villages`` / ``.grids``: ``*`` or comma-separated
+    codes; unset: nothing passes); ``None`` for a table that is not told apart by place."""
+    parts = []
+    town_checked = "town_code" in columns
+    for column, setting in _SCOPE_COLUMNS:
+        if column not in columns or (column == "village_code" and town_checked):
+            continue
+        value = f"current_setting('gridgov.{setting}', true)"
+        parts.append(
+            f"({value} = '*' OR {quote(column)}::text = ANY(string_to_array({value}, ',')))"
+        )
+    return " AND ".join(parts) or None
+
+
+def secure_schema(store: PostGISStore, *, app_role: str, app_password: str) -> list[str]:
+    """Row-level security for the dashboard's database role: run once by the tables' owner.
+
+    Creates (or updates) ``app_role`` — a login without superuser or ``BYPASSRLS`` that owns
+    none of the county's tables — grants it reading and writing rows, and puts on every table
+    with a ``town_code``, ``village_code`` or ``grid_code`` ``ENABLE`` and ``FORCE ROW LEVEL
+    SECURITY`` with a policy checking the scope each transaction sets
+    (:meth:`PostGISStore.apply_scope`). A connection that sets no scope sees none of those
+    rows. Returns the tables secured.
+    """
+    from sqlalchemy import text
+
+    check_name(app_role)
+    role, schema = quote(app_role), quote(store.schema)
+    secret = "'" + app_password.replace("'", "''") + "'"
+    secured: list[str] = []
+    with (
+        _sql_errors(store.location, Text("设置行级安全", "setting row-level security")),
+        store.engine.begin() as conn,
+    ):
+        store.lock_writers(conn)
+        known = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": app_role})
+        verb = "ALTER" if known.scalar() else "CREATE"
+        conn.exec_driver_sql(
+            f"{verb} ROLE {role} LOGIN PASSWORD {secret} NOSUPERUSER NOCREATEDB "
+            "NOCREATEROLE NOBYPASSRLS"
+        )
+        conn.exec_driver_sql(f"GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}")
+        conn.exec_driver_sql(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}"
+        )
+        conn.exec_driver_sql(
+            f"ALTER DEFAULT PRIVILEGES IN SCHEMA {schema} "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}"
+        )
+        for table in _tables(conn, store.schema):
+            columns = set(
+                conn.execute(
+                    text(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_schema = :s AND table_name = :t"
+                    ),
+                    {"s": store.schema, "t": table},
+                ).scalars()
+            )
+            condition = _policy(columns)
+            if condition is None:
+                continue
+            name = f"{schema}.{quote(table)}"
+            conn.exec_driver_sql(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")
+            conn.exec_driver_sql(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY")
+            conn.exec_driver_sql(f"DROP POLICY IF EXISTS gridgov_scope ON {name}")
+            conn.exec_driver_sql(
+                f"CREATE POLICY gridgov_scope ON {name} USING ({condition}) "
+                f"WITH CHECK ({condition})"
+            )
+            secured.append(table)
+    return secured
