@@ -174,12 +174,9 @@ def rerun_times(at: Any, changes: list[Callable[[], object]]) -> list[float]:
     return times
 
 
-def signed_in_app(store_path: Path, user: str = "county", *, timeout_s: float = 600) -> Any:
-    """``dashboard.py`` in AppTest on ``store_path``'s folder, signed in as ``user`` (a demo
-    account, password ``demo``; the county-wide ``county`` account is added to a cut county
-    that lacks accounts)."""
-    from streamlit.testing.v1 import AppTest
-
+def ensure_county_account(store_path: Path) -> None:
+    """Give a store without accounts (the quick county, cut from the demo) the demo's
+    county-wide ``county`` account (password ``demo``)."""
     from geo.access import add_user
     from geo.access.users import DEMO_PASSWORD
     from geo.store.base import open_store
@@ -187,6 +184,26 @@ def signed_in_app(store_path: Path, user: str = "county", *, timeout_s: float = 
     store = open_store(store_path)
     if "users" not in store.layers():
         add_user(store, "county", role="county", password=DEMO_PASSWORD, weak_ok=True)
+
+
+def browser_sign_in(
+    page: Any, url: str, user: str = "county", *, timeout_ms: float = 600_000
+) -> None:
+    """Open ``url`` in a Playwright page and sign in there (用户名, 密码 ``demo``, 登录)."""
+    page.goto(url)
+    page.get_by_label("用户名").fill(user, timeout=timeout_ms)
+    page.get_by_label("密码").fill("demo")
+    page.get_by_role("button", name="登录", exact=True).click()
+    page.get_by_role("button", name="登录", exact=True).wait_for(state="detached", timeout=120_000)
+
+
+def signed_in_app(store_path: Path, user: str = "county", *, timeout_s: float = 600) -> Any:
+    """``dashboard.py`` in AppTest on ``store_path``'s folder, signed in as ``user`` (a demo
+    account, password ``demo``; the county-wide ``county`` account is added to a cut county
+    that lacks accounts)."""
+    from streamlit.testing.v1 import AppTest
+
+    ensure_county_account(store_path)
     os.environ["GRIDGOV_DATA_DIR"] = str(store_path.parent)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=timeout_s)
     at.run()

@@ -9,7 +9,7 @@ filled) and every 30 refreshes; the growth is end minus warm-up. Goal: ≤ 50 MB
 
 The peer, in the same server right after: the same wall refreshed the plain way, by reloading
 the whole page (a kiosk browser's auto-refresh, or ``<meta http-equiv="refresh">``): a full
-script run in a new session each time. Fewer rounds by default (each costs a page load); the
+script run in a new session each time (signed in again). Fewer rounds by default (each costs a page load); the
 growth per refresh of both is printed for the same count.
 
 Run: ``python bench/bench_wall_memory.py [--refreshes 360] [--peer-reloads 60] [--quick]`` from
@@ -33,7 +33,7 @@ import urllib.request
 from contextlib import suppress
 from pathlib import Path
 
-from _demo import ROOT, arguments, county_gpkg
+from _demo import ROOT, arguments, browser_sign_in, county_gpkg, ensure_county_account
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -112,7 +112,7 @@ def reload_loop(page, url: str, pid: int, reloads: int, every: int) -> dict[int,
     samples = {0: rss_mb(pid)}
     began = time.perf_counter()
     for n in range(1, reloads + 1):
-        page.goto(url)
+        browser_sign_in(page, url)  # a reload is a new session: signed in again
         page.locator("[data-testid='stDeckGlJsonChart'] canvas").first.wait_for(timeout=120_000)
         page.locator("#wall-clock").wait_for(timeout=120_000)
         if n % every == 0 or n == reloads:
@@ -157,6 +157,7 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
+    ensure_county_account(county_gpkg(args.quick))
     data_dir = county_gpkg(args.quick).parent
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
@@ -199,7 +200,7 @@ def main() -> None:
             context.route("**/*", only_local)
             page = context.new_page()
             print(f"warm-up: first visit and {args.warmup} refreshes")
-            page.goto(wall)
+            browser_sign_in(page, wall)
             page.locator("#wall-clock").wait_for(timeout=600_000)
             fragment_loop(page, proc.pid, args.warmup, args.warmup)
             print(f"fragment: {args.refreshes} in-place refreshes every {args.interval} s")

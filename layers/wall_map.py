@@ -94,7 +94,9 @@ def wall_deck(
         for g, kind, name in zip(shapes, kinds, outlines["name"], strict=True)
         if kind == "label"
     ]
-    characters = "".join(sorted({c for label in labels for c in str(label["t"])}))
+    # The glyphs the labels need (a double quote cannot travel in deck.gl's literal text: a
+    # name holding one is drawn without it).
+    characters = "".join(sorted({c for label in labels for c in str(label["t"])} - {'"'}))
     layers = [
         pdk.Layer(
             "PathLayer",

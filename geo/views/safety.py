@@ -13,6 +13,10 @@ import pandas as pd
 #: A spreadsheet takes a cell starting with one of these as a formula (OWASP's list).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>~$:"})
+#: Where Markdown would make a bare web or mail address a link (``http://``, ``www.``, ``@``):
+#: an invisible word joiner (U+2060) goes in, so the text reads the same and links nowhere.
+_ADDRESS = re.compile(r"(?i)(?<=[a-z]):(?=//)|(?<=\bwww)(?=\.)|@")
+_JOINER = "\u2060"
 _UNSAFE_FILE = re.compile(r"[^\w\u4e00-\u9fff.-]+")
 
 
@@ -36,7 +40,8 @@ def html_columns(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def markdown_text(value: object) -> str:
     """``value`` as literal Markdown text: every character Markdown acts on escaped, so
     a link, an image or an HTML tag stays text."""
-    return ("" if value is None else str(value)).translate(_MARKDOWN)
+    text = _ADDRESS.sub(lambda m: m.group(0) + _JOINER, "" if value is None else str(value))
+    return text.translate(_MARKDOWN)
 
 
 def sheet_cell(value: object) -> object:

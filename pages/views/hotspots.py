@@ -105,7 +105,11 @@ except ValueError:  # too short a history for trends over time (a county that ju
     st.stop()
 window = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
 view = scope_view(_table((*key, near, bins), window, data, weights, emerging), flt)
-scope = view.grids.town_name.iloc[0] if flt.town_code and len(view.grids) else t("scope_county")
+scope = (
+    plain(str(view.grids.town_name.iloc[0]))
+    if flt.town_code and len(view.grids)
+    else t("scope_county")
+)
 st.title(f"{t('page_hotspots')} · {scope}")
 
 kind = st.radio(

@@ -21,7 +21,7 @@ from geo.loop.report import (
 from geo.store.county import County
 from geo.views.report_files import report_file, report_filename
 from pages.views._access import audited_download
-from pages.views._common import county, lang, sidebar_filters, synthetic_banner, tr
+from pages.views._common import county, lang, plain, sidebar_filters, synthetic_banner, tr
 
 t = tr()
 data = county()
@@ -54,9 +54,8 @@ def report(fmt: str, month: str, town: str | None, language: str) -> bytes:
     return report_file(build_report(data, month=month, town=town), fmt, lang=language)
 
 
-st.title(
-    f"{t('page_loop')} · {scope_name(data, flt.town_code) if flt.town_code else t('scope_county')}"
-)
+where_said = plain(scope_name(data, flt.town_code)) if flt.town_code else t("scope_county")
+st.title(f"{t('page_loop')} · {where_said}")
 level = st.radio(
     t("loop_level"),
     ["town", "village", "grid", "category", "platform"],

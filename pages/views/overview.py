@@ -50,8 +50,8 @@ def _share(value: float) -> str:
 
 key = data.key
 view = _overview(key, flt, data)
-scope = view.towns.town_name.iloc[0] if flt.town_code else t("scope_county")
-st.title(f"{data.name(lang())} · {scope}")
+scope = plain(str(view.towns.town_name.iloc[0])) if flt.town_code else t("scope_county")
+st.title(f"{plain(data.name(lang()))} · {scope}")
 if data.population_approximate:
     st.caption(t("population_approximate"))
 

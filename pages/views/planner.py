@@ -18,7 +18,7 @@ from layers.planner_map import DRAW_TEXT_PATHS, planner_map
 from pages.views import _planner_panels as panels
 from pages.views import _planner_state as state
 from pages.views import _planner_tabs as tabs
-from pages.views._common import county, synthetic_banner, tr
+from pages.views._common import county, plain, synthetic_banner, tr
 
 t = tr()
 data = county()
@@ -64,7 +64,8 @@ if code not in benches:
 plan = state.Planner(
     data, vg, scope, benches[code], names, whole_town, ss.setdefault("plan_proposals", {})
 )
-st.title(f"{t('page_planner')} · {towns[town]}{'' if whole_town else ' · ' + names[village]}")
+place = plain(str(towns[town])) + ("" if whole_town else " · " + plain(str(names[village])))
+st.title(f"{t('page_planner')} · {place}")
 
 state.flash()
 panels.kpis(plan)

@@ -9,7 +9,7 @@ from geo.store.county import County
 from geo.views.services import ServiceCircles
 from layers.service_map import service_map
 from pages.views._access import audited_download
-from pages.views._common import county, sidebar_filters, synthetic_banner, tr
+from pages.views._common import county, plain, sidebar_filters, synthetic_banner, tr
 
 t = tr()
 data = county()
@@ -52,7 +52,11 @@ if circles.network is None:
     c4.caption(t("no_roads"))
 with st.spinner("…"):
     view = circles.view(kind, minutes, mode, engine, flt.town_code, flt.village_code)
-scope = view.grids.town_name.iloc[0] if flt.town_code and len(view.grids) else t("scope_county")
+scope = (
+    plain(str(view.grids.town_name.iloc[0]))
+    if flt.town_code and len(view.grids)
+    else t("scope_county")
+)
 st.title(f"{t('page_services')} · {scope} · {t(kind)}")
 
 m1, m2, m3, m4 = st.columns(4)

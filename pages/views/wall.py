@@ -27,7 +27,7 @@ from geo.views.wall import (
     wall_view,
 )
 from layers.wall_map import share_legend, wall_deck
-from pages.views._access import checked
+from pages.views._access import checked, run_safely
 from pages.views._common import county, lang, plain, store, synthetic_banner, tr
 
 ROWS = 9  # rows of the side panel
@@ -112,6 +112,10 @@ def _panel(panel: str, view: WallView) -> str:
 
 @st.fragment(run_every=seconds)
 def live() -> None:
+    run_safely(_live)  # a refresh that fails says so with a reference id, like a page
+
+
+def _live() -> None:
     # The screen refreshes itself: each refresh checks the session (and counts as use, so
     # a command-centre wall stays signed in until the absolute expiry).
     if checked(store()) is None:
