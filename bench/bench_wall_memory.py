@@ -9,8 +9,8 @@ filled) and every 30 refreshes; the growth is end minus warm-up. Goal: ≤ 50 MB
 
 The peer, in the same server right after: the same wall refreshed the plain way, by reloading
 the whole page (a kiosk browser's auto-refresh, or ``<meta http-equiv="refresh">``): a full
-script run in a new session each time (signed in again). Fewer rounds by default (each costs a page load); the
-growth per refresh of both is printed for the same count.
+script run in a new session each time (signed in again). Fewer rounds by default (each costs
+a page load); the growth per refresh of both is printed for the same count.
 
 Run: ``python bench/bench_wall_memory.py [--refreshes 360] [--peer-reloads 60] [--quick]`` from
 the repository root. Timings on a shared machine are inflated; the memory figures are not.

@@ -54,9 +54,10 @@ def sheet_cell(value: object) -> object:
 def sheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose text cells (and column names) cannot start a formula."""
     out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object or isinstance(out[column].dtype, pd.StringDtype):
-            out[column] = out[column].map(sheet_cell)
+    for i in range(out.shape[1]):  # by position: a table may repeat a column name
+        column = out.iloc[:, i]
+        if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            out.isetitem(i, column.map(sheet_cell))
     out.columns = [sheet_cell(c) for c in out.columns]
     return out
 

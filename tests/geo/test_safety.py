@@ -47,3 +47,9 @@ def test_a_cell_that_would_be_a_formula_is_text(cell: str) -> None:
 )
 def test_a_file_name_from_data_stays_in_its_folder(name: str, safe: str) -> None:
     assert safe_filename(name) == safe
+
+
+def test_a_table_with_a_repeated_column_name_is_made_safe() -> None:
+    table = pd.DataFrame([["=1", "ok"]], columns=["v", "v"])
+    back = pd.read_csv(io.BytesIO(safe_csv(table)), encoding="utf-8-sig")
+    assert back.iloc[0].tolist() == ["'=1", "ok"]
