@@ -57,7 +57,7 @@ def sheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     for i in range(out.shape[1]):  # by position: a table may repeat a column name
         column = out.iloc[:, i]
         if column.dtype == object or isinstance(column.dtype, pd.StringDtype):
-            out.isetitem(i, column.map(sheet_cell))
+            out.isetitem(i, column.map(sheet_cell).to_numpy(dtype=object))
     out.columns = [sheet_cell(c) for c in out.columns]
     return out
 
