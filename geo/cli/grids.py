@@ -49,7 +49,7 @@ from geo.planning.versions import (
 )
 from geo.store.base import Store
 from geo.store.county import open_county_store
-from geo.views.planner import PlanScope, check, load_scope
+from geo.views.planner import PlanScope, check, load_scope, masked_phones, phones_back
 
 _LATEST = ("latest", "current", "最新")
 _MAX_ROWS = 60  # rows of a printed diff before "… and N more"
@@ -425,7 +425,7 @@ def _export(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
     vg = VersionedGrids(store)
     grids, what, _ = _grids_of(vg, args.version)
-    path = write_grids(grids, args.out, fmt=args.format)
+    path = write_grids(masked_phones(grids), args.out, fmt=args.format)  # phones starred
     print(f"{what}: {Text(f'{len(grids):,} 个网格', f'{len(grids):,} grids')} → {path}")
     return 0
 
@@ -444,6 +444,7 @@ def _import(args: argparse.Namespace) -> int:
     head_number = vg.current_version()
     head = vg.read_version(head_number)
     grids, extra = read_grid_file(args.file, head, columns=args.columns, crs=args.crs)
+    grids = phones_back(grids, head)  # a phone still starred by the export: the stored one
     if extra:
         print(
             Text(

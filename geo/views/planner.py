@@ -572,11 +572,11 @@ def read_upload(
     """
     grids, _ = read_grid_bytes(name, content, published)
     return take_scope(
-        _phones_back(grids, published), published, column=scope.column, code=scope.code, name=name
+        phones_back(grids, published), published, column=scope.column, code=scope.code, name=name
     )
 
 
-def _phones_back(grids: gpd.GeoDataFrame, published: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def phones_back(grids: gpd.GeoDataFrame, published: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """A grid worker's phone still as a download starred it (138****1234) is the published
     one again; a number typed anew stays."""
     if "grid_worker_phone" not in grids.columns or "grid_worker_phone" not in published.columns:
@@ -609,10 +609,15 @@ def export_layer(
     else:
         published = versions.read_version(int(which))
         layer = who.scope.filter(published) if county else scope.of(published)
-    layer = who.scope.filter(layer)
-    if "grid_worker_phone" in layer.columns:
-        layer = layer.assign(grid_worker_phone=layer["grid_worker_phone"].map(mask_phone))
-    return export_bytes(layer, fmt)
+    return export_bytes(masked_phones(who.scope.filter(layer)), fmt)
+
+
+def masked_phones(grids: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``grids`` with the grid workers' phones starred (138****1234), for a file that leaves
+    the store; :func:`phones_back` puts them back when the file returns."""
+    if "grid_worker_phone" not in grids.columns:
+        return grids
+    return grids.assign(grid_worker_phone=grids["grid_worker_phone"].map(mask_phone))
 
 
 # --------------------------------------------------------------------------- rebalancing

@@ -23,6 +23,7 @@ from geopandas.testing import assert_geodataframe_equal
 from geo.cli.main import main
 from geo.demo.build import DEMO_FILENAME
 from geo.grids.assign import assign_events
+from geo.planning.grid_files import read_grid_file
 from geo.planning.versions import VersionedGrids
 from geo.store.base import Store
 from geo.store.gpkg import GeoPackageStore
@@ -171,6 +172,11 @@ def test_export_then_import_changes_nothing(capsys, store_path, tmp_path, fmt, n
     )
     assert code == 0, text
     assert "12 个网格 / 12 grids" in text and out.exists()
+    written = read_grid_file(str(out), VersionedGrids(GeoPackageStore(store_path)).read_version(1))[
+        0
+    ]
+    phones = written.filter(like="phone").iloc[:, 0].astype(str)  # a Shapefile cuts the name
+    assert phones.str.fullmatch(r"\d{3}\*{4}\d{4}").all()  # grid workers' phones starred
 
     code, text, err = cli(
         capsys,
