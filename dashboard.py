@@ -11,7 +11,8 @@ from pages.views._access import (
     sign_out_button,
     sso_session,
 )
-from pages.views._common import language_switch, store, tr, widget_words
+from pages.views._common import language_switch, store, tr
+from pages.views._words import widget_words
 
 t = tr()  # reads the session only, so the page config still comes first
 st.set_page_config(page_title=f"GridGov · {t('app_title')}", page_icon="🗺️", layout="wide")

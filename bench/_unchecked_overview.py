@@ -14,7 +14,8 @@ import streamlit as st  # noqa: E402
 
 from geo.access import Principal, Role, start_session  # noqa: E402
 from pages.views._access import allowed, run_safely, sign_out_button  # noqa: E402
-from pages.views._common import SESSION_KEY, language_switch, store, tr, widget_words  # noqa: E402
+from pages.views._common import SESSION_KEY, language_switch, store, tr  # noqa: E402
+from pages.views._words import widget_words  # noqa: E402
 
 PAGES = [("overview.py", "page_overview"), ("hotspots.py", "page_hotspots"),
          ("services.py", "page_services"), ("loop.py", "page_loop"),

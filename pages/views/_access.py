@@ -25,10 +25,8 @@ from geo.access import (
     session_end_reason,
     start_session,
     touched,
-    unmask_ticket,
 )
 from geo.access.users import DEMO_ACCOUNTS, DEMO_PASSWORD
-from geo.core.errors import GridGovError
 from geo.core.settings import get_settings
 from geo.store.base import Store
 from geo.store.county import read_meta
@@ -149,51 +147,6 @@ def sign_out_button(store: Store, who: Principal) -> None:
         if who.via == "oidc":
             st.logout()
         st.rerun()
-
-
-def audited_download(
-    where: Any,
-    label: str,
-    data: bytes | Callable[[], bytes],
-    file_name: str,
-    *,
-    mime: str,
-    key: str | None = None,
-    disabled: bool = False,
-) -> None:
-    """A download button whose use is written to the audit (who, which file, in what scope)."""
-    from pages.views._common import principal, store
-
-    def downloaded() -> None:
-        record(store(), "download", who=principal(), obj=f"file:{file_name}")
-
-    where.download_button(label, data, file_name, mime=mime, key=key, disabled=disabled,
-                          on_click=downloaded)  # fmt: skip
-
-
-def unmask_panel(ticket_ids: list[str], key: str) -> None:
-    """For a role that may (县指挥中心, the ticket's own town): one ticket's caller in full,
-    after a reason is given; the audit holds who, which ticket and why."""
-    from pages.views._common import principal, store
-
-    who = principal()
-    if not who.can(Permission.UNMASK) or not ticket_ids:
-        return
-    t = tr()
-    with st.expander(t("unmask_title")):
-        st.caption(t("unmask_note"))
-        ticket = st.selectbox(t("ticket_id"), ticket_ids, key=f"{key}_ticket")
-        why = st.text_input(t("unmask_reason"), key=f"{key}_reason", max_chars=200)
-        if st.button(t("unmask_go"), key=f"{key}_go"):
-            try:
-                shown = unmask_ticket(store(), who, str(ticket), reason=why)
-            except (GridGovError, ValueError) as exc:
-                st.error(plain(explain(exc, lang())))
-            else:
-                st.info(
-                    f"{t('caller_name')} {plain(shown['caller_name']) or '—'} · "
-                    f"{t('caller_phone')} {plain(shown['caller_phone']) or '—'}"
-                )
 
 
 #: Which pages a role may open (the page's file → the permission it needs).

@@ -9,8 +9,8 @@ from geo.core.errors import GridGovError
 from geo.core.settings import get_settings
 from geo.planning import grid_files as gf
 from geo.views import planner as pv
-from pages.views._access import audited_download
 from pages.views._common import lang, principal
+from pages.views._personal import audited_download
 from pages.views._planner_state import TABS, Planner, act, head, ss, t
 
 

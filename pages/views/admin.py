@@ -20,8 +20,8 @@ from geo.core.i18n import pick, text
 from geo.views.admin import audit_table, town_choices, users_table
 from geo.views.errors import explain
 from geo.views.safety import safe_csv
-from pages.views._access import audited_download
 from pages.views._common import lang, plain, principal, store, tr
+from pages.views._personal import audited_download
 
 t = tr()
 who = principal()

@@ -1,6 +1,5 @@
 """热点研判 Hotspots: which grids in my town are hot, for what, since when; the warnings."""
 
-import altair as alt
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -25,25 +24,17 @@ from geo.views.hotspots import (
     weekly_series,
 )
 from geo.views.overview import grid_detail
+from layers.charts import weekly_bars
 from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hotspot_map
-from pages.views._access import unmask_panel
-from pages.views._common import county, lang, plain, sidebar_filters, synthetic_banner, tr
+from pages.views._common import county, lang, plain, synthetic_banner, tr
+from pages.views._personal import unmask_panel
+from pages.views._sidebar import sidebar_filters
 
 t = tr()
 data = county()
 flt = sidebar_filters(data)
 synthetic_banner(data)
 key = data.key
-
-
-def _weekly_chart(weekly: pd.Series) -> alt.Chart:
-    """Issues per week, dates as numbers (a time axis would name the months in English)."""
-    frame = pd.DataFrame({"week": pd.to_datetime(weekly.index), "count": weekly.to_numpy()})
-    week = alt.X("week:T", title=None, axis=alt.Axis(format="%m-%d", labelAngle=0))
-    tips = [alt.Tooltip("week:T", title=t("week_of"), format="%Y-%m-%d"),
-            alt.Tooltip("count:Q", title=t("count"))]  # fmt: skip
-    bars = alt.Chart(frame).mark_bar().encode(week, alt.Y("count:Q", title=None), tooltip=tips)
-    return bars.properties(height=150)
 
 
 if data.issues.empty:  # a county just onboarded: nothing to analyse yet
@@ -175,7 +166,9 @@ with right:
         )
         st.write(plain(grid_reason(view, grid, lang())))
         st.caption(t("trend_26w"))
-        st.altair_chart(_weekly_chart(weekly_series(data, grid, flt)), width="stretch")
+        weekly = weekly_series(data, grid, flt)
+        chart = weekly_bars(weekly, week_label=t("week_of"), count_label=t("count"))
+        st.altair_chart(chart, width="stretch")
         attrs, latest, mix = grid_detail(data, grid, flt)
         st.caption(f"{t('grid_worker')} {plain(str(attrs['grid_worker']))} · {t('category_mix')}")
         st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=150)

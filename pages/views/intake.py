@@ -12,9 +12,9 @@ from geo.intake.ingest import COORD_SYSTEMS
 from geo.views.errors import explain
 from geo.views.intake import COUNTS, intake_counts, ledger_table, quarantine_table, sheet_table
 from geo.views.safety import safe_csv
-from pages.views._access import audited_download
 from pages.views._common import lang, plain, principal, store, tr
 from pages.views._intake_onboard import onboard_tab
+from pages.views._personal import audited_download
 
 t = tr()
 st.title(t("page_intake"))

@@ -20,8 +20,9 @@ from geo.loop.report import (
 )
 from geo.store.county import County
 from geo.views.report_files import report_file, report_filename
-from pages.views._access import audited_download
-from pages.views._common import county, lang, plain, sidebar_filters, synthetic_banner, tr
+from pages.views._common import county, lang, plain, synthetic_banner, tr
+from pages.views._personal import audited_download
+from pages.views._sidebar import sidebar_filters
 
 t = tr()
 data = county()

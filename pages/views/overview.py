@@ -10,16 +10,15 @@ from geo.grids.aggregate import IssueFilter
 from geo.store.county import County
 from geo.views.overview import Overview, grid_detail, overview, unassigned_table
 from layers.overview_map import overview_map
-from pages.views._access import unmask_panel
 from pages.views._common import (
     county,
     lang,
     plain,
-    request_scope,
-    sidebar_filters,
     synthetic_banner,
     tr,
 )
+from pages.views._personal import unmask_panel
+from pages.views._sidebar import request_scope, sidebar_filters
 
 t = tr()
 data = county()

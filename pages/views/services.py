@@ -8,8 +8,9 @@ from geo.services.coverage import ALL_ESSENTIAL
 from geo.store.county import County
 from geo.views.services import ServiceCircles
 from layers.service_map import service_map
-from pages.views._access import audited_download
-from pages.views._common import county, plain, sidebar_filters, synthetic_banner, tr
+from pages.views._common import county, plain, synthetic_banner, tr
+from pages.views._personal import audited_download
+from pages.views._sidebar import sidebar_filters
 
 t = tr()
 data = county()

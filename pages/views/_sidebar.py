@@ -1,0 +1,86 @@
+"""The sidebar every county page shares: town and village, dates, categories and sources, and
+the drill-down request a page makes to move them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from geo.grids.aggregate import IssueFilter
+from geo.store.county import County
+from pages.views._common import tr
+
+
+def request_scope(town: str | None, village: str | None = None) -> None:
+    """Move the sidebar's town/village to a new scope (drill-down) and rerun the page.
+
+    Widget values cannot change once the widget is drawn in a run, so the request waits in
+    the session and :func:`sidebar_filters` applies it before drawing the selectors.
+    """
+    st.session_state["_scope_request"] = (town, village)
+    st.rerun()
+
+
+def sidebar_filters(data: County) -> IssueFilter:
+    """Town/village, date range, category and source filters shared by every page."""
+    t = tr()
+    sb = st.sidebar
+    if "_scope_request" in st.session_state:
+        town_req, village_req = st.session_state.pop("_scope_request")
+        st.session_state["town"], st.session_state["village"] = town_req or "", village_req or ""
+    sb.subheader(t("filters"))
+    towns = data.towns.sort_values("town_code")
+    town_names = {"": t("all"), **dict(zip(towns.town_code, towns.town_name, strict=True))}
+    if st.session_state.get("town") not in town_names:  # e.g. a town outside the scope
+        st.session_state["town"] = ""
+    town = sb.selectbox(t("town"), list(town_names), key="town", format_func=town_names.__getitem__)
+    village = ""
+    if town:
+        vs = data.villages[data.villages.town_code == town].sort_values("village_code")
+        names = {"": t("all"), **dict(zip(vs.village_code, vs.village_name, strict=True))}
+        if st.session_state.get("village") not in names:
+            st.session_state["village"] = ""
+        village = sb.selectbox(
+            t("village"), list(names), key="village", format_func=names.__getitem__
+        )
+    end = data.as_of.date()
+    earliest = data.issues["received_at"].min()
+    first = earliest.date() if pd.notna(earliest) else end - dt.timedelta(days=29)
+    first = min(first, end)
+    default = (max(end - dt.timedelta(days=29), first), end)  # a county's history may be short
+    picked = sb.date_input(
+        t("date_range"),
+        value=default,
+        min_value=first,
+        max_value=end,
+        key="dates",
+    )
+    # A range picker gives 0, 1 or 2 dates while the user is still picking: one date is
+    # that day, none is the default range.
+    start, stop = (picked[0], picked[-1]) if picked else default
+    categories = sb.multiselect(
+        t("category"),
+        list(data.issues["category"].cat.categories),
+        key="categories",
+        placeholder=t("all"),
+    )
+    sources = sb.multiselect(
+        t("source"),
+        list(data.issues["source"].cat.categories),
+        key="sources",
+        placeholder=t("all"),
+    )
+    sb.caption(
+        f"{t('as_of')} {data.as_of:%Y-%m-%d %H:%M} · {t('data_source')}: "
+        f"{data.store_location.split('/')[-1]}"
+    )
+    return IssueFilter(
+        start=pd.Timestamp(start),
+        end=pd.Timestamp(stop),
+        categories=tuple(categories),
+        sources=tuple(sources),
+        town_code=town or None,
+        village_code=village or None,
+    )
