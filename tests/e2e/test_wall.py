@@ -92,9 +92,20 @@ def test_wall_refreshes_in_place_without_reloading(app_url, browser_page):
         timeout=(REFRESH_S * 10) * 1000,
     )
     page.wait_for_timeout(500)
-    after = int(re.search(r"第 (\d+) 次", page.locator(".wall-status").inner_text()).group(1))
+    status_now, panel_now = page.evaluate(  # one look: both from the same refresh
+        "() => [document.querySelector('.wall-status').innerText,"
+        " document.querySelector('.wall-panel').id]"
+    )
+    after = int(re.search(r"第 (\d+) 次", status_now).group(1))
     assert after > first
-    assert page.locator(".wall-panel").get_attribute("id") != panel  # the side panel rotated
+    # The side panel rotates with the refresh count (on a slow machine several refreshes may
+    # pass between two looks, and a multiple of the panel count shows the same one again).
+    from geo.views.wall import PANELS, panel_for
+
+    assert panel_now == f"wall-panel-{panel_for(after)}"
+    assert panel == f"wall-panel-{panel_for(first)}"
+    if (after - first) % len(PANELS):
+        assert panel_now != panel
     assert page.evaluate("() => window.__wallMarker") == "still here"  # no page reload
     assert page.evaluate("() => performance.getEntriesByType('navigation').length") == 1
     assert page.locator(f"{DECK} canvas").count() == 1
