@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, TypeAlias, cast
 
 import pandas as pd
 
@@ -49,6 +49,10 @@ ACTION_NAMES: dict[str, Text] = {
 ACTIONS = tuple(ACTION_NAMES)
 
 COLUMNS = ("at", "username", "role", "action", "scope", "object", "detail", "via")
+
+#: Whom an audited change records: a signed-in user, or the name of an operator who ran a
+#: command on the server without signing in (recorded with the role ``operator``).
+Audited: TypeAlias = "Principal | str | None"
 
 
 def _template() -> pd.DataFrame:
@@ -93,18 +97,32 @@ def audit_row(
     return pd.DataFrame({k: [v] for k, v in row.items()})
 
 
+def audited_row(
+    action: str, who: Principal | str, *, obj: str, detail: Mapping[str, object] | str = ""
+) -> pd.DataFrame:
+    """The audit row of ``action`` done by ``who`` (see :data:`Audited`)."""
+    if isinstance(who, str):
+        row = audit_row(action, username=who, obj=obj, detail=detail)
+        return row.assign(role="operator", scope="*", via="command")
+    return audit_row(action, who=who, obj=obj, detail=detail)
+
+
 def record(
     target: Store | Transaction,
     action: str,
     *,
-    who: Principal | None = None,
+    who: Audited = None,
     username: str = "",
     obj: str = "",
     detail: Mapping[str, object] | str = "",
 ) -> None:
-    """Append one audit row: inside ``target``'s transaction when a transaction is given (it
-    lands with the action or not at all), else in a transaction of its own."""
-    row = audit_row(action, who=who, username=username, obj=obj, detail=detail)
+    """Append one audit row, of ``who`` (see :data:`Audited`) or of the ``username`` tried:
+    inside ``target``'s transaction when a transaction is given (it lands with the action or
+    not at all), else in a transaction of its own."""
+    if who is None:
+        row = audit_row(action, username=username, obj=obj, detail=detail)
+    else:
+        row = audited_row(action, who, obj=obj, detail=detail)
     if hasattr(target, "layers"):  # a store: a transaction of its own
         store = cast(Store, target)
         ensure_audit(store)

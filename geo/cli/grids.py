@@ -22,7 +22,6 @@ parses arguments, finds drafts and prints.
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 import sys
 from pathlib import Path
@@ -31,7 +30,8 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geo.cli._args import COLUMNS_HELP, both
+from geo.access import OutOfScopeError, Permission, Principal, Scope, record
+from geo.cli._args import COLUMNS_HELP, account_arg, acting, both, operator, signed_in
 from geo.core.clock import beijing_stamp
 from geo.core.errors import InputFileError
 from geo.core.i18n import Text
@@ -49,7 +49,14 @@ from geo.planning.versions import (
 )
 from geo.store.base import Store
 from geo.store.county import open_county_store
-from geo.views.planner import PlanScope, check, load_scope, masked_phones, phones_back
+from geo.views.planner import (
+    PlanScope,
+    check,
+    load_scope,
+    masked_phones,
+    phones_back,
+    refuse_own_draft,
+)
 
 _LATEST = ("latest", "current", "最新")
 _MAX_ROWS = 60  # rows of a printed diff before "… and N more"
@@ -80,6 +87,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
             ".gpkg path or postgresql:// URL (default: the app's store)",
         ),
     )
+    account_arg(common)
 
     actions.add_parser(
         "versions", parents=[common], help=both("已发布版本与草案", "published versions and drafts")
@@ -109,7 +117,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     )
     p.add_argument("draft", metavar="DRAFT", help=both("草案", "draft"))
     p.add_argument("--reason", required=True, help=both("发布原因", "why (recorded)"))
-    p.add_argument("--by", help=both("发布人", "who (default: the login name)"))
+    p.add_argument("--by", help=both("发布人（不用 --as 时）", "who, without --as"))
 
     e = actions.add_parser(
         "export", parents=[common], help=both("导出版本或草案", "export a version or draft")
@@ -141,7 +149,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
             "holds)",
         ),
     )
-    i.add_argument("--by", help=both("编辑人", "who (default: the login name)"))
+    i.add_argument("--by", help=both("编辑人（不用 --as 时）", "who, without --as"))
     i.add_argument("--columns", default="", help=COLUMNS_HELP)
     i.add_argument("--crs", help=both("文件无坐标系时假定", "CRS to assume when the file has none"))
 
@@ -288,6 +296,7 @@ def scope_for(store: Store, code: str) -> PlanScope:
 
 def _versions(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
+    _reader(args, store)
     vg = VersionedGrids(store)
     table = vg.versions()
     print(f"{store.location}: {Text(f'{len(table)} 个版本', f'{len(table)} versions')}")
@@ -323,12 +332,14 @@ def _diff(args: argparse.Namespace) -> int:
     from geo.store.readers import write_output
 
     store = open_grid_store(args.store)
+    scope = _reader(args, store)
     vg = VersionedGrids(store)
     sides: list[gpd.GeoDataFrame] = []
     labels: list[str] = []
     for ref in (args.a, args.b):
         grids, label, draft = _grids_of(vg, ref)
-        sides.append(vg.draft_layer(draft) if draft is not None else grids)  # a whole layer
+        whole = vg.draft_layer(draft) if draft is not None else grids  # a whole layer
+        sides.append(scope.filter(whole))
         labels.append(label)
     diff = vg.diff(sides[0], sides[1])
     _print_diff(diff, labels[0], labels[1])
@@ -340,8 +351,10 @@ def _diff(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
+    scope = _reader(args, store)
     vg = VersionedGrids(store)
     grids, what, draft = _grids_of(vg, args.draft)
+    _inside(scope, grids, what)
     report = check(grids, scope_for(store, draft.scope_code if draft is not None else ""))
     if args.json:
         print(
@@ -368,8 +381,14 @@ def _check(args: argparse.Namespace) -> int:
 
 def _publish(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
+    who = signed_in(args, store)
     vg = VersionedGrids(store)
     draft = find_draft(vg, args.draft)
+    author = _author(args, who)
+    if who is not None:
+        who.require(Permission.PUBLISH, Text("发布网格新版本", "publish grid versions"))
+        refuse_own_draft(vg, draft.draft_id, who)
+        _inside(who.scope, draft.grids, draft.draft_id)
     if draft.status == PUBLISHED:
         raise VersionError(
             Text(
@@ -385,7 +404,9 @@ def _publish(args: argparse.Namespace) -> int:
         return reports[-1]
 
     try:
-        result = vg.publish(draft, author=_who(args.by), reason=args.reason, check=checked)
+        result = vg.publish(
+            draft, author=author, reason=args.reason, check=checked, who=acting(who)
+        )
     except PublishBlockedError as exc:
         report = exc.report
         assert isinstance(report, DraftReport)
@@ -423,15 +444,25 @@ def _publish(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
+    who = signed_in(args, store)
+    if who is not None:
+        who.require(Permission.EXPORT, Text("导出网格图层", "export grid layers"))
     vg = VersionedGrids(store)
     grids, what, _ = _grids_of(vg, args.version)
+    if who is not None:
+        grids = who.scope.filter(grids)
     path = write_grids(masked_phones(grids), args.out, fmt=args.format)  # phones starred
+    record(store, "export", who=acting(who), obj=f"file:{Path(path).name}",
+           detail={"grids": what, "rows": len(grids)})  # fmt: skip
     print(f"{what}: {Text(f'{len(grids):,} 个网格', f'{len(grids):,} grids')} → {path}")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
     store = open_grid_store(args.store)
+    who = signed_in(args, store)
+    if who is not None:
+        who.require(Permission.EDIT_DRAFT, Text("编辑网格草案", "edit grid drafts"))
     vg = VersionedGrids(store)
     name = args.draft.strip()
     if not name:
@@ -456,7 +487,9 @@ def _import(args: argparse.Namespace) -> int:
     scope, code = _import_scope(args, grids, head)
     got = take_scope(grids, head, column=f"{scope}_code", code=code, name=args.file)
     _note_left_out(got, scope, code)
-    author = _who(args.by)
+    if who is not None:
+        _inside(who.scope, head[head[f"{scope}_code"].astype(str) == code], f"{scope} {code}")
+    author = _author(args, who)
     key = name.removeprefix("draft:")
     known = vg.drafts()
     if key in set(known["draft_id"]):
@@ -473,7 +506,12 @@ def _import(args: argparse.Namespace) -> int:
     else:
         draft = vg.open_draft(code, author)
     saved = vg.save_draft(
-        draft, got.grids, author=author, reason=name, expected_revision=draft.revision
+        draft,
+        got.grids,
+        author=author,
+        reason=name,
+        expected_revision=draft.revision,
+        who=acting(who),
     )
     unchanged = int(got.unchanged.sum())
     said = Text(
@@ -492,13 +530,41 @@ def _import(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- helpers
 
 
-def _who(by: str | None) -> str:
-    if by and by.strip():
-        return by.strip()
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return str(Text("命令行", "command line"))
+def _author(args: argparse.Namespace, who: Principal | None) -> str:
+    """Who a publish or an import records: the account of ``--as``, else ``--by`` or the
+    login running the command. ``--by`` cannot name someone else for a signed-in account."""
+    by = str(args.by or "").strip()
+    if who is not None:
+        if by and by != who.name:
+            raise ValueError(
+                Text(
+                    f"--by 不能与 --as 同用：记录的是登录账号 {who.name}",
+                    f"--by cannot go with --as: the signed-in account {who.name} is recorded",
+                )
+            )
+        return who.name
+    return by or operator()
+
+
+def _reader(args: argparse.Namespace, store: Store) -> Scope:
+    """The scope of ``--as`` (refused for a role that reads nothing), or the county."""
+    who = signed_in(args, store)
+    if who is None:
+        return Scope.county()
+    who.require(Permission.READ, Text("查看网格", "read grids"))
+    return who.scope
+
+
+def _inside(scope: Scope, grids: gpd.GeoDataFrame, what: str) -> None:
+    """Refuse ``what`` when some of its ``grids`` lie outside ``scope``."""
+    outside = len(grids) - len(scope.filter(grids))
+    if outside:
+        raise OutOfScopeError(
+            Text(
+                f"{what} 有 {outside} 个网格不在你的范围（{scope.label}）内",
+                f"{what} has {outside} grid(s) outside your scope ({scope.label})",
+            )
+        )
 
 
 def _import_scope(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geo.cli._args import both, existing_store
+from geo.cli._args import account_arg, acting, both, existing_store, signed_in
 from geo.core.errors import InputFileError
 from geo.core.i18n import Text
 from geo.core.scope import Scope
@@ -49,10 +49,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     r.add_argument(
         "--lang", default="zh", choices=["zh", "en"], help=both("报告语言", "report language (zh)")
     )
+    account_arg(r)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the ``report`` command: check the options, load the county, write the files."""
+    """Run the ``report`` command: check the options, load the county (cut to the scope of
+    ``--as``), write the files, audit the export."""
+    from geo.access import Permission, record
     from geo.loop.report import build_report, format_kpi, parse_month
     from geo.store.base import open_store
     from geo.store.county import default_store, load_county
@@ -78,9 +81,21 @@ def run(args: argparse.Namespace) -> int:
         store = open_store(location)
     else:
         store = default_store()
-    county = load_county(store, scope=Scope.county())
-    report = build_report(county, month=month, town=args.town)
+    who = signed_in(args, store)
+    scope = Scope.county()
+    town = args.town
+    if who is not None:
+        who.require(Permission.EXPORT, Text("导出报告", "export reports"))
+        scope = who.scope
+        store = store.scoped(scope)
+        if not town and len(who.towns) == 1:
+            town = who.towns[0]  # a town leader's report is their town's
+    county = load_county(store, scope=scope)
+    report = build_report(county, month=month, town=town)
     paths = write_report(report, out, formats=formats, lang=args.lang)
+    record(store, "export", who=acting(who),
+           obj=";".join(f"file:{p.name}" for p in paths),
+           detail={"report": str(report.month), "scope": report.scope_name})  # fmt: skip
     kpi = report.summary
     received, on_time = f"{int(kpi['issues']):,}", format_kpi("on_time_rate", kpi["on_time_rate"])
     said = Text(

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.access.audit import AUDIT, Audited, audited_row
 from geo.core.errors import GridValidationError, Problem
 from geo.core.i18n import Text
 from geo.core.settings import get_settings
@@ -103,9 +104,11 @@ def save_draft(
     author: str,
     reason: Text | str,
     expected_revision: int,
+    who: Audited = None,
 ) -> Draft:
     """Save ``grids`` as the next revision of ``draft``, or raise the :class:`ConflictError`
-    of a lost save once its edits are kept (see :meth:`VersionedGrids.save_draft`)."""
+    of a lost save once its edits are kept (see :meth:`VersionedGrids.save_draft`); the
+    audit row for ``who`` lands in the same transaction."""
     kept = ""
     with store.transaction() as tx:
         tx.lock(LOCK)
@@ -118,6 +121,13 @@ def save_draft(
             # Lost: keep the edits as a draft of their own, then tell who won.
             kept = f"{draft.scope_code}-{uuid.uuid4().hex[:8]}"
             _write_draft(tx, kept, edits, 1)
+            if who is not None:
+                detail: dict[str, object] = {
+                    "scope_code": draft.scope_code,
+                    "conflict_of": draft.draft_id,
+                    "author": author,
+                }
+                tx.append(AUDIT, audited_row("draft_save", who, obj=f"draft:{kept}", detail=detail))
             tx.append(
                 "drafts",
                 new_draft_row(
@@ -154,6 +164,10 @@ def save_draft(
         else:
             revision = int(row["revision"]) + 1
             _write_draft(tx, draft.draft_id, edits, revision)
+            if who is not None:
+                detail = {"scope_code": draft.scope_code, "revision": revision, "author": author}
+                obj = f"draft:{draft.draft_id}"
+                tx.append(AUDIT, audited_row("draft_save", who, obj=obj, detail=detail))
             tx.update(
                 "drafts",
                 pd.DataFrame(

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.access.audit import AUDIT, Audited, audited_row
 from geo.core.i18n import Text, pick
 from geo.core.settings import get_settings
 from geo.planning._versions_diff import assign_in_area, bounds_of, compare, overlaps
@@ -66,10 +67,12 @@ def publish(
     reason: str,
     check: Callable[[gpd.GeoDataFrame], object] | None,
     source: str,
+    who: Audited = None,
 ) -> PublishResult:
     """Write ``what`` (a draft, a whole layer, or the number of the version to roll back to)
     as the next version (see :meth:`VersionedGrids.publish`): all of it in one transaction,
-    or nothing. ``_checkpoint`` is called between its writes.
+    or nothing, its audit row for ``who`` included. ``_checkpoint`` is called between its
+    writes.
 
     Everything it reads (the current version, the draft's stored row, the grids, issues
     and households it rewrites) is read inside that transaction, under the versions' lock:
@@ -154,6 +157,10 @@ def publish(
                 detail=_publish_note(source, result),
             ),
         )
+        if who is not None:
+            detail = {"source": source, "author": author, "reason": reason,
+                      "issues_moved": result.issues_moved}  # fmt: skip
+            tx.append(AUDIT, audited_row(action, who, obj=f"version:{version}", detail=detail))
         if isinstance(what, Draft):
             tx.update(
                 "drafts",

@@ -47,6 +47,7 @@ from collections.abc import Callable
 import geopandas as gpd
 import pandas as pd
 
+from geo.access.audit import Audited, ensure_audit
 from geo.core.i18n import Text
 from geo.planning import _versions_diff as diffs
 from geo.planning import _versions_drafts as drafting
@@ -116,8 +117,11 @@ class VersionedGrids:
         self.store = store
         self._ready_done = False
 
-    def _ready(self) -> None:
-        """Create the version tables and version 1 if this store has none yet."""
+    def _ready(self, *, audited: bool = False) -> None:
+        """Create the version tables and version 1 if this store has none yet (and the
+        audit table when an audited change comes)."""
+        if audited:
+            ensure_audit(self.store)
         if self._ready_done:
             return
         repository.create_tables(self.store)
@@ -229,6 +233,7 @@ class VersionedGrids:
         author: str,
         reason: Text | str,
         expected_revision: int,
+        who: Audited = None,
     ) -> Draft:
         """Save ``grids`` as the next revision of ``draft``.
 
@@ -244,6 +249,11 @@ class VersionedGrids:
             :class:`~geo.core.i18n.Text` GridGov composed (the edits' notes).
         expected_revision
             The revision the edits started from (``draft.revision`` when it was read).
+        who
+            Whom the audit trail records (a signed-in
+            :class:`~geo.access.principal.Principal`, or the name of an operator who ran a
+            command without signing in): its ``draft_save`` row is written in the save's
+            own transaction. ``None``: no audit row.
 
         Raises
         ------
@@ -253,7 +263,7 @@ class VersionedGrids:
             error's ``kept_draft_id``, so nothing is lost.
         """
         _need(author=author, reason=reason)
-        self._ready()
+        self._ready(audited=who is not None)
         return drafting.save_draft(
             self.store,
             draft,
@@ -261,6 +271,7 @@ class VersionedGrids:
             author=author,
             reason=reason,
             expected_revision=expected_revision,
+            who=who,
         )
 
     # -- publishing ---------------------------------------------------------------------
@@ -278,6 +289,7 @@ class VersionedGrids:
         author: str,
         reason: str,
         check: Callable[[gpd.GeoDataFrame], object] | None = None,
+        who: Audited = None,
     ) -> PublishResult:
         """Publish a draft (its latest saved revision) or a whole grid layer as a new version.
 
@@ -294,6 +306,9 @@ class VersionedGrids:
             ``geo.planning.check``'s report), blocks the publish with
             :class:`PublishBlockedError` carrying the result. To check one village only:
             ``check=lambda g: check_draft(g[g.village_code == code], villages=villages)``.
+        who
+            Whom the audit trail records (as in :meth:`save_draft`); its ``publish`` row
+            lands in the publish's own transaction.
 
         Raises
         ------
@@ -304,7 +319,7 @@ class VersionedGrids:
             Nothing would change, or the grids layer was replaced outside versioning.
         """
         _need(author=author, reason=reason)
-        self._ready()
+        self._ready(audited=who is not None)
         if isinstance(draft_or_layer, Draft):
             return publishing.publish(
                 self.store,
@@ -313,6 +328,7 @@ class VersionedGrids:
                 reason=reason,
                 check=check,
                 source=f"draft {draft_or_layer.draft_id}",
+                who=who,
             )
         if isinstance(draft_or_layer, gpd.GeoDataFrame):
             return publishing.publish(
@@ -322,15 +338,19 @@ class VersionedGrids:
                 reason=reason,
                 check=check,
                 source="layer",
+                who=who,
             )
         raise TypeError(
             f"draft_or_layer must be a Draft or a GeoDataFrame, got {type(draft_or_layer).__name__}"
         )
 
-    def rollback(self, version: int, *, author: str, reason: str) -> PublishResult:
-        """Publish the content of an earlier version again, as a new version."""
+    def rollback(
+        self, version: int, *, author: str, reason: str, who: Audited = None
+    ) -> PublishResult:
+        """Publish the content of an earlier version again, as a new version (``who``: as
+        in :meth:`publish`; the audit row's action is ``rollback``)."""
         _need(author=author, reason=reason)
-        self._ready()
+        self._ready(audited=who is not None)
         return publishing.publish(
             self.store,
             int(version),
@@ -338,6 +358,7 @@ class VersionedGrids:
             reason=reason,
             check=None,
             source=f"rollback to {int(version)}",
+            who=who,
         )
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.access import OutOfScopeError, Permission, Principal, record
+from geo.access import OutOfScopeError, Permission, Principal
 from geo.core.clock import beijing_text
 from geo.core.i18n import Text, pick, text, translator
 from geo.core.privacy import mask_phone
@@ -355,10 +355,8 @@ class Workbench:
                 )
         expected = self.revision
         saved = versions.save_draft(
-            draft, self.grids, author=author, reason=why, expected_revision=expected
-        )
-        record(versions.store, "draft_save", who=who, obj=f"draft:{saved.draft_id}",
-               detail={"scope_code": self.scope_code, "revision": saved.revision})  # fmt: skip
+            draft, self.grids, author=author, reason=why, expected_revision=expected, who=who
+        )  # its audit row lands with the save
         self.draft = saved
         self.base_grids = saved.grids
         self.grids = saved.grids.copy()
@@ -396,11 +394,7 @@ class Workbench:
                      "only a draft the planner saved can be published: save it, then a "
                      "reviewer publishes it")
             )  # fmt: skip
-        if who.name in versions.draft_authors(self.draft.draft_id):
-            raise OutOfScopeError(
-                Text("不能发布本人编辑的草案，请由另一位审核人发布",
-                     "nobody publishes their own draft: another reviewer must publish it")
-            )  # fmt: skip
+        refuse_own_draft(versions, self.draft.draft_id, who)
         author = who.name
         if check is not None:
             report = check(self.grids)
@@ -409,10 +403,17 @@ class Workbench:
                     f"the draft of {self.scope_code} is not publishable; fix the errors first",
                     report,
                 )
-        done = versions.publish(self.draft, author=author, reason=reason, check=check)
-        record(versions.store, "publish", who=who, obj=f"version:{done.version}",
-               detail={"draft": self.draft.draft_id, "reason": reason})  # fmt: skip
-        return done
+        return versions.publish(self.draft, author=author, reason=reason, check=check, who=who)
+
+
+def refuse_own_draft(versions: VersionedGrids, draft_id: str, who: Principal) -> None:
+    """Raise :class:`OutOfScopeError` when ``who`` opened or saved the draft ``draft_id``:
+    nobody publishes their own draft."""
+    if who.name in versions.draft_authors(draft_id):
+        raise OutOfScopeError(
+            Text("不能发布本人编辑的草案，请由另一位审核人发布",
+                 "nobody publishes their own draft: another reviewer must publish it")
+        )  # fmt: skip
 
 
 def _notes_reason(notes: list[Text]) -> Text:
