@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from geo.cli._args import COLUMNS_HELP, both
+from geo.cli._args import COLUMNS_HELP, both, operator
 from geo.core.i18n import Text
 from geo.core.settings import get_settings
 from geo.intake.onboard import OnboardReport, onboard_county
@@ -124,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         coords=args.coords,
         replace=args.replace,
         seed=args.seed,
+        who=operator(),
     )
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))

@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from geo.access.audit import Audited, ensure_audit, record
 from geo.core.crs import gauss_kruger_crs
 from geo.core.errors import InputProblems, Problem
 from geo.core.i18n import Text
@@ -137,6 +138,7 @@ def onboard_county(
     coords: str = "wgs84",
     replace: bool = False,
     seed: int = 0,
+    who: Audited = None,
 ) -> OnboardReport:
     """Check a county's layers and write them into ``store`` as its first grid version.
 
@@ -175,6 +177,10 @@ def onboard_county(
         replaced or emptied (listed in :attr:`OnboardReport.replaced`).
     seed
         Seed of ``numpy.random.default_rng`` for the stand-in household points.
+    who
+        Who onboards (a signed-in :class:`~geo.access.principal.Principal` or an operator's
+        name): an ``onboard`` audit row follows the write (in a transaction of its own: the
+        county's tables are replaced whole, which the append-only audit is not).
 
     Returns
     -------
@@ -292,6 +298,10 @@ def onboard_county(
         layers[table] = _emptied(store.read(table), metric_crs)
 
     store.write(layers)  # one write, version 1 with it: all of it lands, or none
+    if who is not None:
+        ensure_audit(store)
+        record(store, "onboard", who=who, obj=f"county:{code}",
+               detail={"grids": len(grid_layer), "replaced": sorted(present)})  # fmt: skip
     use_county(meta)
     report.version = VersionedGrids(store).current_version()
     report.written = True

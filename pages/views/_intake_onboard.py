@@ -12,7 +12,7 @@ from geo.core.settings import get_settings
 from geo.intake import onboard_county
 from geo.store import open_store
 from geo.views.errors import explain
-from pages.views._common import lang, plain, tr
+from pages.views._common import lang, plain, principal, tr
 
 SUFFIXES = ["gpkg", "geojson", "json", "zip", "parquet"]
 
@@ -52,6 +52,7 @@ def onboard_tab() -> None:
                 service_points=_saved(Path(folder), services),
                 county_name=name.strip() or None,
                 county_code=code.strip() or None,
+                who=principal(),
             )
         except (GridGovError, ValueError) as exc:
             st.error(plain(explain(exc, lang())))

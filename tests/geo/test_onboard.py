@@ -219,6 +219,20 @@ def test_a_store_with_grids_is_refused_unless_replace(grids_file: Path, tmp_path
     assert VersionedGrids(store).versions()["n_grids"].tolist() == [16]
 
 
+def test_onboarding_is_audited_and_a_replace_keeps_the_trail(grids_file: Path, tmp_path) -> None:
+    from geo.access import read_audit
+
+    path = tmp_path / "county.gpkg"
+    onboard_county(grids_file, store=open_store(path), county_name=COUNTY_NAME, who="ops@server")
+    onboard_county(synthetic_grids().head(16), store=open_store(path), replace=True, who="ops@2")
+    rows = read_audit(open_store(path), action="onboard")  # the first row survived the replace
+    assert rows.username.tolist() == ["ops@server", "ops@2"]
+    assert rows.role.tolist() == ["operator", "operator"]
+    first, second = (json.loads(d) for d in rows.detail)
+    assert first == {"grids": 48, "replaced": []}
+    assert second["grids"] == 16 and "grids" in second["replaced"]
+
+
 def test_codes_of_two_counties_need_a_county_code(tmp_path: Path) -> None:
     grids = synthetic_grids()
     grids.loc[0, "grid_code"] = "410200001001001"
