@@ -9,9 +9,9 @@ from pages.views._access import (
     run_safely,
     sign_in_form,
     sign_out_button,
-    sso_session,
 )
 from pages.views._common import language_switch, store, tr
+from pages.views._sso import sso_session
 from pages.views._words import widget_words
 
 t = tr()  # reads the session only, so the page config still comes first

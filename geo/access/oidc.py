@@ -5,11 +5,14 @@ protocol; it does not check the token's expiry, so :func:`principal_from_claims`
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Mapping
 
 from geo.access.principal import OPTIONAL_TOWN_ROLES, TOWN_ROLES, Principal, Role
 from geo.access.users import SignInError
 from geo.core.i18n import Text
+from geo.store.base import Store
 
 #: The claim holding the role (one of :class:`~geo.access.principal.Role`'s values).
 ROLE_CLAIM = "gridgov_role"
@@ -76,3 +79,27 @@ def _codes(value: object) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         return tuple(str(v).strip() for v in value if str(v).strip())
     return tuple(c.strip() for c in str(value or "").split(",") if c.strip())
+
+
+def token_key(claims: Mapping[str, object]) -> str:
+    """A short id of one ID token (its subject, issue time, nonce and expiry), recorded with
+    the session it opened so that a session that ended is not opened again from the same
+    token (Streamlit keeps the token in a cookie for 30 days)."""
+    parts = [str(claims.get(k, "")) for k in ("iss", "sub", "iat", "nonce", "exp")]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+
+
+def token_ended(store: Store, claims: Mapping[str, object]) -> bool:
+    """Whether a session opened from this token has ended (timed out, expired, signed out):
+    then only a new sign-in at the identity provider opens a session again."""
+    from geo.access.audit import read_audit
+
+    key = token_key(claims)
+    rows = read_audit(store, action="session_ended")
+    for detail in rows["detail"]:
+        try:
+            if json.loads(detail).get("token") == key:
+                return True
+        except (ValueError, AttributeError):
+            continue
+    return False

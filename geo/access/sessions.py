@@ -37,6 +37,9 @@ class Session:
         UTC times of the sign-in and of the last page run.
     token_expires_at
         For single sign-on, when the identity provider's token expires (``None`` otherwise).
+    token
+        For single sign-on, the token's :func:`~geo.access.oidc.token_key` (recorded when
+        the session ends, so the same token cannot open it again).
     """
 
     principal: Principal
@@ -44,6 +47,7 @@ class Session:
     started_at: dt.datetime
     last_seen_at: dt.datetime
     token_expires_at: dt.datetime | None = None
+    token: str = ""
 
 
 def start_session(
@@ -51,11 +55,12 @@ def start_session(
     *,
     now: dt.datetime | None = None,
     token_expires_at: dt.datetime | None = None,
+    token: str = "",
 ) -> Session:
     """A new session for ``principal``."""
     now = now or dt.datetime.now(dt.UTC)
     sid = secrets.token_urlsafe(18)
-    return Session(replace(principal, session_id=sid), sid, now, now, token_expires_at)
+    return Session(replace(principal, session_id=sid), sid, now, now, token_expires_at, token)
 
 
 def session_end_reason(session: Session, *, now: dt.datetime | None = None) -> str | None:

@@ -128,6 +128,14 @@ class County:
         zh = self.meta.get("county_name") or get_settings().county_name
         return (self.meta.get("county_name_en") or zh) if lang == "en" else zh
 
+    def place_name(self, lang: str = "zh") -> str:
+        """What a title names: the county (:meth:`name`), or for a narrower scope the county
+        with its towns (``射阳县 合德镇``)."""
+        if self.scope.whole_county:
+            return self.name(lang)
+        towns = "、".join(self.towns.sort_values("town_code")["town_name"].astype(str))
+        return f"{self.name(lang)} {towns}".strip()
+
     @property
     def population_approximate(self) -> bool:
         """True when the residents are grid totals spread over stand-in household points."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -20,7 +19,6 @@ from geo.access import (
     SignInError,
     authenticate,
     current_principal,
-    principal_from_claims,
     record,
     session_end_reason,
     start_session,
@@ -33,6 +31,7 @@ from geo.store.county import read_meta
 from geo.views.errors import explain
 from pages.views._common import SESSION_KEY as _SESSION
 from pages.views._common import lang, plain, session, tr
+from pages.views._sso import sso_configured
 
 _ENDED_NOTE = "_gridgov_session_ended"
 log = logging.getLogger("gridgov")
@@ -57,8 +56,9 @@ def checked(store: Store, *, active: bool = True) -> Principal | None:
         )  # fmt: skip
         reason = None if same else "disabled"
     if reason is not None:
+        detail = {"reason": reason} | ({"token": current.token} if current.token else {})
         record(store, "session_ended", who=current.principal, obj=f"session:{current.session_id}",
-               detail={"reason": reason})  # fmt: skip
+               detail=detail)  # fmt: skip
         del st.session_state[_SESSION]
         st.session_state[_ENDED_NOTE] = reason
         return None
@@ -90,7 +90,7 @@ def sign_in_form(store: Store) -> None:
             st.session_state[_SESSION] = start_session(who)
             st.session_state.pop("signin_password", None)
             st.rerun()
-    if _sso_configured() and st.button(t("sign_in_sso"), key="signin_sso"):
+    if sso_configured() and st.button(t("sign_in_sso"), key="signin_sso"):
         st.login()
     if synthetic:
         st.caption(t("demo_accounts_note", password=DEMO_PASSWORD))
@@ -106,34 +106,6 @@ def sign_in_form(store: Store) -> None:
         )
 
 
-def _sso_configured() -> bool:
-    """Whether ``.streamlit/secrets.toml`` configures an identity provider ([auth])."""
-    try:
-        return "auth" in st.secrets
-    except Exception:
-        return False
-
-
-def sso_session(store: Store) -> None:
-    """After ``st.login``: the identity provider's claims become a session (role and town
-    from their claims, the token's expiry checked), or a refusal is shown."""
-    if session() is not None or not _sso_configured():
-        return
-    user: Any = getattr(st, "user", None)
-    if user is None or not getattr(user, "is_logged_in", False):
-        return
-    try:
-        who, expires = principal_from_claims(user.to_dict())
-    except SignInError as exc:
-        record(store, "sign_in_failed", username=str(user.get("sub", "")),
-               detail={"reason": exc.reason, "via": "oidc"})  # fmt: skip
-        st.error(plain(explain(exc, lang())))
-        st.logout()
-        return
-    st.session_state[_SESSION] = start_session(who, token_expires_at=expires)
-    record(store, "sign_in", who=who)
-
-
 def sign_out_button(store: Store, who: Principal) -> None:
     """The sidebar's signed-in line and its sign-out button."""
     t = tr()
@@ -142,7 +114,9 @@ def sign_out_button(store: Store, who: Principal) -> None:
     )
     if st.sidebar.button(t("sign_out"), key="signout"):
         current = session()
-        record(store, "sign_out", who=who, obj=f"session:{current.session_id if current else ''}")
+        token = {"token": current.token} if current and current.token else {}
+        record(store, "sign_out", who=who, obj=f"session:{current.session_id if current else ''}",
+               detail=token)  # fmt: skip
         st.session_state.pop(_SESSION, None)
         if who.via == "oidc":
             st.logout()

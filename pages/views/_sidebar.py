@@ -32,9 +32,11 @@ def sidebar_filters(data: County) -> IssueFilter:
         st.session_state["town"], st.session_state["village"] = town_req or "", village_req or ""
     sb.subheader(t("filters"))
     towns = data.towns.sort_values("town_code")
-    town_names = {"": t("all"), **dict(zip(towns.town_code, towns.town_name, strict=True))}
+    town_names = dict(zip(towns.town_code, towns.town_name, strict=True))
+    if data.scope.whole_county or len(town_names) != 1:
+        town_names = {"": t("all"), **town_names}  # one town's leader sees that town, named
     if st.session_state.get("town") not in town_names:  # e.g. a town outside the scope
-        st.session_state["town"] = ""
+        st.session_state["town"] = next(iter(town_names))
     town = sb.selectbox(t("town"), list(town_names), key="town", format_func=town_names.__getitem__)
     village = ""
     if town:

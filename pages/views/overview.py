@@ -73,7 +73,7 @@ metric = st.radio(
 )
 left, right = st.columns([3, 2])
 with left:
-    if flt.town_code and st.button(t("back_to_county")):
+    if flt.town_code and data.scope.whole_county and st.button(t("back_to_county")):
         request_scope(None)
     st.caption(t("click_hint"))
     clicked = st_folium(

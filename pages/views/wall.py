@@ -129,7 +129,7 @@ def _live() -> None:
     now = pd.Timestamp.now(tz="Asia/Shanghai")
     as_of = t("wall_demo_as_of" if data.synthetic else "wall_live_as_of")
     st.html(
-        f'<div class="wall-head"><span class="wall-title">{escape(data.name(lang()))} · '
+        f'<div class="wall-head"><span class="wall-title">{escape(data.place_name(lang()))} · '
         f"{t('wall_title')}</span>"
         f'<span class="wall-status">{as_of} {view.as_of:%Y-%m-%d %H:%M} · {t("wall_updated")} '
         f'<b id="wall-clock">{now:%H:%M:%S}</b> · '

@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +105,8 @@ def serve_streamlit(
     log_path: Path,
     env: dict[str, str] | None = None,
     start_timeout_s: float = START_TIMEOUT_S,
+    port: int | None = None,
+    options: Sequence[str] = (),
 ) -> Iterator[str]:
     """Run ``python -m streamlit run <script>`` on a free loopback port; yield its base URL.
 
@@ -112,9 +114,10 @@ def serve_streamlit(
     `.streamlit/config.toml` applies), logs to `log_path`, and is ready when
     ``/_stcore/health`` answers "ok". Fails the test with the log tail if the
     server exits or is not ready within `start_timeout_s`. On exit the whole
-    process group gets SIGTERM, then SIGKILL.
+    process group gets SIGTERM, then SIGKILL. ``port`` (default a free one) and more
+    ``streamlit run`` ``options`` (e.g. ``--secrets.files``) may be given.
     """
-    port = _free_port()
+    port = port or _free_port()
     base_url = f"http://127.0.0.1:{port}"
     cmd = [
         sys.executable, "-m", "streamlit", "run", str(script),
@@ -123,6 +126,7 @@ def serve_streamlit(
         "--server.address", "127.0.0.1",
         "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false",
+        *options,
     ]  # fmt: skip
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as log:
@@ -164,18 +168,27 @@ def _serve_streamlit_fixture() -> Callable[..., Any]:
 
 
 @pytest.fixture(scope="session")
-def app_url(require: Require, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The app's data folder (``GRIDGOV_E2E_DATA_DIR``, else a fresh one the first start fills
+    with the demo county), shared by every app server of the run."""
+    configured = os.environ.get("GRIDGOV_E2E_DATA_DIR")
+    if configured:
+        data_dir = Path(configured).expanduser().resolve()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        return data_dir
+    return tmp_path_factory.mktemp("gridgov-data")
+
+
+@pytest.fixture(scope="session")
+def app_url(
+    require: Require, tmp_path_factory: pytest.TempPathFactory, app_data_dir: Path
+) -> Iterator[str]:
     """Base URL of the GridGov app served by a headless ``streamlit run dashboard.py``."""
     dashboard = REPO_ROOT / "dashboard.py"
     require(dashboard.is_file(), f"{dashboard} does not exist: there is no app to test yet.")
     import streamlit  # noqa: F401  (a requirement: missing, it fails the tests, never skips)
 
-    configured = os.environ.get("GRIDGOV_E2E_DATA_DIR")
-    if configured:
-        data_dir = Path(configured).expanduser().resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
-    else:
-        data_dir = tmp_path_factory.mktemp("gridgov-data")
+    data_dir = app_data_dir
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
     with serve_streamlit(
         dashboard, log_path=log_path, env={"GRIDGOV_DATA_DIR": str(data_dir)}

@@ -27,6 +27,7 @@ from geo.access import (
     list_users,
     principal_from_claims,
     read_audit,
+    record,
     reset_password,
     session_end_reason,
     start_session,
@@ -247,6 +248,20 @@ def test_claims_give_the_role_and_town_and_the_expiry_is_checked() -> None:
         principal_from_claims({**claims, "gridgov_town": ""}, now=now)
     county_wide, _ = principal_from_claims({**claims, "gridgov_role": "county"}, now=now)
     assert county_wide.towns == () and county_wide.scope.whole_county
+
+
+def test_a_session_that_ended_is_not_opened_again_from_the_same_token(county) -> None:
+    from geo.access.oidc import token_ended, token_key
+
+    claims = {"iss": "https://idp.example", "sub": "u-17", "iat": 1, "nonce": "n1", "exp": 9}
+    again = dict(claims, nonce="n2", iat=2)  # the next sign-in at the provider
+    assert token_key(claims) == token_key(dict(claims)) != token_key(again)
+    assert not token_ended(county, claims)
+    record(county, "sign_in", username="u-17", detail={"token": token_key(claims)})
+    assert not token_ended(county, claims)  # signed in is not ended
+    record(county, "session_ended", username="u-17",
+           detail={"reason": "idle", "token": token_key(claims)})  # fmt: skip
+    assert token_ended(county, claims) and not token_ended(county, again)
 
 
 # --------------------------------------------------------------------------- scope

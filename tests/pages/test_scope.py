@@ -79,7 +79,23 @@ def test_session_state_cannot_widen_the_scope(app) -> None:
     assert not at.exception, at.exception
     assert all(c.startswith(HEDE) for c in _codes(at))
     town = at.sidebar.selectbox(key="town")
-    assert set(town.options) <= {"全部", "合德镇"}
+    assert town.options == ["合德镇"]
+
+
+@pytest.mark.parametrize("page", ("overview", "hotspots", "services", "loop"))
+def test_a_town_leaders_pages_name_their_town_not_the_county(app, page) -> None:
+    at = signed_in(app, "hede")
+    at.switch_page(f"pages/views/{page}.py").run()
+    assert at.sidebar.selectbox(key="town").value == HEDE  # no "全部" that would mean the county
+    titles = " ".join(t.value for t in at.title)
+    assert "合德镇" in titles and "全县" not in titles, titles
+
+
+def test_a_town_leaders_wall_is_titled_with_their_town(app) -> None:
+    at = signed_in(app, "hede")
+    at.switch_page("pages/views/wall.py").run()
+    head = next(h.body for h in at.get("html") if "wall-title" in h.body)
+    assert "射阳县 合德镇 · " in head
 
 
 def test_pages_a_role_may_not_open_are_not_there(app) -> None:
