@@ -119,6 +119,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p.add_argument("--reason", required=True, help=both("发布原因", "why (recorded)"))
     p.add_argument("--by", help=both("发布人（不用 --as 时）", "who, without --as"))
 
+    r = actions.add_parser(
+        "rollback",
+        parents=[common],
+        help=both("回退：把旧版本重新发布为新版本", "publish an earlier version again"),
+    )
+    r.add_argument("version", metavar="VERSION", type=int, help=both("回退到的版本号", "version"))
+    r.add_argument("--reason", required=True, help=both("回退原因", "why (recorded)"))
+    r.add_argument("--by", help=both("回退人（不用 --as 时）", "who, without --as"))
+
     e = actions.add_parser(
         "export", parents=[common], help=both("导出版本或草案", "export a version or draft")
     )
@@ -161,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         "diff": _diff,
         "check": _check,
         "publish": _publish,
+        "rollback": _rollback,
         "export": _export,
         "import": _import,
     }[args.grids_command]
@@ -437,6 +447,32 @@ def _publish(args: argparse.Namespace) -> int:
             f"{result.households_moved:,}；提醒：{warnings}",
             f"issues reassigned: {result.issues_moved:,} (checked {result.issues_checked:,}); "
             f"households moved: {result.households_moved:,}; warnings: {warnings}",
+        )
+    )
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    store = open_grid_store(args.store)
+    who = signed_in(args, store)
+    author = _author(args, who)
+    if who is not None:
+        who.require(Permission.PUBLISH, Text("回退网格版本", "roll grid versions back"))
+        if not who.scope.whole_county:
+            raise OutOfScopeError(
+                Text("回退涉及全县网格，需全县范围的审核人", "a rollback changes the whole "
+                     "county's grids: it needs a county-wide reviewer")
+            )  # fmt: skip
+    vg = VersionedGrids(store)
+    result = vg.rollback(args.version, author=author, reason=args.reason, who=acting(who))
+    print(
+        Text(
+            f"已回退：第 {args.version} 版的网格发布为第 {result.version} 版（变更 "
+            f"{len(result.changed) + len(result.added) + len(result.removed)} 个网格，诉求改派 "
+            f"{result.issues_moved:,}）",
+            f"rolled back: the grids of version {args.version} published as version "
+            f"{result.version} ({len(result.changed) + len(result.added) + len(result.removed)} "
+            f"grids changed, {result.issues_moved:,} issues reassigned)",
         )
     )
     return 0

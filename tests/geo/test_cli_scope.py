@@ -148,6 +148,20 @@ def test_drafts_and_publishing_follow_the_roles(county, tmp_path, monkeypatch, c
     assert json.loads(published["detail"])["reason"] == "会议通过"
     log = json.loads(_versions_json(county))
     assert log[-1]["published_by"] == "reviewer"
+    # Rolling back is publishing: not for the planner; the reviewer's is audited as such.
+    capsys.readouterr()
+    assert run(monkeypatch, "grids", "rollback", "1", "--reason", "撤回", "--as", "planner-east",
+               *store) == 2  # fmt: skip
+    assert "may not roll grid versions back" in capsys.readouterr().err
+    assert run(monkeypatch, "grids", "rollback", "99", "--reason", "撤回", "--as", "reviewer",
+               *store) == 2  # fmt: skip
+    assert "99" in capsys.readouterr().err
+    assert run(monkeypatch, "grids", "rollback", "1", "--reason", "撤回", "--as", "reviewer",
+               *store) == 0  # fmt: skip
+    assert "published as version 3" in capsys.readouterr().out
+    [back] = read_audit(open_store(county), action="rollback").to_dict("records")
+    assert (back["username"], back["object"]) == ("reviewer", "version:3")
+    assert json.loads(back["detail"])["source"] == "rollback to 1"
 
 
 def test_nobody_publishes_their_own_draft_from_the_command_line(
@@ -182,4 +196,4 @@ def test_nobody_publishes_their_own_draft_from_the_command_line(
 def _versions_json(path: Path) -> str:
     from geo.planning.versions import VersionedGrids
 
-    return VersionedGrids(open_store(path)).versions().to_json(orient="records")
+    return VersionedGrids(open_store(path)).versions().to_json(orient="records", date_format="iso")
