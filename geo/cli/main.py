@@ -90,6 +90,26 @@ def _parser() -> argparse.ArgumentParser:
         choices=["week", "month"],
         help=both("时空分箱", "time bins for emerging hot spots"),
     )
+    h.add_argument(
+        "--value",
+        default="excess",
+        choices=["excess", "eb", "eb_spatial", "rate", "count"],
+        help=both(
+            "检验的量：超出按居民数应有的件数（缺省）、经验贝叶斯平滑率、空间平滑率、千人率、原始件数",
+            "what Gi* tests: the excess over the count expected for residents (default), "
+            "Empirical-Bayes rates, spatial EB rates, rates per 1,000, or raw counts",
+        ),
+    )
+    h.add_argument(
+        "--inference",
+        default="analytic",
+        choices=["analytic", "permutation"],
+        help=both(
+            "显著性：正态近似+FDR（缺省，ArcGIS 方法）或条件置换+FDR",
+            "significance: analytic z with FDR (default, the ArcGIS method) or conditional "
+            "permutations with FDR",
+        ),
+    )
     h.add_argument("--permutations", type=int, default=9999, help=both("置换次数", "permutations"))
     h.add_argument("--seed", type=int, default=0, help=both("随机种子", "random seed"))
     h.add_argument(
@@ -381,6 +401,7 @@ def _problem_words(code: str) -> str:
 
 def _read_assigned(args: argparse.Namespace) -> tuple[Any, Any]:
     """Grids and events from the command line, events assigned to grids."""
+    from geo.core.tickets import one_row_per_ticket
     from geo.grids.assign import assign_events
     from geo.store.readers import read_layer
 
@@ -397,6 +418,16 @@ def _read_assigned(args: argparse.Namespace) -> tuple[Any, Any]:
             )
         )
     events["received_at"] = pd.to_datetime(events["received_at"], errors="coerce")
+    events, repeated = one_row_per_ticket(events)
+    if repeated:
+        print(
+            Text(
+                f"{args.events}：{repeated} 行重复已列出的工单号，每张工单只计一次（取最后一行）",
+                f"{args.events}: {repeated} row(s) repeat a ticket id already listed; each ticket "
+                "counts once (its last row)",
+            ),
+            file=sys.stderr,
+        )
     for col in ("status", "category", "source"):  # optional in an export; counts need them
         if col not in events.columns:
             events[col] = ""
@@ -439,12 +470,18 @@ def _hotspots(args: argparse.Namespace) -> int:
         emerging=emerging,
         permutations=args.permutations,
         seed=args.seed,
+        value=args.value,
+        inference=args.inference,
     )
     columns = [
         "grid_code",
         "count",
+        "expected",
+        "ratio",
         "rate_per_1000",
+        "value",
         "gi_z",
+        "p_norm",
         "p_sim",
         "p_fdr",
         "hotspot_class",

@@ -211,6 +211,30 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     ),
     "reason": ("原因", "Why"),
     "gi_z": ("Gi* z 值", "Gi* z"),
+    "expected": ("按居民数应有", "Expected for residents"),
+    "ratio": ("倍数", "Times expected"),
+    "p_value": ("本网格 p 值（校正前）", "Own p (before correction)"),
+    "hot_value": ("检验的量", "What is tested"),
+    "hot_value_excess": ("超出按居民数应有的件数", "Excess over the count expected for residents"),
+    "hot_value_eb": (
+        "平滑后的千人诉求率（经验贝叶斯）",
+        "Smoothed rate per 1,000 (Empirical Bayes)",
+    ),
+    "hot_value_eb_spatial": (
+        "按周边平滑的千人诉求率（空间经验贝叶斯）",
+        "Rate per 1,000 smoothed by the neighbours (spatial Empirical Bayes)",
+    ),
+    "hot_value_rate": ("千人诉求率（未平滑）", "Rate per 1,000 (unsmoothed)"),
+    "hot_value_count": ("诉求件数（随居民多少而变）", "Raw counts (they follow population)"),
+    "hot_inference": ("显著性判断", "Significance"),
+    "hot_inference_analytic": (
+        "正态近似并校正多重比较（ArcGIS 热点分析方法）",
+        "Normal approximation, corrected for multiple comparisons (the ArcGIS method)",
+    ),
+    "hot_inference_permutation": (
+        "条件置换检验并校正多重比较",
+        "Conditional permutations, corrected for multiple comparisons",
+    ),
     "p_fdr": ("校正后 p 值", "FDR-adjusted p"),
     "pick_grid": ("查看网格", "Look at grid"),
     "trend_26w": ("近26周每周诉求数", "Issues per week, last 26 weeks"),
@@ -257,18 +281,38 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "alert_kind_surge": ("诉求激增", "Surge"),
     # why a grid is hot or cold (the 原因 column), in parts
     "hot_reason_hot": (
-        "该网格及周边近{days}天{what}诉求显著偏高（置信度{level}%，已校正多重比较）："
-        "本网格 {count} 件，周边网格平均 {around:.1f} 件{change}",
+        "该网格及周边近{days}天{what}诉求显著多于按居民数应有的件数（置信度{level}%，已校正多重"
+        "比较）：本网格及周边 {area} 件，应有 {area_expected:.1f} 件（{area_ratio:.1f} 倍）；"
+        "本网格 {count} 件，应有 {expected:.1f} 件{change}",
         "This grid and its neighbours had significantly more {what}issues in the last {days} "
-        "days ({level} % confidence, corrected for multiple comparisons): {count} here, "
-        "{around:.1f} on average in the neighbouring grids{change}",
+        "days than their residents would lead one to expect ({level} % confidence, corrected "
+        "for multiple comparisons): {area} there against {area_expected:.1f} expected "
+        "({area_ratio:.1f} times); {count} in this grid against {expected:.1f}{change}",
     ),
     "hot_reason_cold": (
-        "该网格及周边近{days}天{what}诉求显著偏低（置信度{level}%，已校正多重比较）："
-        "本网格 {count} 件，周边网格平均 {around:.1f} 件{change}",
+        "该网格及周边近{days}天{what}诉求显著少于按居民数应有的件数（置信度{level}%，已校正多重"
+        "比较）：本网格及周边 {area} 件，应有 {area_expected:.1f} 件（{area_ratio:.1f} 倍）；"
+        "本网格 {count} 件，应有 {expected:.1f} 件{change}",
         "This grid and its neighbours had significantly fewer {what}issues in the last {days} "
-        "days ({level} % confidence, corrected for multiple comparisons): {count} here, "
-        "{around:.1f} on average in the neighbouring grids{change}",
+        "days than their residents would lead one to expect ({level} % confidence, corrected "
+        "for multiple comparisons): {area} there against {area_expected:.1f} expected "
+        "({area_ratio:.1f} times); {count} in this grid against {expected:.1f}{change}",
+    ),
+    "hot_reason_hot_counts": (
+        "按诉求件数（未考虑居民多少）该网格及周边近{days}天{what}诉求显著偏高（置信度{level}%，"
+        "已校正多重比较）：本网格 {count} 件，周边网格平均 {around:.1f} 件{change}",
+        "By raw counts (residents not considered), this grid and its neighbours had "
+        "significantly more {what}issues in the last {days} days ({level} % confidence, "
+        "corrected for multiple comparisons): {count} here, {around:.1f} on average in the "
+        "neighbouring grids{change}",
+    ),
+    "hot_reason_cold_counts": (
+        "按诉求件数（未考虑居民多少）该网格及周边近{days}天{what}诉求显著偏低（置信度{level}%，"
+        "已校正多重比较）：本网格 {count} 件，周边网格平均 {around:.1f} 件{change}",
+        "By raw counts (residents not considered), this grid and its neighbours had "
+        "significantly fewer {what}issues in the last {days} days ({level} % confidence, "
+        "corrected for multiple comparisons): {count} here, {around:.1f} on average in the "
+        "neighbouring grids{change}",
     ),
     "hot_reason_what": ("{categories}类", "{categories} "),
     "hot_reason_up": (

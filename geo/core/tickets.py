@@ -17,7 +17,7 @@ import pandas as pd
 from geo.core.settings import get_settings
 from geo.core.workcal import add_workdays
 
-__all__ = ["CLOSED", "IN_PROGRESS", "PENDING", "due_at", "with_deadlines"]
+__all__ = ["CLOSED", "IN_PROGRESS", "PENDING", "due_at", "one_row_per_ticket", "with_deadlines"]
 
 #: Status of a closed ticket (办结), the demo's and the 12345 system's word.
 CLOSED = "已办结"
@@ -27,6 +27,20 @@ PENDING = "待派单"
 IN_PROGRESS = "处理中"
 
 _LAST_SECOND = pd.Timedelta(hours=23, minutes=59, seconds=59)
+
+
+def one_row_per_ticket(issues: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """``issues`` with one row per ``ticket_id`` — the last one, as exports list a ticket's
+    steps in order — and how many rows repeated a ticket already listed. Rows without a
+    ticket id are all kept (nothing says they repeat). A ticket counts once, whatever reads
+    it."""
+    if "ticket_id" not in issues.columns or not len(issues):
+        return issues, 0
+    ids = issues["ticket_id"]
+    named = ids.notna() & (ids.astype(str).str.strip() != "")
+    repeated = named & ids.astype(str).str.strip().duplicated(keep="last")
+    n = int(repeated.sum())
+    return (issues[~repeated.to_numpy()] if n else issues), n
 
 
 def due_at(

@@ -20,7 +20,7 @@ from geo.core.settings import (
     use_county,
     with_county,
 )
-from geo.core.tickets import with_deadlines
+from geo.core.tickets import one_row_per_ticket, with_deadlines
 from geo.store.base import Store, StoreError, open_store
 
 CATEGORICAL = (
@@ -212,6 +212,8 @@ def load_county(store: Store, *, scope: Scope, settings: Settings | None = None)
         if col not in issues.columns:
             empty = "" if dtype == "object" else None
             issues[col] = pd.Series(empty, index=issues.index, dtype=dtype)
+    if "ticket_id" in issues.columns and issues["ticket_id"].duplicated().any():
+        issues, _ = one_row_per_ticket(issues)  # a ticket imported twice counts once
     for col in CATEGORICAL:
         if col in issues.columns:
             issues[col] = issues[col].fillna("").astype("category")

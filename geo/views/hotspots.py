@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +17,7 @@ from geo.hotspots.emerging import (
     emerging_hotspots,
     space_time_cube,
 )
+from geo.hotspots.excess import Value, expected_counts, grid_values
 from geo.hotspots.local import (
     CLUSTER_CODES,
     HOTSPOT_CLASSES,
@@ -27,8 +28,13 @@ from geo.hotspots.local import (
 )
 from geo.store.county import County
 
+#: How Gi*'s significance is judged: the analytic z with FDR (the ArcGIS Hot Spot Analysis
+#: method; the default, by ``bench/hotspot_power.py``) or conditional permutations with FDR.
+Inference = Literal["analytic", "permutation"]
+INFERENCES: tuple[Inference, ...] = ("analytic", "permutation")
+
 #: Columns of :func:`ranked_table` and :func:`alert_table` (before their headings are put on).
-RANKED_COLUMNS = ("grid_name", "count", "gi_z", "p_fdr", "reason")
+RANKED_COLUMNS = ("grid_name", "count", "expected", "ratio", "hotspot_class", "p_value", "reason")
 ALERT_COLUMNS = ("kind", "grid_code", "category", "first_at", "last_at", "n_events", "evidence")
 
 
@@ -94,14 +100,26 @@ def hotspot_table(
     emerging: EmergingHotSpots,
     permutations: int = 9999,
     seed: int = 0,
+    value: Value = "excess",
+    inference: Inference = "analytic",
 ) -> pd.DataFrame:
-    """Per grid: counts over the window and the one before, Gi*, local Moran and trend.
+    """Per grid: counts over the window and the one before, the count expected for its
+    residents, Gi*, local Moran and trend.
 
-    Columns: ``grid_code``, ``count``, ``rate_per_1000``, ``previous``, ``change``,
-    ``gi_z``, ``p_sim``, ``p_fdr``, ``hotspot_class``, ``lisa_type``, ``emerging_category``,
-    ``trend_tau``, ``trend_p``, ``neighbour_mean`` (mean count of the neighbours), in the row
+    Columns: ``grid_code``, ``count``, ``expected`` (residents x the county's rate for the
+    same window and selection, :func:`geo.hotspots.excess.expected_counts`), ``ratio``
+    (count / expected), ``value`` (what Gi* tested: see :mod:`geo.hotspots.excess`),
+    ``rate_per_1000``, ``previous``, ``change``, ``gi_z``, ``p_norm``, ``p_sim``, ``p_fdr``,
+    ``hotspot_class``, ``lisa_type``, ``emerging_category``, ``trend_tau``, ``trend_p``,
+    ``neighbour_mean`` (mean count of the neighbours), ``neighbour_expected``, in the row
     order of ``grids``. Town and village in ``flt`` are ignored: the statistics need the
-    whole coverage.
+    whole coverage. ``inference``: ``analytic`` (``p_fdr`` from the z-scores; ``p_sim``
+    NaN) or ``permutation`` (``permutations`` conditional permutations).
+
+    Raises
+    ------
+    ValueError
+        ``value`` needs residents and no grid has any (``count`` needs none).
     """
     stats_flt = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
     now = grid_counts(issues, grids, flt=stats_flt)
@@ -119,27 +137,54 @@ def hotspot_table(
         flt.sources,
     )
     prev = grid_counts(issues, grids, flt=before)
-    y = pd.Series(now["count"].to_numpy(dtype=float), index=now["grid_code"].astype(str))
-    gi = gi_star(y, weights, permutations=permutations, seed=seed).to_frame()
-    lisa = local_moran(y, weights, permutations=permutations, seed=seed).to_frame()
+    codes = now["grid_code"].astype(str)
+    y = pd.Series(now["count"].to_numpy(dtype=float), index=codes).reindex(weights.ids)
+    residents = pd.to_numeric(now["residents"], errors="coerce").fillna(0).clip(lower=0)
+    people = pd.Series(residents.to_numpy(dtype=float), index=codes).reindex(weights.ids)
+    if value != "count" and not (people > 0).any():
+        raise ValueError(
+            Text(
+                "网格没有居民数（residents 列），无法按人口算期望件数；请补上居民数，或检验原始件数"
+                "（--value count）",
+                "the grids have no residents (a residents column), so no count can be expected "
+                "for their size; add residents, or test raw counts (--value count)",
+            )
+        )
+    counted = y.fillna(0).to_numpy()
+    population = people.fillna(0).to_numpy()
+    expected = expected_counts(counted, population) if (population > 0).any() else counted * 0
+    tested = grid_values(value, counted, population, weights.matrix)
+    perms = permutations if inference == "permutation" else 0
+    gi = gi_star(tested, weights, permutations=perms, seed=seed, signed=value == "excess")
+    lisa = local_moran(tested, weights, permutations=permutations, seed=seed).to_frame()
     trend = emerging.to_frame()[["grid_code", "emerging_category", "trend_tau", "trend_p"]]
-    neighbour_mean = (weights.matrix @ y.reindex(weights.ids).to_numpy()) / np.maximum(
-        weights.cardinalities, 1
+    cards = np.maximum(weights.cardinalities, 1)
+    per_grid = pd.DataFrame(
+        {
+            "grid_code": weights.ids.astype(str),
+            "expected": expected,
+            "value": tested,
+            "neighbour_mean": (weights.matrix @ counted) / cards,
+            "neighbour_expected": (weights.matrix @ expected) / cards,
+            "area_count": weights.matrix @ counted + counted,
+            "area_expected": weights.matrix @ expected + expected,
+        }
     )
     table = (
         now[["grid_code", "count", "rate_per_1000"]]
         .assign(grid_code=lambda g: g.grid_code.astype(str))
         .merge(prev[["grid_code", "count"]].rename(columns={"count": "previous"}), on="grid_code")
-        .merge(gi[["grid_code", "gi_z", "p_sim", "p_fdr", "hotspot_class"]], on="grid_code")
+        .merge(
+            gi.to_frame()[["grid_code", "gi_z", "p_norm", "p_sim", "p_fdr", "hotspot_class"]],
+            on="grid_code",
+        )
         .merge(
             lisa[["grid_code", "cluster"]].rename(columns={"cluster": "lisa_type"}), on="grid_code"
         )
         .merge(trend, on="grid_code", how="left")
-        .merge(
-            pd.DataFrame({"grid_code": weights.ids.astype(str), "neighbour_mean": neighbour_mean}),
-            on="grid_code",
-        )
+        .merge(per_grid, on="grid_code")
     )
+    table["ratio"] = table["count"] / table["expected"].where(table["expected"] > 0)
     table["change"] = (table["count"] - table["previous"]) / table["previous"].where(
         table["previous"] > 0
     )
@@ -161,8 +206,11 @@ def county_hotspots(
     emerging: EmergingHotSpots,
     permutations: int = 9999,
     seed: int = 0,
+    value: Value = "excess",
+    inference: Inference = "analytic",
 ) -> gpd.GeoDataFrame:
-    """Gi* and local Moran over the window of ``flt`` for every grid of the county.
+    """Gi* and local Moran over the window of ``flt`` for every grid of the county (``value``
+    and ``inference`` as :func:`hotspot_table` takes them).
 
     Town and village in ``flt`` are ignored: a town's grids have neighbours in the next town,
     so the statistics are computed county-wide once and :func:`scope_view` picks the grids a
@@ -178,6 +226,8 @@ def county_hotspots(
         emerging=emerging,
         permutations=permutations,
         seed=seed,
+        value=value,
+        inference=inference,
     )
     end = pd.Timestamp(flt.end) if flt.end is not None else data.as_of.normalize()
     days = window_days(flt, end)
@@ -200,7 +250,7 @@ def county_hotspots(
     table["town_name"] = table.town_code.map(data.towns.set_index("town_code")["town_name"])
     reason = np.full(len(table), "", dtype=object)
     if sig.any():
-        reason[sig] = _reasons(table[sig], flt, days)
+        reason[sig] = _reasons(table[sig], flt, days, by_count=value == "count")
     table["reason"] = reason
     table["window_days"] = days
     return gpd.GeoDataFrame(table, geometry="geometry", crs=data.grids.crs)
@@ -230,10 +280,19 @@ def hotspot_view(
     emerging: EmergingHotSpots,
     permutations: int = 9999,
     seed: int = 0,
+    value: Value = "excess",
+    inference: Inference = "analytic",
 ) -> HotspotView:
     """:func:`county_hotspots` for the window of ``flt``, shown for its town / village."""
     table = county_hotspots(
-        data, flt, weights=weights, emerging=emerging, permutations=permutations, seed=seed
+        data,
+        flt,
+        weights=weights,
+        emerging=emerging,
+        permutations=permutations,
+        seed=seed,
+        value=value,
+        inference=inference,
     )
     return scope_view(table, flt)
 
@@ -283,8 +342,14 @@ def _joined(items: list[str]) -> Text:
     return Text(sep.zh.join(items), sep.en.join(items))
 
 
-def _reasons(table: pd.DataFrame, flt: IssueFilter, days: int) -> list[Text]:
-    """Why each grid is hot or cold, in plain words (catalog keys ``hot_reason_*``)."""
+def _reasons(
+    table: pd.DataFrame, flt: IssueFilter, days: int, *, by_count: bool = False
+) -> list[Text]:
+    """Why each grid is hot or cold, in plain words (catalog keys ``hot_reason_*``): the
+    issues of the grid and its neighbours against the count expected for their residents
+    (what Gi* of the excess tested), the grid's own, the confidence after the correction
+    and the trend. ``by_count``: raw counts were tested; the words say so, with the
+    neighbours' mean instead of an expectation."""
     what = (
         text("hot_reason_what", categories=_joined(list(flt.categories))) if flt.categories else ""
     )
@@ -305,14 +370,20 @@ def _reasons(table: pd.DataFrame, flt: IssueFilter, days: int) -> list[Text]:
             change = text("hot_reason_none_before", days=days)
         else:
             change = ""
+        side = "hot" if cls.startswith("hot") else "cold"
+        area_expected = float(row["area_expected"])
         parts = [
             text(
-                "hot_reason_hot" if cls.startswith("hot") else "hot_reason_cold",
+                f"hot_reason_{side}_counts" if by_count else f"hot_reason_{side}",
                 days=days,
                 what=what,
                 level=level,
                 count=int(row["count"]),
                 around=float(row["neighbour_mean"]),
+                area=int(row["area_count"]),
+                area_expected=area_expected,
+                area_ratio=float(row["area_count"]) / area_expected if area_expected else 0.0,
+                expected=float(row["expected"]),
                 change=change,
             )
         ]
@@ -334,8 +405,14 @@ def _reasons(table: pd.DataFrame, flt: IssueFilter, days: int) -> list[Text]:
 
 def ranked_table(view: HotspotView, lang: str) -> pd.DataFrame:
     """The hot grids of ``view``, hottest first, as the page lists them: the columns of
-    :data:`RANKED_COLUMNS` with the reason in ``lang``."""
-    table = view.ranked[list(RANKED_COLUMNS)].copy()
+    :data:`RANKED_COLUMNS` — each grid's own count, expected count, ratio, class (the
+    confidence after the correction) and uncorrected p-value — with words in ``lang``."""
+    ranked = view.ranked
+    own_p = ranked["p_sim"].where(ranked["p_sim"].notna(), ranked["p_norm"])
+    table = ranked.assign(p_value=own_p)[list(RANKED_COLUMNS)].copy()
+    table["expected"] = table["expected"].round(1)
+    table["ratio"] = table["ratio"].round(1)
+    table["hotspot_class"] = table["hotspot_class"].map(class_labels("hotspot_class", lang))
     table["reason"] = table["reason"].map(lambda r: pick(r, lang))
     return table
 

@@ -27,6 +27,7 @@ from geo.views.overview import grid_detail
 from layers.charts import weekly_bars
 from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hotspot_map
 from pages.views._common import county, lang, plain, synthetic_banner, tr
+from pages.views._hot_settings import analysis_settings
 from pages.views._personal import unmask_panel
 from pages.views._sidebar import sidebar_filters
 
@@ -64,7 +65,8 @@ def _emerging(
 def _table(
     key: tuple, flt: IssueFilter, _data: County, _w: GridWeights, _e: EmergingHotSpots
 ) -> gpd.GeoDataFrame:
-    return county_hotspots(_data, flt, weights=_w, emerging=_e)
+    value, inference = key[-2:]  # the settings are the last parts of the key
+    return county_hotspots(_data, flt, weights=_w, emerging=_e, value=value, inference=inference)
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
@@ -72,21 +74,8 @@ def _alerts(key: tuple[str, ...], _data: County) -> pd.DataFrame:
     return detect_alerts(_data.issues, as_of=_data.as_of)
 
 
-with st.expander(t("analysis_settings")):
-    bins = st.radio(
-        t("bins"),
-        ["month", "week"],  # the grid meeting's rhythm; weeks show what is new this month
-        horizontal=True,
-        key="hot_bins",
-        format_func=lambda b: t(f"bins_{b}"),
-    )
-    near = st.radio(
-        t("neighbours"),
-        ["queen", "knn10"],
-        horizontal=True,
-        key="hot_near",
-        format_func=lambda n: t(f"near_{n}"),
-    )
+settings = analysis_settings()
+bins, near = settings.bins, settings.near
 weights = _weights(key, near, data)
 try:
     emerging = _emerging((*key, near, bins), flt.categories, flt.sources, flt.end, data, weights)
@@ -95,7 +84,8 @@ except ValueError:  # too short a history for trends over time (a county that ju
     st.info(t("history_too_short"))
     st.stop()
 window = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
-view = scope_view(_table((*key, near, bins), window, data, weights, emerging), flt)
+table_key = (*key, near, bins, settings.value, settings.inference)
+view = scope_view(_table(table_key, window, data, weights, emerging), flt)
 scope = (
     plain(str(view.grids.town_name.iloc[0]))
     if flt.town_code and len(view.grids)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pytest
 import shapely
 
 from geo.cli.main import main
@@ -110,6 +111,58 @@ def test_hotspots_cli_finds_the_planted_cluster(tmp_path, capsys):
     corner = table.set_index("grid_code").loc["320924101001001"]
     assert not corner["hotspot_class"].startswith("hot")
     assert "个热点 / " in capsys.readouterr().out
+
+
+def _run_hotspots(grid_path, events, out, *extra):
+    return main(["hotspots", "--grids", str(grid_path), "--events", str(events), "--from",
+                 "2026-10-01", "--to", "2026-11-04", "--out", str(out), *extra])  # fmt: skip
+
+
+def test_a_repeated_ticket_counts_once(tmp_path, capsys):
+    grids, grid_path = _lattice(tmp_path)
+    events = _events(grids, tmp_path, np.random.default_rng(0))
+    frame = pd.read_csv(events, dtype=str)
+    twice = pd.concat([frame, frame.iloc[:20]], ignore_index=True)  # 20 rows listed again
+    doubled = tmp_path / "twice.csv"
+    twice.to_csv(doubled, index=False, encoding="utf-8-sig")
+    assert _run_hotspots(grid_path, events, tmp_path / "a.csv") == 0
+    capsys.readouterr()
+    assert _run_hotspots(grid_path, doubled, tmp_path / "b.csv") == 0
+    assert "20 row(s) repeat a ticket id already listed" in capsys.readouterr().err
+    once = pd.read_csv(tmp_path / "a.csv", dtype={"grid_code": str}).set_index("grid_code")
+    again = pd.read_csv(tmp_path / "b.csv", dtype={"grid_code": str}).set_index("grid_code")
+    assert once["count"].equals(again["count"])
+
+
+def test_the_default_tests_the_excess_for_the_residents(tmp_path):
+    grids, _ = _lattice(tmp_path)
+    events = _events(grids, tmp_path, np.random.default_rng(0))
+    # The planted centre is where everybody lives: its counts are what its people bring.
+    crowded = grids.assign(residents=np.where(grids.grid_code.isin({
+        "320924101001025", "320924101001024", "320924101001026", "320924101001018",
+        "320924101001032"}), 12_000, 300))  # fmt: skip
+    crowded_path = tmp_path / "crowded.gpkg"
+    crowded.to_file(crowded_path, layer="grids")
+    assert _run_hotspots(crowded_path, events, tmp_path / "excess.csv") == 0
+    assert _run_hotspots(crowded_path, events, tmp_path / "count.csv", "--value", "count") == 0
+    excess = pd.read_csv(tmp_path / "excess.csv", dtype={"grid_code": str}).set_index("grid_code")
+    counts = pd.read_csv(tmp_path / "count.csv", dtype={"grid_code": str}).set_index("grid_code")
+    middle = "320924101001025"
+    assert counts.loc[middle, "hotspot_class"].startswith("hot")  # many issues …
+    assert not excess.loc[middle, "hotspot_class"].startswith("hot")  # … for many people
+    assert excess.loc[middle, "ratio"] < 1.5 and excess["expected"].sum() == pytest.approx(
+        excess["count"].sum()
+    )
+
+
+def test_grids_without_residents_get_a_clear_answer(tmp_path, capsys):
+    grids, _ = _lattice(tmp_path)
+    events = _events(grids, tmp_path, np.random.default_rng(0))
+    bare = tmp_path / "bare.gpkg"
+    grids.drop(columns="residents").to_file(bare, layer="grids")
+    assert _run_hotspots(bare, events, tmp_path / "x.csv") == 2
+    assert "--value count" in capsys.readouterr().err
+    assert _run_hotspots(bare, events, tmp_path / "x.csv", "--value", "count") == 0
 
 
 def test_alerts_cli_writes_masked_warnings(tmp_path):

@@ -155,3 +155,18 @@ def test_an_empty_postgis_is_never_seeded_behind_the_users_back(
 
         with create_engine(postgis_url).begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+def test_a_ticket_stored_twice_counts_once(tmp_path: Path) -> None:
+    from geo.core.settings import reset_county
+    from tests.synthetic_county import onboard_synthetic_county
+
+    store = onboard_synthetic_county(open_store(tmp_path / "county.gpkg"))
+    try:
+        issues = store.read("issues")
+        store.write({"issues": pd.concat([issues, issues.iloc[:20]], ignore_index=True)})
+        county = load_county(store, scope=Scope.county())
+        assert len(county.issues) == len(issues)
+        assert county.issues["ticket_id"].is_unique
+    finally:
+        reset_county()

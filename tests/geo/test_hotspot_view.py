@@ -35,6 +35,9 @@ def _row(**changes) -> dict:
         "previous": 4,
         "change": 2.0,
         "neighbour_mean": 6.25,
+        "expected": 4.0,
+        "area_count": 37,
+        "area_expected": 14.8,
         "emerging_category": "intensifying_hot",
         "lisa_type": "HH",
         "top_categories": Text("环境卫生 8、噪音扰民 4", "环境卫生 8, 噪音扰民 4"),
@@ -45,16 +48,21 @@ def _row(**changes) -> dict:
 def test_reason_of_a_hot_grid_in_both_languages():
     (reason,) = _reasons(pd.DataFrame([_row()]), IssueFilter(), 30)
     assert reason.zh == (
-        "该网格及周边近30天诉求显著偏高（置信度95%，已校正多重比较）：本网格 12 件，"
-        "周边网格平均 6.2 件，较前30天上升200%；时空模式：加强热点；局部聚集：高-高；"
-        "主要类别：环境卫生 8、噪音扰民 4。"
+        "该网格及周边近30天诉求显著多于按居民数应有的件数（置信度95%，已校正多重比较）："
+        "本网格及周边 37 件，应有 14.8 件（2.5 倍）；本网格 12 件，应有 4.0 件，较前30天上升200%；"
+        "时空模式：加强热点；局部聚集：高-高；主要类别：环境卫生 8、噪音扰民 4。"
     )
     assert reason.en == (
-        "This grid and its neighbours had significantly more issues in the last 30 days "
-        "(95 % confidence, corrected for multiple comparisons): 12 here, 6.2 on average in the "
-        "neighbouring grids, up 200% on the previous 30 days; pattern over time: Intensifying "
-        "hot spot; local cluster: high-high; main categories: 环境卫生 8, 噪音扰民 4."
+        "This grid and its neighbours had significantly more issues in the last 30 days than "
+        "their residents would lead one to expect (95 % confidence, corrected for multiple "
+        "comparisons): 37 there against 14.8 expected (2.5 times); 12 in this grid against 4.0, "
+        "up 200% on the previous 30 days; pattern over time: Intensifying hot spot; local "
+        "cluster: high-high; main categories: 环境卫生 8, 噪音扰民 4."
     )
+    # Raw counts tested: the words say so and compare with the neighbours instead.
+    (counts,) = _reasons(pd.DataFrame([_row()]), IssueFilter(), 30, by_count=True)
+    assert counts.zh.startswith("按诉求件数（未考虑居民多少）该网格及周边近30天诉求显著偏高")
+    assert "本网格 12 件，周边网格平均 6.2 件" in counts.zh
 
 
 def test_reason_of_a_cold_grid_with_categories_and_nothing_before():
@@ -68,14 +76,16 @@ def test_reason_of_a_cold_grid_with_categories_and_nothing_before():
         top_categories="",
     )
     flt = IssueFilter(categories=("环境卫生", "噪音扰民"))
+    row |= {"area_count": 3, "area_expected": 14.8}
     (reason,) = _reasons(pd.DataFrame([row]), flt, 7)
     assert reason.zh == (
-        "该网格及周边近7天环境卫生、噪音扰民类诉求显著偏低（置信度90%，已校正多重比较）："
-        "本网格 0 件，周边网格平均 6.2 件，前7天无诉求。"
+        "该网格及周边近7天环境卫生、噪音扰民类诉求显著少于按居民数应有的件数（置信度90%，"
+        "已校正多重比较）：本网格及周边 3 件，应有 14.8 件（0.2 倍）；本网格 0 件，应有 4.0 件，"
+        "前7天无诉求。"
     )
     assert reason.en.startswith(
         "This grid and its neighbours had significantly fewer 环境卫生, 噪音扰民 issues in the "
-        "last 7 days (90 % confidence"
+        "last 7 days than their residents would lead one to expect (90 % confidence"
     )
     assert reason.en.endswith(", none in the previous 7 days.")
 
@@ -99,7 +109,11 @@ def _view() -> HotspotView:
             "grid_code": ["G1", "G2"],
             "grid_name": ["一网格", "二网格"],
             "count": [9, 1],
+            "expected": [3.04, 1.5],
+            "ratio": [9 / 3.04, 1 / 1.5],
             "gi_z": [3.1, -0.2],
+            "p_norm": [0.0019, 0.84],
+            "p_sim": [float("nan"), float("nan")],
             "p_fdr": [0.01, 0.9],
             "hotspot_class": ["hot_99", "not_significant"],
             "reason": [reason, ""],
@@ -115,6 +129,9 @@ def test_ranked_table_and_grid_reason_in_the_language():
     table = ranked_table(view, "en")
     assert list(table.columns) == list(RANKED_COLUMNS)
     assert table["reason"].tolist() == ["reason A"]
+    # Each grid's own figures: its count, expectation, ratio, class and uncorrected p.
+    assert table.iloc[0][["count", "expected", "ratio", "hotspot_class", "p_value"]].tolist() == [
+        9, 3.0, 3.0, "Hot spot, 99 %", 0.0019]  # fmt: skip
     assert ranked_table(view, "zh")["reason"].tolist() == ["原因甲"]
     assert grid_reason(view, "G1", "en") == "reason A"
     assert grid_reason(view, "G2", "en") == "Hot-spot class: Not significant"

@@ -74,3 +74,19 @@ def test_with_deadlines_adds_due_at_to_a_copy():
     assert list(got.due_at) == [eod("2026-11-19"), eod("2026-12-09")]
     short = with_deadlines(issues, {"咨询": 1})  # 投诉 not named: the longest limit, 1 day
     assert list(short.due_at) == [eod("2026-11-17"), eod("2026-11-23")]
+
+
+def test_one_row_per_ticket_keeps_the_last_row_of_each_ticket():
+    from geo.core.tickets import one_row_per_ticket
+
+    rows = pd.DataFrame(
+        {
+            "ticket_id": ["A", "B", "A ", None, "", None, "C"],
+            "status": ["处理中", "已办结", "已办结", "x", "y", "z", "处理中"],
+        }
+    )
+    kept, repeated = one_row_per_ticket(rows)
+    assert repeated == 1  # "A " is ticket A again; blank ids repeat nothing
+    assert kept["status"].tolist() == ["已办结", "已办结", "x", "y", "z", "处理中"]
+    same, none = one_row_per_ticket(rows.iloc[[1, 6]])
+    assert none == 0 and same is not None and len(same) == 2
