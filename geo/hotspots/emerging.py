@@ -89,14 +89,17 @@ from geo.hotspots.local import (
     _gi_z,
     _norm_two_sided,
     _permutation_counts,
+    _PermutationPlan,
     _plan,
     _pseudo_p,
 )
 
 __all__ = [
     "CATEGORIES",
+    "GLOBAL_WINDOWS",
     "EmergingHotSpots",
     "Freq",
+    "GlobalWindow",
     "SpaceTimeCube",
     "emerging_categories",
     "emerging_hotspots",
@@ -107,6 +110,12 @@ __all__ = [
 
 FloatArray = NDArray[np.float64]
 Freq = Literal["week", "month"]
+#: Which cells the mean and variance of a bin's z-scores come from (ArcGIS's "global
+#: window"): the bins of the neighbourhood time step (``neighborhood``, the default), the bin
+#: alone (``individual``: each bin analysed on its own, neighbours in space only) or every
+#: bin of the cube (``cube``).
+GlobalWindow = Literal["neighborhood", "individual", "cube"]
+GLOBAL_WINDOWS: tuple[GlobalWindow, ...] = ("neighborhood", "individual", "cube")
 
 _PATTERNS = (
     "new",
@@ -269,7 +278,13 @@ def _positions(codes: pd.Series, ids: NDArray[np.str_]) -> NDArray[np.int64]:
 # --------------------------------------------------------------------------- Gi* and trends
 
 
-def space_time_gi(values: ArrayLike, weights: GridWeights) -> FloatArray:
+def space_time_gi(
+    values: ArrayLike,
+    weights: GridWeights,
+    *,
+    time_step: int = 1,
+    global_window: GlobalWindow = "neighborhood",
+) -> FloatArray:
     """Space-time Gi* z-scores of every cell (grid x bin) with one sparse product.
 
     Parameters
@@ -277,8 +292,11 @@ def space_time_gi(values: ArrayLike, weights: GridWeights) -> FloatArray:
     values
         ``(n, T)`` values per grid (rows in the order of ``weights.ids``) and time bin.
     weights
-        Binary spatial weights; the grid itself and the previous bin are added (see the
-        module docstring).
+        Binary spatial weights; the grid itself and the ``time_step`` previous bins are
+        added (see the module docstring).
+    time_step, global_window
+        The neighbourhood time step (bins before *t* in the neighbourhood; 0 = space only)
+        and the global window (:data:`GlobalWindow`; ``individual`` takes no time step).
 
     Returns
     -------
@@ -290,58 +308,105 @@ def space_time_gi(values: ArrayLike, weights: GridWeights) -> FloatArray:
         raise ValueError(f"values must have shape ({weights.n}, T), got {y.shape}")
     if not np.isfinite(y).all() or (y < 0).any():
         raise ValueError("Gi* needs finite values >= 0 (counts or rates) in every cell")
-    return _space_time_gi(y, weights, _space_time_lag(y, weights))
+    time_step = _check_time_step(time_step, global_window)
+    lag = _space_time_lag(y, weights, time_step)
+    return _space_time_gi(y, weights, lag, time_step, global_window)
 
 
-def _space_time_lag(y: FloatArray, weights: GridWeights) -> FloatArray:
-    """Sum over each cell's space-time neighbourhood (itself included): one sparse product."""
+def _check_time_step(time_step: int, global_window: str) -> int:
+    if global_window not in GLOBAL_WINDOWS:
+        raise ValueError(f"global_window must be one of {GLOBAL_WINDOWS}, got {global_window!r}")
+    if isinstance(time_step, bool) or not isinstance(time_step, int | np.integer) or time_step < 0:
+        raise ValueError(f"time_step must be a whole number of bins >= 0, got {time_step!r}")
+    if global_window == "individual" and time_step:
+        raise ValueError(
+            "global_window='individual' analyses each bin on its own: its neighbourhood has no "
+            "earlier bins (time_step=0); use 'neighborhood' or 'cube' to include them"
+        )
+    return int(time_step)
+
+
+def _space_time_lag(y: FloatArray, weights: GridWeights, time_step: int = 1) -> FloatArray:
+    """Sum over each cell's space-time neighbourhood (itself and the ``time_step`` bins before
+    it included): one sparse product."""
     window = y.copy()
-    window[:, 1:] += y[:, :-1]
+    for back in range(1, time_step + 1):
+        window[:, back:] += y[:, :-back]
     a_star = weights.matrix + sparse.identity(weights.n, format="csr")
     return np.asarray(a_star @ window)
 
 
-def _space_time_gi(y: FloatArray, weights: GridWeights, lag: FloatArray) -> FloatArray:
+def _reference_bins(t: int, n_bins: int, time_step: int, global_window: str) -> list[int]:
+    """The bins whose cells make bin *t*'s global window, bin *t* first."""
+    if global_window == "cube":
+        return [t, *(b for b in range(n_bins) if b != t)]
+    return [t, *range(t - 1, max(t - time_step, 0) - 1, -1)]
+
+
+def _space_time_gi(
+    y: FloatArray,
+    weights: GridWeights,
+    lag: FloatArray,
+    time_step: int = 1,
+    global_window: str = "neighborhood",
+) -> FloatArray:
     """z-scores of every cell from the neighbourhood sums ``lag`` (see :func:`space_time_gi`)."""
     n, n_bins = y.shape
-    span = np.where(np.arange(n_bins) == 0, 1.0, 2.0)  # bins in the window
+    t = np.arange(n_bins)
+    span = np.minimum(t, time_step) + 1.0  # bins in each cell's neighbourhood
     card = (weights.cardinalities + 1.0)[:, None] * span[None, :]
-    total = y.sum(axis=0)
-    total_sq = (y * y).sum(axis=0)
-    total[1:] += total[:-1].copy()
-    total_sq[1:] += total_sq[:-1].copy()
-    _, z = _gi_z(lag, card, (n * span)[None, :], total[None, :], total_sq[None, :])
+    column, column_sq = y.sum(axis=0), (y * y).sum(axis=0)
+    if global_window == "cube":
+        total = np.full(n_bins, column.sum())
+        total_sq = np.full(n_bins, column_sq.sum())
+        cells = np.full(n_bins, float(n * n_bins))
+    else:  # the neighbourhood's bins (the bin alone for "individual": time_step is 0)
+        total, total_sq = column.copy(), column_sq.copy()
+        for back in range(1, time_step + 1):
+            total[back:] += column[:-back]
+            total_sq[back:] += column_sq[:-back]
+        cells = n * span
+    _, z = _gi_z(lag, card, cells[None, :], total[None, :], total_sq[None, :])
     z[weights.island_mask, :] = np.nan
     return np.asarray(z, dtype=float)
 
 
 def _space_time_p_sim(
-    y: FloatArray, weights: GridWeights, lag: FloatArray, *, permutations: int, seed: int | None
+    y: FloatArray,
+    weights: GridWeights,
+    lag: FloatArray,
+    *,
+    permutations: int,
+    seed: int | None,
+    time_step: int = 1,
+    global_window: str = "neighborhood",
 ) -> FloatArray:
     """Two-sided conditional-permutation p-values of every cell's space-time Gi*.
 
-    In bin *t >= 1* cell *(i, t)* keeps its value and gets ``2 k_i + 1`` random others from
-    the other ``2n - 1`` cells of its window (bins *t - 1* and *t*); in bin 0, ``k_i`` of the
-    other ``n - 1``. One matrix of draws serves every bin (as one serves every grid in
+    Cell *(i, t)* keeps its value; its ``(k_i + 1) s_t - 1`` other neighbourhood cells
+    (``s_t`` bins in its neighbourhood) are drawn from the other cells of its global window
+    (:func:`_reference_bins`). One matrix of draws serves every bin with the same window
+    size and neighbourhood span (as one serves every grid in
     :func:`geo.hotspots.local.gi_star`).
     """
     n, n_bins = y.shape
     k = weights.cardinalities
-    k_max = int(k.max(initial=0))
     rng = np.random.default_rng(seed)
-    first = _plan(_draw_distinct(rng, n, k_max + 1, permutations), k)
-    # Bins >= 1: the window's 2n cells; only the n cells of bin t are tested.
-    card_later = np.concatenate([2 * k + 1, np.zeros(n, dtype=np.int64)])
-    later = _plan(_draw_distinct(rng, 2 * n, min(2 * k_max + 2, 2 * n), permutations), card_later)
-    zeros = np.zeros(n)
+    plans: dict[tuple[int, int], _PermutationPlan] = {}
     p = np.empty((n, n_bins))
     for t in range(n_bins):
-        if t == 0:
-            n_ge, n_le = _permutation_counts(y[:, 0], lag[:, 0] - y[:, 0], first)
-        else:
-            window = np.concatenate([y[:, t], y[:, t - 1]])
-            observed = np.concatenate([lag[:, t] - y[:, t], zeros])
-            n_ge, n_le = _permutation_counts(window, observed, later)
+        bins = _reference_bins(t, n_bins, time_step, global_window)
+        span = min(t, time_step) + 1
+        shape = (len(bins), span)
+        if shape not in plans:
+            card = np.concatenate(
+                [(k + 1) * span - 1, np.zeros(n * (len(bins) - 1), dtype=np.int64)]
+            )
+            width = min(int(card.max(initial=0)) + 1, n * len(bins))
+            plans[shape] = _plan(_draw_distinct(rng, n * len(bins), width, permutations), card)
+        window = np.concatenate([y[:, b] for b in bins])
+        observed = np.concatenate([lag[:, t] - y[:, t], np.zeros(n * (len(bins) - 1))])
+        n_ge, n_le = _permutation_counts(window, observed, plans[shape])
         p[:, t] = _pseudo_p(n_ge[:n], n_le[:n], permutations)
     return p
 
@@ -569,6 +634,8 @@ def emerging_hotspots(
     permutations: int = 0,
     seed: int | None = 0,
     trend_correction: bool = True,
+    time_step: int = 1,
+    global_window: GlobalWindow = "neighborhood",
 ) -> EmergingHotSpots:
     """Emerging hot-spot categories of every grid (rules in the module docstring).
 
@@ -601,6 +668,14 @@ def emerging_hotspots(
         without it 14-17 % of grids with no change show a "significant" trend at 0.05
         (measured on Poisson noise, 20 x 20 grids, 20-104 bins); with it 5-7 %. ``False``
         gives the plain test, as ArcGIS.
+    time_step
+        Neighbourhood time step: how many bins before each bin its neighbourhood holds (1,
+        as ArcGIS's default; 0 = neighbours in space only).
+    global_window
+        ArcGIS's "define global window" (:data:`GlobalWindow`): the cells a bin's z-scores
+        are measured against — the neighbourhood time step's bins (``neighborhood``, the
+        default), the bin alone (``individual``; needs ``time_step=0``) or the whole cube
+        (``cube``: a county-wide rise then shows as hot bins).
 
     Returns
     -------
@@ -612,12 +687,14 @@ def emerging_hotspots(
         if not 0 < value <= 1:
             raise ValueError(f"{name} must lie in (0, 1], got {value}")
     permutations = _check_permutations(permutations)
+    time_step = _check_time_step(time_step, global_window)
     counts = _aligned(cube, weights)
     y = counts.astype(float)
-    lag = _space_time_lag(y, weights)
-    z = _space_time_gi(y, weights, lag)
+    lag = _space_time_lag(y, weights, time_step)
+    z = _space_time_gi(y, weights, lag, time_step, global_window)
     if permutations:
-        p = _space_time_p_sim(y, weights, lag, permutations=permutations, seed=seed)
+        p = _space_time_p_sim(y, weights, lag, permutations=permutations, seed=seed,
+                              time_step=time_step, global_window=global_window)  # fmt: skip
         p = np.where(np.isfinite(z), p, np.nan)
     else:
         p = _norm_two_sided(z)
@@ -625,9 +702,11 @@ def emerging_hotspots(
     significant = np.isfinite(p_fdr) & (p_fdr <= alpha)
     hot = significant & (z > 0)
     cold = significant & (z < 0)
-    # The first bin's window holds one bin, so its z-scores are not comparable with the rest.
+    # With the neighbourhood's window, the first bins' windows hold fewer bins: their
+    # z-scores are on another scale and the trend starts after them.
+    first = min(time_step, cube.n_bins - 2) if global_window == "neighborhood" else 0
     trend_tau, trend_p = mann_kendall(
-        np.nan_to_num(z[:, 1:], nan=0.0), lag1_correction=trend_correction
+        np.nan_to_num(z[:, first:], nan=0.0), lag1_correction=trend_correction
     )
     count_tau, count_p = mann_kendall(counts, lag1_correction=trend_correction)
     category = emerging_categories(

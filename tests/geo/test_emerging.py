@@ -202,6 +202,84 @@ def test_space_time_gi_known_answer_and_flat_windows():
         space_time_gi(-counts, three)
 
 
+def esda_window_z(
+    counts: np.ndarray, weights: GridWeights, t: int, bins_in_window: list, neighbourhood_bins: list
+) -> np.ndarray:
+    """esda.G_Local of bin *t*'s cells over the cells of ``bins_in_window`` (bin *t* first),
+    each cell's neighbourhood being itself and its neighbours in ``neighbourhood_bins``."""
+    n = counts.shape[0]
+    a_star = (weights.matrix + sparse.identity(n, format="csr")).tocsr()
+    m = len(bins_in_window)
+    blocks = [[None] * m for _ in range(m)]
+    position = {b: j for j, b in enumerate(bins_in_window)}
+    for j in range(m):
+        for b in neighbourhood_bins:
+            blocks[j][position[b]] = a_star
+    for j in range(m):
+        for jj in range(m):
+            if blocks[j][jj] is None:
+                blocks[j][jj] = sparse.csr_matrix((n, n))
+    w = WSP(sparse.bmat(blocks, format="csr"), id_order=list(range(n * m))).to_W(
+        silence_warnings=True
+    )
+    stacked = np.concatenate([counts[:, b].astype(float) for b in bins_in_window])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return esda.G_Local(stacked, w, star=True, transform="B", permutations=0).Zs[:n]
+
+
+@pytest.mark.parametrize("time_step", [0, 2, 3])
+def test_the_neighbourhood_time_step_window_equals_esda(time_step):
+    weights = grid_weights(lattice(5, 5))
+    counts = np.random.default_rng(6).poisson(2.0, (weights.n, 6))
+    ours = space_time_gi(counts, weights, time_step=time_step)
+    for t in range(6):
+        span = list(range(t, max(t - time_step, 0) - 1, -1))
+        peer = esda_window_z(counts, weights, t, span, span)
+        np.testing.assert_allclose(ours[:, t], peer, rtol=0, atol=1e-9)
+
+
+def test_the_individual_time_step_is_each_bin_on_its_own():
+    weights = grid_weights(lattice(5, 5))
+    counts = np.random.default_rng(8).poisson(2.0, (weights.n, 5))
+    ours = space_time_gi(counts, weights, time_step=0, global_window="individual")
+    for t in range(5):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            peer = esda.G_Local(counts[:, t].astype(float), weights.to_libpysal(), star=True,
+                                transform="B", permutations=0).Zs  # fmt: skip
+        np.testing.assert_allclose(ours[:, t], peer, rtol=0, atol=1e-9)
+    with pytest.raises(ValueError, match="time_step=0"):
+        space_time_gi(counts, weights, global_window="individual")
+
+
+def test_the_entire_cube_window_measures_every_bin_against_all_cells():
+    weights = grid_weights(lattice(4, 5))
+    counts = np.random.default_rng(9).poisson(2.0, (weights.n, 5))
+    counts[:, -1] += 8  # a county-wide rise in the last bin
+    ours = space_time_gi(counts, weights, time_step=1, global_window="cube")
+    for t in range(5):
+        window = [t, *(b for b in range(5) if b != t)]
+        peer = esda_window_z(counts, weights, t, window, [t, t - 1] if t else [t])
+        np.testing.assert_allclose(ours[:, t], peer, rtol=0, atol=1e-9)
+    # Against the whole cube the rise is hot everywhere; against its own window it is not.
+    assert ours[:, -1].mean() > 2
+    own = space_time_gi(counts, weights, global_window="individual", time_step=0)
+    assert abs(own[:, -1].mean()) < 0.5
+
+
+def test_permutations_follow_the_window():
+    weights = grid_weights(lattice(4, 4))
+    counts = np.random.default_rng(3).poisson(2.0, (weights.n, 4)).astype(int)
+    cube = cube_of(weights, counts)
+    for window, step in (("cube", 1), ("individual", 0), ("neighborhood", 2)):
+        result = emerging_hotspots(cube, weights, permutations=199, seed=1, time_step=step,
+                                   global_window=window)  # fmt: skip
+        finite = np.isfinite(result.z)
+        assert ((result.p[finite] > 0) & (result.p[finite] <= 1)).all()
+        assert result.to_frame()["n_hot_bins"].between(0, 4).all()
+
+
 def test_space_time_permutation_equals_a_plain_loop():
     """Cell (i, t >= 1) keeps its value and gets 2 k_i + 1 of the other 2n - 1 cells of its
     window; the draws are those the function makes from default_rng(seed), in its order."""
