@@ -105,7 +105,8 @@ class GridWeights:
         of row *i*, zero diagonal. Symmetric for ``queen`` and ``distance_band``; ``knn`` may
         not be.
     method
-        ``"queen"``, ``"distance_band"`` or ``"knn"``.
+        ``"queen"``, ``"rook"``, ``"distance_band"``, ``"knn"`` or ``"file"``; with
+        ``+min<k>`` when :meth:`with_min_neighbours` added neighbours.
     threshold_m
         Distance band between grid centroids in metres (``distance_band`` only).
     k
@@ -171,6 +172,99 @@ class GridWeights:
         return cls(ids=ids, matrix=_binary(left[keep], right[keep], len(ids)), method="queen")
 
     @classmethod
+    def rook(cls, grids: gpd.GeoDataFrame, *, id_column: str = "grid_code") -> GridWeights:
+        """Edge contiguity (ArcGIS's "contiguity edges only"): grids sharing a stretch of
+        boundary longer than 1 cm are neighbours; touching at a corner is not enough."""
+        ids, geoms = _checked(grids, id_column)
+        tree = shapely.STRtree(geoms)
+        left, right = tree.query(geoms, predicate="intersects")
+        keep = left < right
+        left, right = left[keep], right[keep]
+        boundaries = shapely.boundary(geoms)
+        shared = shapely.length(shapely.intersection(boundaries[left], boundaries[right]))
+        edge = shared > 0.01  # metres in a metric CRS; in degrees any shared edge is longer
+        rows = np.concatenate([left[edge], right[edge]])
+        cols = np.concatenate([right[edge], left[edge]])
+        return cls(ids=ids, matrix=_binary(rows, cols, len(ids)), method="rook")
+
+    @classmethod
+    def from_file(
+        cls, path: str, grids: gpd.GeoDataFrame, *, id_column: str = "grid_code"
+    ) -> GridWeights:
+        """Weights from a GAL or GWT file (GeoDa, ArcGIS's spatial weights exported as GWT,
+        libpysal) whose ids are the grid codes; every nonzero weight counts as a neighbour.
+
+        Raises
+        ------
+        ValueError
+            The file cannot be read, or its ids are not the grids' codes (which are named).
+        """
+        from libpysal import io as pysal_io
+
+        ids, _ = _checked(grids, id_column)
+        try:
+            handle = pysal_io.open(str(path))  # not a context manager
+            try:
+                w = handle.read()
+            finally:
+                handle.close()
+        except Exception as exc:  # libpysal raises many kinds for a bad file
+            raise ValueError(f"{path}: not a readable GAL/GWT weights file ({exc})") from exc
+        given = {str(i) for i in w.id_order}
+        missing, extra = sorted(set(ids.tolist()) - given), sorted(given - set(ids.tolist()))
+        if missing or extra:
+            raise ValueError(
+                f"{path}: its ids are not the grid codes ({len(missing)} grids missing, e.g. "
+                f"{missing[:3]}; {len(extra)} unknown ids, e.g. {extra[:3]}); write the file "
+                "with the grid codes as ids"
+            )
+        position = {code: i for i, code in enumerate(ids.tolist())}
+        rows, cols = [], []
+        for source, neighbours in w.neighbors.items():
+            for target, weight in zip(neighbours, w.weights[source], strict=True):
+                if weight and str(target) != str(source):
+                    rows.append(position[str(source)])
+                    cols.append(position[str(target)])
+        return cls(ids=ids, matrix=_binary(np.array(rows), np.array(cols), len(ids)),
+                   method="file")  # fmt: skip
+
+    def with_min_neighbours(self, grids: gpd.GeoDataFrame, minimum: int) -> GridWeights:
+        """These weights with every grid given at least ``minimum`` neighbours: a grid with
+        fewer gets its nearest other grids by centroid distance (as ArcGIS's "number of
+        neighbors" does for contiguity and distance bands). May make the weights asymmetric.
+        ``grids`` are the same grids, in a metric CRS."""
+        if isinstance(minimum, bool) or not isinstance(minimum, int | np.integer):
+            raise ValueError(f"minimum must be a whole number, got {minimum!r}")
+        if not 0 <= minimum < self.n:
+            raise ValueError(f"minimum must be from 0 to {self.n - 1} (grids - 1), got {minimum}")
+        short = np.flatnonzero(self.cardinalities < minimum)
+        if not len(short):
+            return self
+        require_metric_crs(grids, "grids", task="find the nearest grids")
+        order = pd.Index(grids["grid_code"].astype(str)).get_indexer(pd.Index(self.ids))
+        xy = shapely.get_coordinates(shapely.centroid(grids.geometry.to_numpy()[order]))
+        _, nearest = cKDTree(xy).query(xy[short], k=min(self.n, minimum + 1 + 8))
+        rows, cols = [], []
+        m = self.matrix
+        for row, candidates in zip(short, np.atleast_2d(nearest), strict=True):
+            have = set(m.indices[m.indptr[row] : m.indptr[row + 1]].tolist())
+            for j in candidates:
+                if len(have) >= minimum:
+                    break
+                if int(j) != row and int(j) not in have:
+                    have.add(int(j))
+                    rows.append(row)
+                    cols.append(int(j))
+        both = (m + _binary(np.array(rows), np.array(cols), self.n)).tocoo()
+        return GridWeights(
+            ids=self.ids,
+            matrix=_binary(both.row, both.col, self.n),
+            method=f"{self.method}+min{minimum}",
+            threshold_m=self.threshold_m,
+            k=self.k,
+        )
+
+    @classmethod
     def distance_band(
         cls, grids: gpd.GeoDataFrame, *, threshold_m: float, id_column: str = "grid_code"
     ) -> GridWeights:
@@ -219,10 +313,12 @@ class GridWeights:
 def grid_weights(
     grids: gpd.GeoDataFrame,
     *,
-    method: Literal["queen", "distance_band", "knn"] = "queen",
+    method: Literal["queen", "rook", "distance_band", "knn", "file"] = "queen",
     threshold_m: float | None = None,
     k: int | None = None,
     id_column: str = "grid_code",
+    path: str | None = None,
+    min_neighbours: int = 0,
 ) -> GridWeights:
     """Spatial weights between grids.
 
@@ -232,23 +328,48 @@ def grid_weights(
         Grid polygons with a unique ``id_column``; a projected CRS in metres (EPSG:4549)
         for ``distance_band`` and ``knn``.
     method
-        ``"queen"`` (shared edge or vertex; the default), ``"distance_band"`` (centroids
-        within ``threshold_m`` metres) or ``"knn"`` (``k`` nearest centroids).
+        ``"queen"`` (shared edge or vertex; the default; ArcGIS's "contiguity edges and
+        corners"), ``"rook"`` (a shared edge: "contiguity edges only"), ``"distance_band"``
+        (centroids within ``threshold_m`` metres), ``"knn"`` (``k`` nearest centroids) or
+        ``"file"`` (a GAL/GWT file at ``path``).
     threshold_m
         Distance band in metres; required for ``distance_band`` only.
     k
         Number of neighbours; required for ``knn`` only.
     id_column
         Column holding the grid codes.
+    path
+        The weights file (``file`` only).
+    min_neighbours
+        Give every grid at least this many neighbours, the nearest by centroid
+        (:meth:`GridWeights.with_min_neighbours`; 0: as built).
 
     Returns
     -------
     GridWeights
         Binary weights in the row order of ``grids``.
     """
-    if method == "queen":
+    built = _built_weights(grids, method, threshold_m, k, id_column, path)
+    return built.with_min_neighbours(grids, min_neighbours) if min_neighbours else built
+
+
+def _built_weights(
+    grids: gpd.GeoDataFrame,
+    method: str,
+    threshold_m: float | None,
+    k: int | None,
+    id_column: str,
+    path: str | None,
+) -> GridWeights:
+    if method in ("queen", "rook", "file"):
         if threshold_m is not None or k is not None:
-            raise ValueError("method='queen' takes neither threshold_m nor k")
+            raise ValueError(f"method={method!r} takes neither threshold_m nor k")
+        if method == "file":
+            if not path:
+                raise ValueError("method='file' needs the path of a GAL or GWT file")
+            return GridWeights.from_file(path, grids, id_column=id_column)
+        if method == "rook":
+            return GridWeights.rook(grids, id_column=id_column)
         return GridWeights.queen(grids, id_column=id_column)
     if method == "distance_band":
         if threshold_m is None or k is not None:
@@ -258,7 +379,9 @@ def grid_weights(
         if k is None or threshold_m is not None:
             raise ValueError("method='knn' needs k and no threshold_m")
         return GridWeights.knn(grids, k=k, id_column=id_column)
-    raise ValueError(f"method must be 'queen', 'distance_band' or 'knn', got {method!r}")
+    raise ValueError(
+        f"method must be 'queen', 'rook', 'distance_band', 'knn' or 'file', got {method!r}"
+    )
 
 
 def _checked(

@@ -89,6 +89,45 @@ def test_queen_counts_a_shared_vertex_and_reports_islands():
     assert weights.cardinalities.tolist() == [1, 1, 0]
 
 
+def test_rook_is_edges_only_and_matches_libpysal():
+    weights = grid_weights(lattice(3, 4), method="rook")
+    assert weights.method == "rook"
+    assert np.array_equal(weights.matrix.toarray(), lat2W(3, 4, rook=True).full()[0])
+    corner = grid_weights(lattice(1, 1, extra=((1, 1),)), method="rook")
+    assert corner.islands == ("G0000", "X0")  # a shared corner is not an edge
+
+
+def test_weights_from_a_gal_file_and_errors_that_name_the_grids(tmp_path):
+    from libpysal import io as pysal_io
+
+    grids = lattice(3, 3)
+    queen = grid_weights(grids)
+    path = tmp_path / "grids.gal"
+    out = pysal_io.open(str(path), "w")
+    out.write(queen.to_libpysal())
+    out.close()
+    from_file = grid_weights(grids, method="file", path=str(path))
+    assert from_file.method == "file"
+    assert np.array_equal(from_file.matrix.toarray(), queen.matrix.toarray())
+    other = lattice(2, 2, extra=((7, 7),))
+    with pytest.raises(ValueError, match=r"not the grid codes .*X0"):
+        grid_weights(other, method="file", path=str(path))
+    with pytest.raises(ValueError, match="needs the path"):
+        grid_weights(grids, method="file")
+
+
+def test_a_minimum_number_of_neighbours_adds_the_nearest():
+    grids = lattice(1, 3, extra=((9, 0), (20, 0)))  # two squares far along the row
+    weights = grid_weights(grids, min_neighbours=2)
+    assert weights.method == "queen+min2"
+    assert (weights.cardinalities >= 2).all()
+    assert weights.neighbours("X0") == ["G0001", "G0002"]  # its two nearest by centroid
+    assert weights.neighbours("X1") == ["G0002", "X0"]
+    assert weights.neighbours("G0001") == ["G0000", "G0002"]  # had two: unchanged
+    assert weights.neighbours("G0000") == ["G0001", "G0002"]  # had one: the next nearest
+    assert grid_weights(grids, min_neighbours=0).method == "queen"
+
+
 def test_distance_band_uses_centroid_distance_in_metres():
     grids = lattice(3, 3)
     rook = grid_weights(grids, method="distance_band", threshold_m=100.0)  # 100 m: edges only
@@ -122,8 +161,8 @@ def test_weights_refuse_degrees_and_bad_options():
         grid_weights(grids, k=2)
     with pytest.raises(ValueError, match="method='knn' needs k"):
         grid_weights(grids, method="knn")
-    with pytest.raises(ValueError, match="method must be 'queen', 'distance_band' or 'knn'"):
-        grid_weights(grids, method="rook")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="method must be 'queen', 'rook', 'distance_band'"):
+        grid_weights(grids, method="bishop")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="no column 'code'"):
         grid_weights(grids, id_column="code")
     # Queen needs only topology: degrees are fine.
