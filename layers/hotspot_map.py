@@ -8,6 +8,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import pydeck as pdk
+import shapely
 
 from layers.choropleth import OutlineSpec, grid_choropleth
 from layers.classify import categorical_breaks
@@ -56,8 +57,12 @@ def hotspot_map(
     legend_title: str,
     tile_url: str | None = None,
     tile_attribution: str | None = None,
+    focus: Sequence[str] = (),
+    selected: str | None = None,
 ) -> folium.Map:
-    """A categorical grid map of ``column`` (e.g. ``hotspot_class`` or ``emerging_category``).
+    """A categorical grid map of ``column`` (e.g. ``hotspot_class`` or ``emerging_category``),
+    fitted to the ``focus`` grids (e.g. the hot ones) and with the ``selected`` grid drawn
+    with a thick outline.
 
     Parameters
     ----------
@@ -75,14 +80,20 @@ def hotspot_map(
         Column → label for the tooltip.
     legend_title
         Legend heading.
+    focus
+        Codes of the grids the map opens on (with a margin of half their extent, at least
+        600 m); all grids when empty or none is among them.
+    selected
+        Code of the grid picked on the page, outlined.
     """
     present = set(grids[column].astype(str))
     order: Sequence[str] = [c for c in colors if c in present]
     code = {c: i for i, c in enumerate(order)}
     shown = grids.assign(_class=grids[column].astype(str).map(code).astype(float))
     shown["_label"] = grids[column].astype(str).map(labels)
+    wanted = grids[grids["grid_code"].astype(str).isin([str(c) for c in focus])]
     m = base_map(
-        bounds_wgs84=display_bounds(grids),
+        bounds_wgs84=display_bounds(_padded(wanted) if len(wanted) else grids),
         tile_url=tile_url,
         tile_attribution=tile_attribution,
     )
@@ -96,7 +107,25 @@ def hotspot_map(
         outlines=[OutlineSpec.villages(villages[["village_code", "geometry"]])],
         breaks=categorical_breaks([(labels[c], colors[c]) for c in order]),
     )
+    picked = grids[grids["grid_code"].astype(str) == str(selected)] if selected else grids[:0]
+    if len(picked):
+        outline = gpd.GeoDataFrame(geometry=picked.geometry.boundary, crs=picked.crs)
+        folium.GeoJson(
+            outline.to_crs(4326).__geo_interface__,
+            name="selected",
+            style_function=lambda _: {"color": "#111827", "weight": 4, "opacity": 1},
+            interactive=False,
+        ).add_to(m)
     return m
+
+
+def _padded(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A rectangle around ``frame`` (a metric CRS) with a margin of half its extent, at
+    least 600 m, so a few small grids open large enough to read, with their surroundings."""
+    west, south, east, north = frame.total_bounds
+    margin = max(0.5 * max(east - west, north - south), 600.0)
+    box = shapely.box(west - margin, south - margin, east + margin, north + margin)
+    return gpd.GeoDataFrame(geometry=[box], crs=frame.crs)
 
 
 def event_density(

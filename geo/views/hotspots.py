@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,7 +36,7 @@ INFERENCES: tuple[Inference, ...] = ("analytic", "permutation")
 
 #: Columns of :func:`ranked_table` and :func:`alert_table` (before their headings are put on).
 RANKED_COLUMNS = ("grid_name", "count", "expected", "ratio", "hotspot_class", "p_value", "reason")
-ALERT_COLUMNS = ("kind", "grid_code", "category", "first_at", "last_at", "n_events", "evidence")
+ALERT_COLUMNS = ("kind", "grid_name", "category", "first_at", "last_at", "n_events", "evidence")
 
 
 @dataclass
@@ -436,11 +437,17 @@ def class_labels(column: str, lang: str) -> dict[str, str]:
     return {code: tr(prefix + code) for code in codes}
 
 
-def alert_table(alerts: pd.DataFrame, lang: str) -> pd.DataFrame:
+def alert_table(
+    alerts: pd.DataFrame, lang: str, grid_names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Warnings as the page lists them: the columns of :data:`ALERT_COLUMNS`, the kind and the
-    evidence in ``lang``."""
+    evidence in ``lang``, each grid named by its name and code (``湿地社区第14网格
+    (320924101010014)``; the code alone when ``grid_names`` does not know it)."""
     tr = translator(lang)
-    table = alerts[list(ALERT_COLUMNS)].copy()
+    names = grid_names or {}
+    codes = alerts["grid_code"].astype(str)
+    named = [f"{names[c]} ({c})" if c in names else c for c in codes]
+    table = alerts.assign(grid_name=named)[list(ALERT_COLUMNS)].copy()
     table["kind"] = table["kind"].map(lambda k: tr(f"alert_kind_{k}"))
     table["evidence"] = table["evidence"].map(lambda e: pick(e, lang))
     return table

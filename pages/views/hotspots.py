@@ -86,6 +86,7 @@ except ValueError:  # too short a history for trends over time (a county that ju
 window = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
 table_key = (*key, near, bins, settings.value, settings.inference)
 view = scope_view(_table(table_key, window, data, weights, emerging), flt)
+names = dict(zip(view.grids.grid_code, view.grids.grid_name.astype(str), strict=True))
 scope = (
     plain(str(view.grids.town_name.iloc[0]))
     if flt.town_code and len(view.grids)
@@ -123,6 +124,8 @@ with left:
             legend_title=t(column),
             tile_url=cfg.tile_url or None,
             tile_attribution=cfg.tile_attribution or None,
+            focus=view.ranked.grid_code.tolist() if flt.town_code else (),
+            selected=st.session_state.get("hot_grid"),
         )
         clicked = st_folium(
             m,
@@ -150,7 +153,6 @@ with right:
     shown_grids = set(view.grids.grid_code)
     choices = [c for c in choices if c in shown_grids]
     if choices:
-        names = dict(zip(view.grids.grid_code, view.grids.grid_name, strict=True))
         grid = st.selectbox(
             t("pick_grid"), choices, key="hot_grid", format_func=lambda c: f"{names[c]} ({c})"
         )
@@ -171,7 +173,7 @@ if alerts.empty:
     st.info(t("no_warnings"))
 else:
     chosen = st.dataframe(
-        alert_table(alerts, lang()).rename(columns=t),
+        alert_table(alerts, lang(), grid_names=names).rename(columns=t),
         hide_index=True,
         key="alert_table",
         on_select="rerun",

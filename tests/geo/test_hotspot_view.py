@@ -151,7 +151,9 @@ def test_alert_table_names_the_kind_and_gives_the_evidence_in_the_language():
             "evidence": [Text("六件", "six issues")],
         }
     )
-    en = alert_table(alerts, "en")
+    en = alert_table(alerts, "en", grid_names={"G1": "一网格"})
+    assert en.iloc[0]["grid_name"] == "一网格 (G1)"
+    assert alert_table(alerts, "en").iloc[0]["grid_name"] == "G1"
     assert list(en.columns) == list(ALERT_COLUMNS)
     assert en.iloc[0][["kind", "evidence"]].tolist() == [
         "Burst (possible group incident)",

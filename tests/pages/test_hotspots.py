@@ -23,7 +23,14 @@ def test_hotspots_page_lists_hot_grids_with_reasons_and_warnings(app):
     assert ranked["原因"].str.contains("已校正多重比较").all()
     # The warnings table: the planted repeat caller and burst are among them, callers masked.
     warnings = at.dataframe[-1].value
-    assert {"类型", "网格编码", "依据"} <= set(warnings.columns)
+    assert {"类型", "网格名称", "依据"} <= set(warnings.columns)
+    # A warning names its grid by name and code.
+    assert warnings["网格名称"].str.match(r"^.+ \(\d{15}\)$").all()
+    # Each hot grid's own figures: count, the count expected for its residents, the ratio.
+    assert {"诉求数", "按居民数应有", "倍数", "热点等级", "本网格 p 值（校正前）"} <= set(ranked.columns)
+    # The reason never contradicts the class: a hot grid's area holds more than expected.
+    area = ranked["原因"].str.extract(r"应有 [\d.]+ 件（([\d.]+) 倍）")[0].astype(float)
+    assert area.notna().all() and (area > 1).all()
     assert warnings["类型"].str.contains("重复投诉").any()
     assert not warnings["依据"].str.contains("13861234567").any()
     maps = [c for c in at.get("component_instance") if "st_folium" in c.proto.component_name]
