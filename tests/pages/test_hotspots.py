@@ -27,7 +27,8 @@ def test_hotspots_page_lists_hot_grids_with_reasons_and_warnings(app):
     # A warning names its grid by name and code.
     assert warnings["网格名称"].str.match(r"^.+ \(\d{15}\)$").all()
     # Each hot grid's own figures: count, the count expected for its residents, the ratio.
-    assert {"诉求数", "按居民数应有", "倍数", "热点等级", "本网格 p 值（校正前）"} <= set(ranked.columns)
+    own = {"诉求数", "按居民数应有", "倍数", "热点等级", "本网格 p 值（校正前）"}
+    assert own <= set(ranked.columns)
     # The reason never contradicts the class: a hot grid's area holds more than expected.
     area = ranked["原因"].str.extract(r"应有 [\d.]+ 件（([\d.]+) 倍）")[0].astype(float)
     assert area.notna().all() and (area > 1).all()
