@@ -196,12 +196,45 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "bins_week": ("周（近两年每周）", "week (every week of two years)"),
     "bins_month": ("月（适合缓慢变化）", "month (for slow changes)"),
     "neighbours": ("邻域", "Neighbourhood"),
+    "near_rook": ("共边的网格（不含只共角的）", "grids sharing an edge (not a corner only)"),
+    "global_window": ("时空模式的比较范围", "Patterns over time compared with"),
+    "global_window_neighborhood": ("邻近时段", "the neighbouring time steps"),
+    "global_window_individual": ("当期", "the same time step only"),
+    "global_window_cube": ("全部时段", "the whole history"),
+    "time_step": ("邻域包含的前几期", "Earlier time steps in the neighbourhood"),
+    "time_step_help": (
+        "每一期与本网格及相邻网格前几期的诉求一起看（ArcGIS 的“邻域时间步长”，缺省 1）",
+        "each time step is read together with the grid's and its neighbours' earlier steps "
+        "(ArcGIS's neighbourhood time step; default 1)",
+    ),
     "near_queen": ("相邻网格（共边或共点）", "adjacent grids (shared edge or corner)"),
     "near_knn10": ("最近的10个网格", "the 10 nearest grids"),
     "map_kind": ("地图", "Map"),
     "map_classes": ("热点/冷点（Gi*）", "Hot and cold spots (Gi*)"),
     "map_emerging": ("时空模式（新增、持续、加强…）", "Patterns over time"),
     "map_density": ("事件密度（原始事件）", "Event density (raw events)"),
+    "map_scan": ("可能的聚集区（扫描统计）", "Likely clusters (scan statistic)"),
+    "scan_cluster_label": (
+        "聚集区 {k}（{ratio:.1f} 倍，p={p:.3f}）",
+        "Cluster {k} ({ratio:.1f} times, p={p:.3f})",
+    ),
+    "scan_none": ("不在聚集区", "Not in a cluster"),
+    "scan_clusters": ("扫描统计找到的聚集区", "Clusters the scan statistic found"),
+    "scan_note": (
+        "第二种方法（库尔多夫扫描统计，疾病监测的标准方法）：在全域寻找诉求明显多于按居民数"
+        "应有件数的一片相邻网格，p 值由 999 次随机模拟得出。与左侧热点互相印证。",
+        "A second method (Kulldorff's scan statistic, the standard in disease surveillance): "
+        "the groups of neighbouring grids with clearly more issues than their residents would "
+        "lead one to expect, with p-values from 999 random simulations. Compare it with the "
+        "hot spots.",
+    ),
+    "no_scan_clusters": (
+        "当前时间窗口内没有显著的聚集区。",
+        "No significant cluster in this window.",
+    ),
+    "cluster": ("聚集区", "Cluster"),
+    "n_grids": ("网格数", "Number of grids"),
+    "scan_p": ("p 值（随机模拟）", "p (simulated)"),
     "hotspot_class": ("热点等级", "Hot-spot class"),
     "emerging_category": ("时空模式", "Pattern over time"),
     "hot_grids": ("热点网格（按显著性排序）", "Hot grids, most significant first"),

@@ -15,6 +15,7 @@ from geo.grids.aggregate import IssueFilter, filter_mask
 from geo.hotspots.emerging import (
     CATEGORIES,
     EmergingHotSpots,
+    GlobalWindow,
     emerging_hotspots,
     space_time_cube,
 )
@@ -69,6 +70,8 @@ def emerging_for(
     *,
     freq: str = "week",
     permutations: int = 9999,
+    time_step: int = 1,
+    global_window: GlobalWindow = "neighborhood",
 ) -> EmergingHotSpots:
     """Emerging hot spots over the whole history up to the window's end (all grids).
 
@@ -89,7 +92,8 @@ def emerging_for(
         start=first,
         end=last,
     )
-    return emerging_hotspots(cube, weights, permutations=permutations)
+    return emerging_hotspots(cube, weights, permutations=permutations, time_step=time_step,
+                             global_window=global_window)  # fmt: skip
 
 
 def hotspot_table(

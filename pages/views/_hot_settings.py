@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from geo.hotspots.emerging import GLOBAL_WINDOWS, GlobalWindow
 from geo.hotspots.excess import VALUES, Value
 from geo.views.hotspots import INFERENCES, Inference
 from pages.views._common import tr
@@ -20,6 +21,8 @@ class HotSettings:
     inference: Inference
     bins: str
     near: str
+    time_step: int
+    window: GlobalWindow
 
 
 def analysis_settings() -> HotSettings:
@@ -44,9 +47,27 @@ def analysis_settings() -> HotSettings:
         )
         near = st.radio(
             t("neighbours"),
-            ["queen", "knn10"],
+            ["queen", "rook", "knn10"],
             horizontal=True,
             key="hot_near",
             format_func=lambda n: t(f"near_{n}"),
         )
-    return HotSettings(value, inference, bins, near)
+        window = st.radio(
+            t("global_window"),
+            GLOBAL_WINDOWS,
+            horizontal=True,
+            key="hot_window",
+            format_func=lambda w: t(f"global_window_{w}"),
+        )
+        step = st.number_input(
+            t("time_step"),
+            min_value=0,
+            max_value=6,
+            value=1,
+            step=1,
+            key="hot_time_step",
+            disabled=window == "individual",
+            help=t("time_step_help"),
+        )
+    time_step = 0 if window == "individual" else int(step)
+    return HotSettings(value, inference, bins, near, time_step, window)

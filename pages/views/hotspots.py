@@ -3,9 +3,7 @@
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
-from geo.core.settings import get_settings
 from geo.grids.aggregate import IssueFilter
 from geo.hotspots.alerts import detect_alerts
 from geo.hotspots.emerging import EmergingHotSpots
@@ -13,10 +11,8 @@ from geo.hotspots.local import GridWeights, grid_weights
 from geo.store.county import County
 from geo.views.hotspots import (
     alert_table,
-    class_labels,
     county_hotspots,
     emerging_for,
-    event_points,
     grid_reason,
     ranked_table,
     scope_alerts,
@@ -25,8 +21,8 @@ from geo.views.hotspots import (
 )
 from geo.views.overview import grid_detail
 from layers.charts import weekly_bars
-from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hotspot_map
 from pages.views._common import county, lang, plain, synthetic_banner, tr
+from pages.views._hot_map import KINDS, hot_map
 from pages.views._hot_settings import analysis_settings
 from pages.views._personal import unmask_panel
 from pages.views._sidebar import sidebar_filters
@@ -46,11 +42,9 @@ if data.issues.empty:  # a county just onboarded: nothing to analyse yet
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _weights(key: tuple[str, ...], near: str, _data: County) -> GridWeights:
-    return (
-        grid_weights(_data.grids)
-        if near == "queen"
-        else grid_weights(_data.grids, method="knn", k=10)
-    )
+    if near == "knn10":
+        return grid_weights(_data.grids, method="knn", k=10)
+    return grid_weights(_data.grids, method="rook" if near == "rook" else "queen")
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -58,7 +52,8 @@ def _emerging(
     key: tuple, cats: tuple, sources: tuple, end, _data: County, _w: GridWeights
 ) -> EmergingHotSpots:
     flt = IssueFilter(end=end, categories=cats, sources=sources)
-    return emerging_for(_data, flt, _w, freq=key[-1])
+    freq, time_step, window = key[-3:]  # the settings are the last parts of the key
+    return emerging_for(_data, flt, _w, freq=freq, time_step=time_step, global_window=window)
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)  # county-wide: every town shares it
@@ -78,13 +73,14 @@ settings = analysis_settings()
 bins, near = settings.bins, settings.near
 weights = _weights(key, near, data)
 try:
-    emerging = _emerging((*key, near, bins), flt.categories, flt.sources, flt.end, data, weights)
+    emerging_key = (*key, near, bins, settings.time_step, settings.window)
+    emerging = _emerging(emerging_key, flt.categories, flt.sources, flt.end, data, weights)
 except ValueError:  # too short a history for trends over time (a county that just started)
     st.title(t("page_hotspots"))
     st.info(t("history_too_short"))
     st.stop()
 window = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
-table_key = (*key, near, bins, settings.value, settings.inference)
+table_key = (*emerging_key, settings.value, settings.inference)
 view = scope_view(_table(table_key, window, data, weights, emerging), flt)
 names = dict(zip(view.grids.grid_code, view.grids.grid_name.astype(str), strict=True))
 scope = (
@@ -95,48 +91,11 @@ scope = (
 st.title(f"{t('page_hotspots')} · {scope}")
 
 kind = st.radio(
-    t("map_kind"),
-    ["classes", "emerging", "density"],
-    horizontal=True,
-    key="hot_map_kind",
-    format_func=lambda k: t(f"map_{k}"),
+    t("map_kind"), KINDS, horizontal=True, key="hot_map_kind", format_func=lambda k: t(f"map_{k}")
 )
 left, right = st.columns([3, 2])
-tips = {f: t(f) for f in ["grid_code", "grid_name", "grid_worker", "count", "gi_z"]}
-cfg = get_settings()
 with left:
-    if kind == "density":
-        st.pydeck_chart(event_density(event_points(data, flt), tooltip=t), height=620)
-    else:
-        column, colors = (
-            ("hotspot_class", CLASS_COLORS)
-            if kind == "classes"
-            else ("emerging_category", EMERGING_COLORS)
-        )
-        villages = data.villages[data.villages.village_code.isin(view.grids.village_code)]
-        m = hotspot_map(
-            view.grids,
-            villages,
-            column=column,
-            labels=class_labels(column, lang()),
-            colors=colors,
-            tooltip_fields=tips,
-            legend_title=t(column),
-            tile_url=cfg.tile_url or None,
-            tile_attribution=cfg.tile_attribution or None,
-            focus=view.ranked.grid_code.tolist() if flt.town_code else (),
-            selected=st.session_state.get("hot_grid"),
-        )
-        clicked = st_folium(
-            m,
-            key=f"hot_{kind}",
-            height=620,
-            use_container_width=True,
-            returned_objects=["last_active_drawing"],
-        )
-        props = ((clicked or {}).get("last_active_drawing") or {}).get("properties") or {}
-        if props.get("grid_code"):
-            st.session_state["hot_grid"] = props["grid_code"]
+    hot_map(kind, view, data, flt, key)
 
 with right:
     st.subheader(t("hot_grids"))

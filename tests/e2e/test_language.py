@@ -25,7 +25,7 @@ USER = {"planner": "planner", "admin": "admin"}
 SAME_IN_BOTH = {
     "Language", "English",
     "Excel", "CSV", "XLSX", "XLSM", "XLS", "TXT", "PDF", "GeoPackage", "GPKG",
-    "WGS", "GCJ", "EPSG", "GridGov",
+    "WGS", "GCJ", "EPSG", "GridGov", "ArcGIS",
 }  # fmt: skip
 
 ACCOUNTS = {name for name, _, _ in DEMO_ACCOUNTS} | {DEMO_PASSWORD}

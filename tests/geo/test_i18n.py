@@ -24,7 +24,7 @@ CATALOG_MODULES = {"geo.core.i18n", "pages.views._common", "pages.views._planner
 PROPER_LATIN = {
     "Gi", "CBC", "GeoPackage", "GeoJSON", "Shapefile", "QGIS", "CSV", "Excel", "PDF", "GB",
     "Getis", "Ord", "FDR", "Benjamini", "Hochberg", "Local", "Moran", "max", "km", "refresh", "WGS",
-    "MB",
+    "MB", "ArcGIS",
 }  # fmt: skip
 
 

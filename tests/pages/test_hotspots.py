@@ -58,3 +58,35 @@ def test_town_scope_and_category(app):
     at.sidebar.multiselect(key="categories").select("环境卫生").run()
     assert not at.exception
     assert at.title[0].value == "热点研判 · 合德镇"
+
+
+def test_the_scan_statistic_map_lists_its_clusters(app):
+    at = _open(app)
+    at.radio(key="hot_map_kind").set_value("scan").run()
+    assert not at.exception, at.exception
+    maps = [c for c in at.get("component_instance") if "st_folium" in c.proto.component_name]
+    script = json.loads(maps[0].proto.json_args)["script"]
+    assert "聚集区 1（" in script  # the legend names the most likely cluster
+    clusters = at.dataframe[0].value
+    assert list(clusters.columns)[:4] == ["聚集区", "网格", "网格数", "诉求数"]
+    assert (clusters["p 值（随机模拟）"] <= 0.05).all() and (clusters["倍数"] > 1).all()
+    assert any("库尔多夫扫描统计" in c.value for c in at.caption)
+
+
+def test_the_settings_change_what_is_tested_and_are_named(app):
+    at = _open(app)
+    before = at.dataframe[0].value
+    at.radio(key="hot_value").set_value("count").run()
+    assert not at.exception, at.exception
+    counted = at.dataframe[0].value
+    assert counted["原因"].str.startswith("按诉求件数（未考虑居民多少）").all()
+    assert not counted.equals(before)
+    at.radio(key="hot_inference").set_value("permutation").run()
+    at.radio(key="hot_window").set_value("cube").run()
+    at.number_input(key="hot_time_step").set_value(2).run()
+    assert not at.exception, at.exception
+    at.radio(key="hot_window").set_value("individual").run()
+    assert not at.exception, at.exception
+    assert at.number_input(key="hot_time_step").disabled
+    at.radio(key="hot_near").set_value("rook").run()
+    assert not at.exception, at.exception
