@@ -110,6 +110,45 @@ def _parser() -> argparse.ArgumentParser:
             "permutations with FDR",
         ),
     )
+    h.add_argument(
+        "--neighbours",
+        default="queen",
+        metavar="queen|rook|knn:K|distance:M|FILE.gal",
+        help=both(
+            "邻域：共边或共点（缺省）、仅共边、最近 K 个、M 米内，或 GAL/GWT 权重文件",
+            "neighbours: shared edge or corner (default), shared edge only, the K nearest, "
+            "within M metres, or a GAL/GWT weights file",
+        ),
+    )
+    h.add_argument(
+        "--min-neighbours",
+        type=int,
+        default=0,
+        help=both("每个网格至少的邻居数（不足时补最近的）", "at least this many neighbours each"),
+    )
+    h.add_argument(
+        "--time-step",
+        type=int,
+        default=1,
+        help=both("时空邻域包含的前几期（缺省 1）", "neighbourhood time step in bins (default 1)"),
+    )
+    h.add_argument(
+        "--window",
+        default="neighborhood",
+        choices=["neighborhood", "individual", "cube"],
+        help=both(
+            "时空模式的全局窗口：邻近时段（缺省）、当期、全部时段",
+            "global window of the patterns over time (ArcGIS's: neighbourhood time step, "
+            "individual time step, entire cube)",
+        ),
+    )
+    h.add_argument(
+        "--scan",
+        type=int,
+        default=999,
+        metavar="REPLICATIONS",
+        help=both("扫描统计的随机模拟次数（0：不做）", "scan statistic replications (0: no scan)"),
+    )
     h.add_argument("--permutations", type=int, default=9999, help=both("置换次数", "permutations"))
     h.add_argument("--seed", type=int, default=0, help=both("随机种子", "random seed"))
     h.add_argument(
@@ -447,7 +486,7 @@ def _split(text: str) -> tuple[str, ...]:
 def _hotspots(args: argparse.Namespace) -> int:
     from geo.grids.aggregate import IssueFilter
     from geo.hotspots.emerging import emerging_hotspots, space_time_cube
-    from geo.hotspots.local import grid_weights
+    from geo.hotspots.outliers import space_time_outliers
     from geo.store.readers import write_output
     from geo.views.hotspots import hotspot_table
 
@@ -458,10 +497,12 @@ def _hotspots(args: argparse.Namespace) -> int:
         categories=_split(args.category),
         sources=_split(args.source),
     )
-    weights = grid_weights(grids)
+    weights = _weights(args, grids)
     history = IssueFilter(categories=flt.categories, sources=flt.sources)
     cube = space_time_cube(events, weights, freq=args.by, flt=history, end=flt.end)
-    emerging = emerging_hotspots(cube, weights)
+    space_time = {"time_step": args.time_step, "global_window": args.window}
+    emerging = emerging_hotspots(cube, weights, **space_time)
+    outliers = space_time_outliers(cube, weights, permutations=999, seed=args.seed, **space_time)
     table = hotspot_table(
         events,
         grids,
@@ -490,14 +531,56 @@ def _hotspots(args: argparse.Namespace) -> int:
         "trend_tau",
         "trend_p",
     ]
+    over_time = emerging.to_frame()[["grid_code", "n_hot_bins", "n_cold_bins"]].merge(
+        outliers.to_frame(), on="grid_code"
+    )
     out = grids[["grid_code", "geometry"]].assign(grid_code=lambda g: g.grid_code.astype(str))
-    out = out.merge(table[columns], on="grid_code")
+    out = out.merge(table[columns], on="grid_code").merge(over_time, on="grid_code")
+    if args.scan:
+        out = out.merge(_scan_columns(table, grids, args), on="grid_code", how="left")
     path = write_output(out, args.out, layer="hotspots")
     hot = int(out.hotspot_class.str.startswith("hot").sum())
     print(
         f"{Text(f'{len(out)} 个网格，{hot} 个热点', f'{len(out)} grids, {hot} hot spots')} → {path}"
     )
     return 0
+
+
+def _weights(args: argparse.Namespace, grids: Any) -> Any:
+    """The weights of ``--neighbours`` and ``--min-neighbours``."""
+    from geo.hotspots.local import grid_weights
+
+    spec = str(args.neighbours).strip()
+    kind, _, number = spec.partition(":")
+    extra = {"min_neighbours": args.min_neighbours}
+    if kind in ("queen", "rook") and not number:
+        return grid_weights(grids, method="rook" if kind == "rook" else "queen", **extra)
+    if kind == "knn" and number.isdigit():
+        return grid_weights(grids, method="knn", k=int(number), **extra)
+    if kind == "distance" and number.replace(".", "", 1).isdigit():
+        return grid_weights(grids, method="distance_band", threshold_m=float(number), **extra)
+    if spec.lower().endswith((".gal", ".gwt")):
+        return grid_weights(grids, method="file", path=spec, **extra)
+    raise ValueError(
+        Text(
+            f"--neighbours {spec}：应为 queen、rook、knn:K、distance:米数 或 .gal/.gwt 文件",
+            f"--neighbours {spec}: give queen, rook, knn:K, distance:METRES or a .gal/.gwt file",
+        )
+    )
+
+
+def _scan_columns(table: Any, grids: Any, args: argparse.Namespace) -> pd.DataFrame:
+    """``scan_cluster`` (1 = most likely; empty outside a cluster) and ``scan_p`` per grid."""
+    import shapely
+
+    from geo.hotspots.scan import scan
+
+    order = table.set_index("grid_code").reindex(grids["grid_code"].astype(str))
+    xy = shapely.get_coordinates(shapely.point_on_surface(grids.geometry.to_numpy()))
+    found = scan(order["count"].to_numpy(dtype=float), order["expected"].to_numpy(dtype=float),
+                 xy, order.index, replications=args.scan, seed=args.seed)  # fmt: skip
+    frame = found.to_frame()[["grid_code", "cluster", "p_value"]]
+    return frame.rename(columns={"cluster": "scan_cluster", "p_value": "scan_p"})
 
 
 def _alerts(args: argparse.Namespace) -> int:

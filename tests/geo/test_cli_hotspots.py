@@ -165,6 +165,25 @@ def test_grids_without_residents_get_a_clear_answer(tmp_path, capsys):
     assert _run_hotspots(bare, events, tmp_path / "x.csv", "--value", "count") == 0
 
 
+def test_space_time_options_scan_and_outliers_in_the_output(tmp_path, capsys):
+    grids, grid_path = _lattice(tmp_path)
+    events = _events(grids, tmp_path, np.random.default_rng(0))
+    out = tmp_path / "st.csv"
+    options = ["--neighbours", "rook", "--min-neighbours", "3", "--time-step", "2"]
+    assert _run_hotspots(grid_path, events, out, *options, "--window", "cube", "--scan", "199") == 0
+    table = pd.read_csv(out, dtype={"grid_code": str}).set_index("grid_code")
+    assert {"n_hot_bins", "n_cold_bins", "outlier_category", "n_HH_bins", "scan_cluster",
+            "scan_p"} <= set(table.columns)  # fmt: skip
+    centre = ["320924101001025", "320924101001024", "320924101001026"]
+    assert (table.loc[centre, "scan_cluster"] == 1).all()
+    assert table.loc[centre, "scan_p"].max() <= 0.01
+    for wrong in ("hexagon", "knn:x"):
+        assert _run_hotspots(grid_path, events, out, "--neighbours", wrong) == 2
+        assert "--neighbours" in capsys.readouterr().err
+    assert _run_hotspots(grid_path, events, out, "--window", "individual") == 2
+    assert "time_step=0" in capsys.readouterr().err
+
+
 def test_alerts_cli_writes_masked_warnings(tmp_path):
     _, grid_path = _lattice(tmp_path)
     rows = [
