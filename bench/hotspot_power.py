@@ -13,13 +13,21 @@ multiplied by 1.5, 2, 3 or 6. Null counties have no cluster.
 
 Methods, each given the same counts:
 
+- ``GridGov default``: Gi* of the Poisson excess ``(O − E) / √E`` (E from residents at the
+  county rate), analytic z, Benjamini–Hochberg — ArcGIS's method on the right quantity;
+- ``GridGov, permutations``: the same with 9999 conditional permutations;
+- ``ArcGIS on counts``: Gi* z + FDR of the raw counts, as Hot Spot Analysis with FDR is
+  usually run on a count field;
 - ``esda G*``: ``esda.G_Local(counts, w, star=True)`` with its defaults (row-standardised,
   999 permutations), flagged where ``p_sim <= 0.05`` and ``Zs > 0`` — as a user calls it;
-- ``Gi* z+FDR excess``: GridGov's Gi* of the Poisson excess ``(O − E) / √E``, analytic z,
-  Benjamini–Hochberg — the ArcGIS Hot Spot Analysis method on the right quantity;
-- ``Gi* perm+FDR excess``: the same with 9999 conditional permutations;
-- ``Gi* perm+FDR counts``: GridGov's method before this benchmark (raw counts);
+- ``GridGov before``: conditional permutations + FDR of raw counts (the previous default);
 - ``scan``: Kulldorff's Poisson scan (999 replications), the grids of clusters with p <= 0.05.
+
+Then emerging hot spots on planted space-time patterns (52 weekly bins, 0.6 issues per grid
+and week; 6 grids at 3x the rate in the last 12 weeks): the share of grids outside the
+planted area (planted grids and their neighbours) given any pattern, and the planted grids
+named new, consecutive, intensifying, persistent or sporadic hot — for the page's analytic and
+permutation p-values. ``--demo`` adds the demo's planted patterns P1–P4 (the README's table).
 
 GridGov's Gi* flags hot grids at 95 % (FDR-adjusted p <= 0.05). Recall = planted grids
 flagged; false-discovery proportion (FDP) = flagged grids that are neither planted nor a
@@ -41,6 +49,7 @@ from dataclasses import dataclass
 import _demo  # noqa: F401  (puts the repository on the path)
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from geo.hotspots.excess import expected_counts, poisson_excess
@@ -129,10 +138,11 @@ def methods(perms: int) -> dict[str, Callable[[np.ndarray, County, int], np.ndar
         return np.isin(county.weights.ids, list(flagged))
 
     return {
+        "GridGov default": lambda c, k, s: _gi(excess(c, k), k, 0, s),
+        "GridGov, permutations": lambda c, k, s: _gi(excess(c, k), k, 9999, s),
+        "ArcGIS on counts": lambda c, k, s: _gi(c.astype(float), k, 0, s),
         "esda G*": esda_default,
-        "Gi* z+FDR excess": lambda c, k, s: _gi(excess(c, k), k, 0, s),
-        "Gi* perm+FDR excess": lambda c, k, s: _gi(excess(c, k), k, 9999, s),
-        "Gi* perm+FDR counts": lambda c, k, s: _gi(c.astype(float), k, 9999, s),
+        "GridGov before": lambda c, k, s: _gi(c.astype(float), k, 9999, s),
         "scan": scan_flags,
     }
 
@@ -153,11 +163,121 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--reps", type=int, default=None)
     parser.add_argument("--grids", type=int, default=None)
-    parser.add_argument("--means", default="4,12", help="expected issues per grid (a list)")
+    parser.add_argument("--means", default=None, help="expected issues per grid (default 4,12)")
     parser.add_argument("--dispersion", type=float, default=0.3, help="CV of the grid factor")
+    parser.add_argument("--demo", action="store_true", help="also the demo's planted patterns")
     args = parser.parse_args()
-    for mean in (float(m) for m in args.means.split(",")):
+    means = args.means or ("4" if args.quick else "4,12")
+    same_z_as_esda(args)
+    for mean in (float(m) for m in means.split(",")):
         run_level(args, mean)
+    emerging_section(args)
+    if args.demo:
+        demo_section(args)
+
+
+def same_z_as_esda(args: argparse.Namespace) -> None:
+    """Check that the peer is run on the same statistic: GridGov's Gi* z of raw counts equals
+    ``esda.G_Local(star=True, transform="B").Zs`` on one synthetic county (exit 1 if not)."""
+    from _demo import check
+    from esda import G_Local
+
+    rng = np.random.default_rng(1)
+    county = make_county(rng, args.grids or 400, "towns", 1.2)
+    counts = rng.poisson(county.population * (4 / county.population.mean())).astype(float)
+    ours = gi_star(counts, county.weights, permutations=0).z
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = G_Local(counts, county.weights.to_libpysal(), star=True, transform="B",
+                         permutations=0).Zs  # fmt: skip
+    gap = float(np.nanmax(np.abs(ours - theirs)))
+    check(gap < 1e-8, f"Gi* z equals esda's on the same counts (largest difference {gap:.1e})")
+    print(f"GridGov's Gi* z of the counts equals esda's (largest difference {gap:.1e})")
+
+
+def emerging_section(args: argparse.Namespace) -> None:
+    """Emerging hot spots on counties with a planted new hot spot (see the module's text)."""
+    from geo.hotspots.emerging import SpaceTimeCube, emerging_hotspots
+
+    reps = args.reps or (2 if args.quick else 6)
+    n = args.grids or (400 if args.quick else 900)
+    bins, per_week, recent = 52, 0.6, 12
+    rng = np.random.default_rng(7)
+    found = {"analytic": [], "permutations": []}
+    outside = {"analytic": [], "permutations": []}
+    hot = ("new_hot", "consecutive_hot", "intensifying_hot", "persistent_hot", "sporadic_hot")
+    edges = pd.date_range("2025-12-01", periods=bins + 1, freq="7D")
+    for rep in range(reps):
+        for layout, sigma in LAYOUTS:
+            county = make_county(rng, n, layout, sigma)
+            rate = county.population * (per_week / county.population.mean())
+            planted = plant(rng, county.weights, 6)
+            mean = np.repeat(rate[:, None], bins, axis=1)
+            mean[np.ix_(planted, range(bins - recent, bins))] *= 3
+            cube = SpaceTimeCube(county.weights.ids, edges, rng.poisson(mean), "week", 0)
+            m = county.weights.matrix.tocsr()
+            near = np.zeros(county.weights.n, dtype=bool)
+            near[planted] = True
+            near[m[planted].indices] = True
+            for name, perms in (("analytic", 0), ("permutations", 9999)):
+                result = emerging_hotspots(cube, county.weights, permutations=perms, seed=rep)
+                named = result.category != "no_pattern"
+                outside[name].append(float(named[~near].mean()))
+                found[name].append(float(np.isin(result.category[planted], hot).mean()))
+    print(f"\n######## emerging hot spots: {n} grids, {bins} weekly bins, {per_week} issues per "
+          f"grid and week, 6 planted grids at 3x in the last {recent} weeks, {reps} counties "
+          "per layout")  # fmt: skip
+    for name in found:
+        hit, elsewhere = np.mean(found[name]), np.mean(outside[name])
+        print(f"{name:<13} planted grids named hot: {hit:>5.0%}   grids outside the planted "
+              f"area given a pattern: {elsewhere:>6.2%}")  # fmt: skip
+
+
+def demo_section(args: argparse.Namespace) -> None:
+    """Each method on the demo's planted patterns P1–P4 over their own span and category."""
+    import pyogrio
+    from _demo import county_gpkg
+
+    from geo.core.scope import Scope
+    from geo.grids.aggregate import IssueFilter
+    from geo.hotspots.local import grid_counts, grid_weights
+    from geo.store.base import open_store
+    from geo.store.county import load_county
+
+    path = county_gpkg(args.quick)
+    data = load_county(open_store(path), scope=Scope.county())
+    planted = pyogrio.read_dataframe(path, layer="planted").set_index("pattern_id")
+    weights = grid_weights(data.grids)
+    order = pd.Index(data.grids["grid_code"].astype(str)).get_indexer(pd.Index(weights.ids))
+    centroids = shapely.get_coordinates(
+        shapely.point_on_surface(data.grids.geometry.to_numpy()[order])
+    )
+    county = County(weights, data.grids["residents"].to_numpy(dtype=float)[order], centroids)
+    runners = methods(199 if args.quick else 999)
+    print("\n######## the demo's planted patterns (12 grids each): found / flagged elsewhere")
+    print(f"{'method':<22} " + " ".join(f"{p:>10}" for p in ("P1", "P2", "P3", "P4")))
+    rows: dict[str, list[str]] = {name: [] for name in runners}
+    for pid in ("P1", "P2", "P3", "P4"):
+        if pid not in planted.index:
+            for name in runners:
+                rows[name].append("-")
+            continue
+        row = planted.loc[pid]
+        codes = str(row["top_grids"]).split(",")
+        start, end = pd.Timestamp(row["start"]), pd.Timestamp(row["end"])
+        span = IssueFilter(start.normalize(), end.normalize(), (str(row["category"]),))
+        counted = grid_counts(data.issues, data.grids, flt=span).set_index("grid_code")["count"]
+        counts = counted.reindex(weights.ids).to_numpy(dtype=float)
+        index = np.flatnonzero(np.isin(weights.ids, codes))
+        m = weights.matrix.tocsr()
+        near = np.zeros(weights.n, dtype=bool)
+        near[index] = True
+        near[m[index].indices] = True
+        for name, run in runners.items():
+            flagged = run(counts, county, 0)
+            rows[name].append(f"{int(flagged[index].sum())}/{int((flagged & ~near).sum())}")
+    for name, cells in rows.items():
+        print(f"{name:<22} " + " ".join(f"{c:>10}" for c in cells))
 
 
 def run_level(args: argparse.Namespace, mean_count: float) -> None:

@@ -1,7 +1,8 @@
 """Run every benchmark with ``--quick`` and fail if any fails: the check CI runs after the tests.
 
-Each ``bench/bench_*.py`` (``bench_onboard.py`` among them) and ``bench/planted_recall.py``
-runs in its own process, one after another, on the small county of ``bench/_demo.py`` (three
+Each ``bench/bench_*.py`` (``bench_onboard.py`` among them), ``bench/planted_recall.py`` and
+``bench/hotspot_power.py`` runs in its own process, one after another, on the small county of
+``bench/_demo.py`` (three
 towns of the demo, cut once into a temporary folder that is removed at the end; the full demo
 is built into its usual cache first if absent). Quick runs run the peers and assert that both
 sides agree; they assert no timing. ``DATABASE_URL`` is dropped for the children so the pages
@@ -29,7 +30,8 @@ TIMEOUT_S = 300
 
 def scripts(names: list[str]) -> list[Path]:
     """The benchmark scripts, all or those named."""
-    found = [*sorted(BENCH.glob("bench_*.py")), BENCH / "planted_recall.py"]
+    found = [*sorted(BENCH.glob("bench_*.py")), BENCH / "planted_recall.py",
+             BENCH / "hotspot_power.py"]  # fmt: skip
     if not names:
         return found
     wanted = {n.removesuffix(".py") for n in names}
