@@ -24,7 +24,8 @@ def _scan(key: tuple, flt: IssueFilter, _data: County) -> ScanResult:
 
 
 def hot_map(kind: str, view: HotspotView, data: County, flt: IssueFilter, key: tuple) -> None:
-    """Draw the map of ``kind`` (one of :data:`KINDS`) for ``view``."""
+    """Draw the map of ``kind`` (one of :data:`KINDS`) for ``view``, the picked grid (the
+    hottest until one is picked: the grid the page describes) outlined."""
     t = tr()
     if kind == "density":
         st.pydeck_chart(event_density(event_points(data, flt), tooltip=t), height=620)
@@ -59,7 +60,7 @@ def hot_map(kind: str, view: HotspotView, data: County, flt: IssueFilter, key: t
         tile_url=cfg.tile_url or None,
         tile_attribution=cfg.tile_attribution or None,
         focus=focus if flt.town_code or kind == "scan" else (),
-        selected=st.session_state.get("hot_grid"),
+        selected=st.session_state.get("hot_grid") or next(iter(view.ranked.grid_code), None),
     )
     clicked = st_folium(
         m, key=f"hot_{kind}", height=620, use_container_width=True,
