@@ -291,8 +291,14 @@ def assign_events(
     slot = np.where(hit, pos, len(grids))  # one past the grids: unassigned
     out = pd.DataFrame(index=events.index)
     for col in ("grid_code", "village_code", "town_code"):
-        # "" stands for "no grid"; a grid with a blank code shares that category.
-        values = np.append(grids[col].fillna("").astype(str).to_numpy(), "")
+        # "" stands for "no grid"; a grid with a blank code shares that category, and so do
+        # all grids of a layer without village or town codes.
+        known = (
+            grids[col].fillna("").astype(str)
+            if col in grids.columns
+            else pd.Series("", index=grids.index)
+        )
+        values = np.append(known.to_numpy(), "")
         categories, codes = np.unique(values, return_inverse=True)
         out[col] = pd.Categorical.from_codes(codes[slot], categories=pd.Index(categories))
     problem = np.zeros(len(pos), dtype=np.int8)
