@@ -25,7 +25,7 @@ def county(tmp_path_factory):
     box = shapely.box(0, 0, 12_000, 12_000)
     cells = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=box, ordered=True)
     cells = shapely.intersection(shapely.get_parts(cells), box)
-    cells = shapely.transform(cells, lambda xy: xy + [X0, Y0])
+    cells = shapely.transform(cells, lambda xy: xy + np.array([X0, Y0]))
     codes = [f"410102{1 + i // 200:03d}{1 + i // 50:03d}{i:03d}" for i in range(n)]
     residents = np.round(1200 * rng.lognormal(-0.6, 1.1, n)).astype(int) + 20
     grids = gpd.GeoDataFrame(
