@@ -94,10 +94,12 @@ def space_time_outliers(
         None, :
     ] - 1  # the neighbourhood without the cell itself
     moran = np.full((n, n_bins), np.nan)
+    window_means = np.zeros(n_bins)
     for t in range(n_bins):
         window = np.concatenate([y[:, b] for b in _reference_bins(t, n_bins, time_step,
                                                                    global_window)])  # fmt: skip
         mean, std = window.mean(), window.std()
+        window_means[t] = mean
         if std <= 0:
             continue
         z_self = (y[:, t] - mean) / std
@@ -110,10 +112,6 @@ def space_time_outliers(
     p = np.where(np.isfinite(moran), p, np.nan)
     p_fdr = _fdr_columns(p)
     significant = np.isfinite(p_fdr) & (p_fdr <= alpha) & np.isfinite(moran)
-    window_means = np.array(
-        [np.concatenate([y[:, b] for b in _reference_bins(t, n_bins, time_step, global_window)])
-         .mean() for t in range(n_bins)]
-    )  # fmt: skip
     high = y > window_means[None, :]
     around_high = (lag - y) > members * window_means[None, :]
     quadrant = np.where(high, np.where(around_high, "HH", "HL"), np.where(around_high, "LH", "LL"))
