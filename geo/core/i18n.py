@@ -125,9 +125,18 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "date_range": ("受理日期", "Received between"),
     "category": ("诉求类别", "Category"),
     "source": ("来源", "Source"),
-    "kpi_issues": ("诉求总数", "Issues"),
+    "kpi_issues": ("受理数", "Received"),
     "kpi_open": ("在办", "Open"),
-    "kpi_overdue": ("超期未办结", "Overdue"),
+    "kpi_overdue": ("超期在办", "Open overdue"),
+    "kpi_now_help": (
+        "当前状态：截至 {as_of} 仍处于此状态的全部诉求，不论何时受理（与指挥大屏一致）。",
+        "State now: every issue in this state at {as_of}, whenever it was received (as on "
+        "the wall).",
+    ),
+    "kpi_window_help": (
+        "期间：{start} 至 {end} 受理的诉求。",
+        "Period: issues received from {start} to {end}.",
+    ),
     "kpi_resolution": ("办结率", "Resolution rate"),
     "kpi_on_time": ("按期办结率", "On-time rate"),
     "kpi_grids": ("网格数", "Grids"),
@@ -807,7 +816,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     # == planner (网格规划): add keys above this line ==
     "wall_title": ("网格治理指挥大屏", "Grid governance command wall"),
     "wall_received_today": ("今日受理", "Received today"),
-    "wall_open": ("在办工单", "Open tickets"),
+    "wall_open": ("在办", "Open"),
     "wall_overdue": ("超期在办", "Open overdue"),
     "wall_alerts": ("预警", "Warnings"),
     "wall_on_time_month": ("本月按期办结率", "On time this month"),
@@ -845,7 +854,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "wall_live_as_of": ("实时数据截至", "Live data as of"),
     "wall_updated": ("刷新于", "Refreshed"),
     "wall_every": ("每 {s} 秒刷新 · 第 {n} 次", "every {s} s · refresh {n}"),
-    "wall_legend_height": ("柱高 = 在办工单数", "Column height = open tickets"),
+    "wall_legend_height": ("柱高 = 在办数", "Column height = open tickets"),
     "wall_legend_max": ("最高", "max"),
     "wall_legend_color": ("颜色 = 超期占比", "Colour = share overdue"),
     "wall_exit": ("退出大屏", "Leave the wall screen"),
@@ -858,11 +867,12 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     # == wall screen (指挥大屏): add keys above this line ==
     # closed loop page (闭环管理)
     "loop_scope_note": (
-        "闭环指标统计侧栏筛选的诉求（范围、受理日期、类别、来源），截至 {as_of}；"
-        "按期办结率的分母为已办结加已超期未办结的诉求。",
-        "Closed-loop figures of the issues the sidebar selects (scope, dates received, "
-        "category, source) as of {as_of}; the on-time rate divides by closed tickets plus "
-        "open ones already past their deadline.",
+        "截至 {as_of}。在办、超期在办、通报督办是当前状态，统计侧栏范围、类别、来源内的全部诉求，"
+        "不论何时受理；其余指标统计所选受理日期内的诉求。按期办结率的分母为其中已办结加已超期未办结的诉求。",
+        "As of {as_of}. Open, open overdue and reprimands are states now: every issue of the "
+        "sidebar's scope, category and source, whenever received; the other figures count "
+        "the issues received in the chosen dates. The on-time rate divides by those closed "
+        "plus those open past their deadline.",
     ),
     "loop_level": ("分组", "Break down by"),
     "loop_level_town": ("按镇（区）", "Town"),

@@ -59,6 +59,25 @@ def filter_mask(issues: pd.DataFrame, flt: IssueFilter) -> np.ndarray:
     return mask
 
 
+def stocks_and_window(issues: pd.DataFrame, flt: IssueFilter) -> tuple[pd.DataFrame, np.ndarray]:
+    """The tickets a page's figures count under ``flt``, and which of them its dates select.
+
+    The first are those of ``flt``'s scope, categories and sources received whenever: the
+    states of now (open, overdue) count them all — a case overdue for months is overdue
+    today whatever dates are chosen. The mask marks those received between ``flt.start``
+    and ``flt.end``: the flows (received, closed, rates) count only them. Pass both to
+    :func:`geo.loop.lifecycle.kpi_tables` (``window=``).
+    """
+    undated = IssueFilter(
+        categories=flt.categories,
+        sources=flt.sources,
+        town_code=flt.town_code,
+        village_code=flt.village_code,
+    )
+    tickets = issues[filter_mask(issues, undated)]
+    return tickets, filter_mask(tickets, flt)
+
+
 def rate_per_1000(count: pd.Series, residents: pd.Series) -> pd.Series:
     """Issues per 1,000 residents: ``count / residents × 1000``, NaN where nobody lives
     (``residents`` 0, negative or missing); on ``count``'s index."""

@@ -144,6 +144,11 @@ KPI_LEVELS: dict[str, str] = {
     "platform": "platform",
 }
 
+#: The KPIs that are states at ``as_of`` (open now, overdue now, reprimanded now): with a
+#: ``window`` (:func:`kpi_tables`) they count every ticket still in that state, whenever it was
+#: received; the other KPIs are flows of the tickets received in the window.
+STOCKS: tuple[str, ...] = ("open", "overdue", "reprimand")
+
 #: Columns of a KPI table after the key, in order (their headers: the catalog's
 #: ``loop_kpi_<column>``).
 KPIS: tuple[str, ...] = (
@@ -355,12 +360,30 @@ def kpi_tables(
     *,
     levels: Sequence[str] = ("county", "town", "village", "grid", "category", "platform"),
     sla_days: Mapping[str, int] | None = None,
+    window: ArrayLike | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """:func:`loop_kpis` for several levels at once (the per-ticket work is done once)."""
+    """:func:`loop_kpis` for several levels at once (the per-ticket work is done once).
+
+    ``window``: a boolean per ticket, true for those received in the period the user chose.
+    Then the :data:`STOCKS` count every ticket of ``issues`` (a case overdue for months is
+    overdue now, whenever it came in) and the flows — ``issues`` (received), ``closed``,
+    the rates, the median — only the window's; ``on_time_rate``'s overdue are the window's
+    too. A unit is kept when it has a ticket in the window or one in a stock. Without a
+    window every ticket of ``issues`` counts for both.
+    """
     stamp = _check(issues, as_of, levels=levels)
     loop = _Loop.build(issues, stamp, sla_days)
-    flags = loop.kpi_flags()
-    ranked, sorted_days = _ranking(loop.close_s, loop.closed)
+    if window is None:
+        flows = np.ones(len(issues), dtype=bool)
+    else:
+        flows = np.asarray(window, dtype=bool).reshape(-1)
+        if len(flows) != len(issues):
+            raise InputProblems(
+                "count the closed loop",
+                f"window has {len(flows)} entries for {len(issues)} tickets",
+            )
+    flags = loop.kpi_flags(flows)
+    ranked, sorted_days = _ranking(loop.close_s, loop.closed & flows)
     counter = _FlagCounter(flags)
     out = {}
     for level in levels:
@@ -726,22 +749,25 @@ class _Loop:
             platform=_platform_index(issues),
         )
 
-    def kpi_flags(self) -> dict[str, np.ndarray]:
+    def kpi_flags(self, flows: np.ndarray) -> dict[str, np.ndarray]:
+        """The flags counted by :func:`kpi_tables`; ``flows`` selects the tickets whose
+        flows count (the stocks count every ticket)."""
         return {
-            "issues": self.in_scope,
+            "issues": self.in_scope & flows,
             "open": self.open,
             "overdue": self.overdue,
             "reprimand": self.reprimand,
-            "closed": self.closed,
-            "closed_on_time": self.on_time,
-            "first_time": self.first_time,
-            "grid_level": self.grid_level,
-            "net_level": self.net_level,
-            "callable": self.closed & self.has_caller,
-            "called_back": self.called_back & self.has_caller,
-            "rated": self.rated,
-            "happy": self.happy,
-            "fallback": self.fallback & self.in_scope,
+            "late": self.overdue & flows,
+            "closed": self.closed & flows,
+            "closed_on_time": self.on_time & flows,
+            "first_time": self.first_time & flows,
+            "grid_level": self.grid_level & flows,
+            "net_level": self.net_level & flows,
+            "callable": self.closed & self.has_caller & flows,
+            "called_back": self.called_back & self.has_caller & flows,
+            "rated": self.rated & flows,
+            "happy": self.happy & flows,
+            "fallback": self.fallback & self.in_scope & flows,
         }
 
 
@@ -792,7 +818,7 @@ def _kpi_frame(
             "reprimand": sums["reprimand"].astype(np.int64),
             "closed": closed.astype(np.int64),
             "closed_on_time": sums["closed_on_time"].astype(np.int64),
-            "on_time_rate": on_time_rate(sums["closed_on_time"], closed, sums["overdue"]),
+            "on_time_rate": on_time_rate(sums["closed_on_time"], closed, sums["late"]),
             "first_time_rate": _rate(sums["first_time"], closed),
             "grid_share": _rate(sums["grid_level"], closed),
             "net_share": _rate(sums["net_level"], closed),
@@ -802,7 +828,8 @@ def _kpi_frame(
             "calendar_fallback": sums["fallback"].astype(np.int64),
         }
     )
-    keep = (table["issues"] > 0).to_numpy() | (key == "county_code")
+    keep = (table["issues"] > 0).to_numpy() | (table["open"] > 0).to_numpy()
+    keep |= key == "county_code"
     return table[keep].sort_values(key).reset_index(drop=True)
 
 

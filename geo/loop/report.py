@@ -196,10 +196,11 @@ def named_kpis(
     as_of: pd.Timestamp | str,
     *,
     levels: Sequence[str] = ("county", "town", "village", "grid", "category", "platform"),
+    window: np.ndarray | None = None,
 ) -> dict[str, pd.DataFrame]:
     """:func:`geo.loop.lifecycle.kpi_tables` with place names (:func:`with_names`) on every
-    level."""
-    tables = kpi_tables(issues, as_of, levels=levels)
+    level (``window``: its flows' tickets)."""
+    tables = kpi_tables(issues, as_of, levels=levels, window=window)
     return {level: with_names(table, county) for level, table in tables.items()}
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geo.core.privacy import mask_callers
-from geo.grids.aggregate import IssueFilter, counts, filter_mask
+from geo.grids.aggregate import IssueFilter, counts, filter_mask, stocks_and_window
 from geo.grids.assign import PROBLEM_VILLAGE_LEVEL, problem_words
 from geo.loop.lifecycle import KPIS, kpi_tables
 from geo.store.county import County
@@ -26,14 +27,17 @@ class Overview:
         :func:`geo.loop.lifecycle.kpi_tables`, so ``on_time_rate`` is
         :func:`geo.loop.lifecycle.on_time_rate`, as on the closed-loop page and the wall),
         ``resolution_rate`` (closed / received; NaN when nothing is received), and
-        ``grids`` and ``residents`` of the scope.
+        ``grids`` and ``residents`` of the scope. ``open``, ``overdue`` and ``reprimand``
+        are states of now over every ticket of the scope, categories and sources, whenever
+        received; the rest are flows of the tickets received in the filter's dates.
     grids
         Grids in scope (EPSG:4549) with ``town_name``, ``village_name``, ``count``, ``open``
         and ``rate_per_1000``.
     villages, towns
         Outlines in scope.
     unassigned
-        Issues passing the time/category/source filters that fell in no grid, with reason
+        Issues passing the time/category/source filters that fell in no grid (at a town's
+        scope, only those carrying the town's code), with reason
         (``assign_problem``, a code: its words in a language by :func:`unassigned_table`).
     """
 
@@ -47,7 +51,8 @@ class Overview:
 def overview(data: County, flt: IssueFilter) -> Overview:
     """Compute the Overview for ``flt`` (town/village narrow the scope of the map)."""
     issues = data.issues
-    selected = issues[filter_mask(issues, flt)]
+    tickets, in_window = stocks_and_window(issues, flt)
+    selected = tickets[in_window]
     grids, villages, towns = data.grids, data.villages, data.towns
     if flt.town_code:
         grids = grids[grids.town_code == flt.town_code]
@@ -63,10 +68,12 @@ def overview(data: County, flt: IssueFilter) -> Overview:
     out["village_name"] = out["village_code"].map(village_names)
     out["town_name"] = out["town_code"].map(town_names)
     out["rate_per_1000"] = out["rate_per_1000"].round(1)
-    figures = headline(selected, data.as_of)
+    figures = headline(tickets, data.as_of, window=in_window)
     figures["grids"] = float(len(out))
     figures["residents"] = float(out["residents"].sum())
-    no_scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources)
+    # A ticket in no grid belongs to a town only when it carries the town's code (e.g. from
+    # its address); the rest (no coordinates, outside the county) are the county's alone.
+    no_scope = IssueFilter(flt.start, flt.end, flt.categories, flt.sources, flt.town_code)
     problem = issues["assign_problem"].astype(str)
     in_no_grid = (problem != "") & (problem != PROBLEM_VILLAGE_LEVEL)  # village level: in a grid
     lost = issues[filter_mask(issues, no_scope) & in_no_grid.to_numpy()]
@@ -76,9 +83,13 @@ def overview(data: County, flt: IssueFilter) -> Overview:
     return Overview(figures, gpd.GeoDataFrame(out, crs=grids.crs), villages, towns, unassigned)
 
 
-def headline(issues: pd.DataFrame, as_of: pd.Timestamp) -> dict[str, float]:
-    """The Overview's KPI figures of ``issues`` at ``as_of`` (see :attr:`Overview.kpis`)."""
-    row = kpi_tables(issues, as_of, levels=("county",))["county"].iloc[0]
+def headline(
+    issues: pd.DataFrame, as_of: pd.Timestamp, *, window: np.ndarray | None = None
+) -> dict[str, float]:
+    """The Overview's KPI figures of ``issues`` at ``as_of`` (see :attr:`Overview.kpis`):
+    states of now over every ticket, flows over those in ``window``
+    (:func:`geo.grids.aggregate.stocks_and_window`)."""
+    row = kpi_tables(issues, as_of, levels=("county",), window=window)["county"].iloc[0]
     figures = {name: float(row[name]) for name in KPIS}
     received = figures["issues"]
     figures["resolution_rate"] = figures["closed"] / received if received else float("nan")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
 import streamlit as st
 
 from geo.access import Principal, Session
 from geo.core.i18n import LANGUAGES, Text, Translator, text, translator
 from geo.core.scope import Scope
 from geo.core.settings import LAYERS, get_settings
+from geo.grids.aggregate import IssueFilter
+from geo.loop.lifecycle import STOCKS
 from geo.store.base import Store
 from geo.store.county import (
     County,
@@ -138,3 +141,14 @@ def plain(value: str) -> str:
     """``value`` shown as it is in a Markdown element (st.error, st.success…): every
     Markdown and HTML character escaped, so text from data cannot format or link."""
     return markdown_text(value)
+
+
+def kpi_help(name: str, flt: IssueFilter, as_of: pd.Timestamp) -> str:
+    """The tooltip of a figure's tile: a state of now (:data:`geo.loop.lifecycle.STOCKS`),
+    or a flow of the dates the sidebar chose."""
+    t = tr()
+    if name in STOCKS:
+        return t("kpi_now_help").format(as_of=f"{as_of:%Y-%m-%d %H:%M}")
+    start = "…" if flt.start is None else f"{flt.start:%Y-%m-%d}"
+    end = f"{as_of:%Y-%m-%d}" if flt.end is None else f"{flt.end:%Y-%m-%d}"
+    return t("kpi_window_help").format(start=start, end=end)

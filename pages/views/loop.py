@@ -5,7 +5,7 @@ import functools
 import pandas as pd
 import streamlit as st
 
-from geo.grids.aggregate import IssueFilter, filter_mask
+from geo.grids.aggregate import IssueFilter, filter_mask, stocks_and_window
 from geo.loop.lifecycle import KPIS
 from geo.loop.report import (
     RATE_COLUMNS,
@@ -20,7 +20,7 @@ from geo.loop.report import (
 )
 from geo.store.county import County
 from geo.views.report_files import report_file, report_filename
-from pages.views._common import county, lang, plain, synthetic_banner, tr
+from pages.views._common import county, kpi_help, lang, plain, synthetic_banner, tr
 from pages.views._personal import audited_download
 from pages.views._sidebar import sidebar_filters
 
@@ -33,8 +33,8 @@ key = data.key
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _kpis(key: tuple, flt: IssueFilter, level: str, _data: County) -> dict[str, pd.DataFrame]:
-    issues = _data.issues[filter_mask(_data.issues, flt)]
-    return named_kpis(_data, issues, _data.as_of, levels=("county", level))
+    tickets, in_window = stocks_and_window(_data.issues, flt)
+    return named_kpis(_data, tickets, _data.as_of, levels=("county", level), window=in_window)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -69,7 +69,8 @@ kpis = _kpis(key, flt, level, data)
 tiles = [c for c in KPIS if c not in ("closed_on_time", "calendar_fallback")]
 for row in range(0, len(tiles), 4):  # four a row: the longest labels fit on a laptop
     for col, name in zip(st.columns(4), tiles[row : row + 4], strict=False):
-        col.metric(column_label(name, lang()), format_kpi(name, kpis["county"].iloc[0][name]))
+        value = format_kpi(name, kpis["county"].iloc[0][name])
+        col.metric(column_label(name, lang()), value, help=kpi_help(name, flt, data.as_of))
 st.caption(t("loop_scope_note").format(as_of=f"{data.as_of:%Y-%m-%d %H:%M}"))
 show(kpis[level])
 

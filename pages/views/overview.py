@@ -12,6 +12,7 @@ from geo.views.overview import Overview, grid_detail, overview, unassigned_table
 from layers.overview_map import overview_map
 from pages.views._common import (
     county,
+    kpi_help,
     lang,
     plain,
     synthetic_banner,
@@ -56,11 +57,15 @@ if data.population_approximate:
 
 k = view.kpis
 cols = st.columns(7)
-cols[0].metric(t("kpi_issues"), f"{k['issues']:,.0f}")
-cols[1].metric(t("kpi_open"), f"{k['open']:,.0f}")
-cols[2].metric(t("kpi_overdue"), f"{k['overdue']:,.0f}")
-cols[3].metric(t("kpi_resolution"), _share(k["resolution_rate"]))
-cols[4].metric(t("kpi_on_time"), _share(k["on_time_rate"]))
+tiles = (
+    ("issues", "kpi_issues", f"{k['issues']:,.0f}"),
+    ("open", "kpi_open", f"{k['open']:,.0f}"),
+    ("overdue", "kpi_overdue", f"{k['overdue']:,.0f}"),
+    ("resolution_rate", "kpi_resolution", _share(k["resolution_rate"])),
+    ("on_time_rate", "kpi_on_time", _share(k["on_time_rate"])),
+)
+for col, (name, label, value) in zip(cols, tiles, strict=False):
+    col.metric(t(label), value, help=kpi_help(name, flt, data.as_of))
 cols[5].metric(t("kpi_grids"), f"{k['grids']:,.0f}")
 cols[6].metric(t("kpi_residents"), f"{k['residents']:,.0f}")
 

@@ -53,13 +53,13 @@ def test_overview_draws_every_grid_offline_in_chinese(app_url, browser_page):
     browser_page.screenshot("overview")
 
     assert n_paths >= N_GRIDS, f"only {n_paths} paths drawn"
-    assert page.get_by_text("诉求总数").first.is_visible()
+    assert page.get_by_text("受理数").first.is_visible()
     assert page.get_by_text("示例数据（合成）", exact=False).first.is_visible()
     assert frame.locator(".leaflet-control").first.is_visible()  # legend and zoom
     legend = frame.locator("text=诉求数").first
     assert legend.is_visible()
     # Chinese glyphs have real width (not zero-width, not missing).
-    width = page.get_by_text("诉求总数").first.bounding_box()["width"]
+    width = page.get_by_text("受理数").first.bounding_box()["width"]
     assert width > 30
     assert browser_page.blocked == [], f"requests left localhost: {browser_page.blocked}"
 

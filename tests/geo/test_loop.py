@@ -770,3 +770,21 @@ def test_monthly_review_without_geometry_needs_alerts(month_tickets):
 def test_dates_as_datetime_objects_work(tickets):
     got = loop_kpis(tickets, dt.datetime(2026, 3, 4, 12), by="county")
     assert got.issues.iloc[0] == 9
+
+
+def test_window_counts_states_of_now_over_every_ticket(tickets):
+    """From 02-26 on (T5, T6, T7, T10; T8 comes after AS_OF): received 4, closed 1 (T7, on
+    time), on-time 1 / (1 + T6 overdue) = 50 %. Open now: T4, T5, T6, T10 (closed after
+    AS_OF); overdue T4 and T6; reprimand T4 — T4 came in on 02-12, before the window."""
+    window = (tickets["received_at"] >= ts("2026-02-26")).to_numpy()
+    tables = kpi_tables(tickets, AS_OF, levels=("county", "town"), window=window)
+    county = tables["county"].iloc[0]
+    assert (county["issues"], county["closed"], county["closed_on_time"]) == (4, 1, 1)
+    assert county["on_time_rate"] == pytest.approx(0.5)
+    assert (county["open"], county["overdue"], county["reprimand"]) == (4, 2, 1)
+    town_a = tables["town"].set_index("town_code").loc[A]
+    assert (town_a["issues"], town_a["open"], town_a["overdue"]) == (1, 2, 1)
+    every = kpi_tables(tickets, AS_OF, levels=("county",))["county"].iloc[0]
+    assert every[["open", "overdue", "reprimand"]].tolist() == [4, 2, 1]
+    with pytest.raises(InputProblems, match="window has 2 entries for 10 tickets"):
+        kpi_tables(tickets, AS_OF, window=[True, False])

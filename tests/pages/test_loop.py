@@ -12,7 +12,7 @@ import pytest
 
 from geo.core.scope import Scope
 from geo.demo.build import DEMO_FILENAME
-from geo.grids.aggregate import IssueFilter, filter_mask
+from geo.grids.aggregate import IssueFilter, filter_mask, stocks_and_window
 from geo.loop.lifecycle import daily_clearance, kpi_tables, monthly_review
 from geo.store.base import open_store
 from geo.store.county import load_county
@@ -47,12 +47,16 @@ def test_chinese_page_numbers_tabs_and_report_buttons(app, county):
     assert at.title[0].value == "闭环管理 · 全县"
     assert any("示例数据（合成）" in w.value for w in at.warning)
 
-    issues = county.issues[filter_mask(county.issues, default_window(county))]
-    want = kpi_tables(issues, county.as_of, levels=("county", "town"))
+    window = filter_mask(county.issues, default_window(county))
+    want = kpi_tables(county.issues, county.as_of, levels=("county", "town"), window=window)
     row = want["county"].iloc[0]
     shown = metrics(at)
     assert shown["受理数"] == f"{row['issues']:,}"
-    assert shown["超期在办"] == f"{row['overdue']:,}"
+    # Overdue now, whenever received: every overdue ticket of the county, not the window's.
+    everything = kpi_tables(county.issues, county.as_of, levels=("county",))["county"].iloc[0]
+    assert shown["超期在办"] == f"{everything['overdue']:,}"
+    assert row["overdue"] == everything["overdue"] > 0
+    assert row["issues"] < everything["issues"]  # received: the window's only
     assert shown["按期办结率"] == f"{row['on_time_rate']:.1%}"
     assert shown["网格办结占比（小事不出格）"] == f"{row['grid_share']:.1%}"
     table = at.dataframe[0].value
@@ -95,10 +99,14 @@ def test_english_town_scope_by_grid(app, county):
     assert at.title[0].value == "Closed loop · 四明镇"
     flt = default_window(county)
     flt = IssueFilter(start=flt.start, end=flt.end, town_code="320924104")
-    issues = county.issues[filter_mask(county.issues, flt)]
-    want = kpi_tables(issues, county.as_of, levels=("county", "grid"))
+    tickets, window = stocks_and_window(county.issues, flt)
+    want = kpi_tables(tickets, county.as_of, levels=("county", "grid"), window=window)
+    assert metrics(at)["Received"] == f"{window.sum():,}"
     assert metrics(at)["Received"] == f"{want['county']['issues'].iloc[0]:,}"
     table = at.dataframe[0].value
+    # A grid with a case still open is listed even when nothing came in this month.
+    quiet = want["grid"][(want["grid"]["issues"] == 0) & (want["grid"]["open"] > 0)]
+    assert len(quiet) and set(quiet["grid_code"]) <= set(table["Grid code"])
     assert table["Grid code"].tolist() == want["grid"]["grid_code"].tolist()
     assert table["Received"].tolist() == want["grid"]["issues"].tolist()
     assert [tab.label for tab in at.tabs] == ["Daily clearance", "Weekly summary", "Monthly review"]

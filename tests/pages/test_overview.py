@@ -25,7 +25,7 @@ def test_overview_shows_kpis_map_and_synthetic_notice_in_chinese(app):
     metrics = _metrics(at)
     assert metrics["网格数"] == "3,689"
     assert metrics["居民数"] == "962,300"
-    assert int(metrics["诉求总数"].replace(",", "")) > 5000
+    assert int(metrics["受理数"].replace(",", "")) > 5000
     assert any("示例数据（合成）" in w.value for w in at.warning)
     args = _map_args(at)
     html = args["script"] + args["header"] + args["html"]
@@ -37,12 +37,12 @@ def test_overview_shows_kpis_map_and_synthetic_notice_in_chinese(app):
 
 def test_town_filter_narrows_kpis_and_map(app):
     at = signed_in(app)
-    county_issues = int(_metrics(at)["诉求总数"].replace(",", ""))
+    county_issues = int(_metrics(at)["受理数"].replace(",", ""))
     at.sidebar.selectbox(key="town").set_value("320924104").run()
     assert not at.exception
     metrics = _metrics(at)
     assert metrics["网格数"] == "181"  # 四明镇: 181 grids
-    assert 0 < int(metrics["诉求总数"].replace(",", "")) < county_issues
+    assert 0 < int(metrics["受理数"].replace(",", "")) < county_issues
     assert at.title[0].value == "射阳县 · 四明镇"
     assert "320924104" in _map_args(at)["script"]
 

@@ -46,7 +46,7 @@ def test_wall_in_chinese_shows_what_geo_computes(app, expected):
     k = expected.tiles
     assert _metrics(at) == {
         "今日受理": f"{k['received_today']:,.0f}",
-        "在办工单": f"{k['open']:,.0f}",
+        "在办": f"{k['open']:,.0f}",
         "超期在办": f"{k['overdue']:,.0f}",
         "预警": f"{k['alerts']:,.0f}",
         "本月按期办结率": f"{k['on_time_rate']:.1%}",
@@ -73,7 +73,7 @@ def test_wall_in_chinese_shows_what_geo_computes(app, expected):
 def test_wall_in_english(app, expected):
     at = _open(app, lang="en")
     metrics = _metrics(at)
-    assert metrics["Open tickets"] == f"{expected.tiles['open']:,.0f}"
+    assert metrics["Open"] == f"{expected.tiles['open']:,.0f}"
     assert metrics["Cleared today"] == f"{expected.tiles['cleared_rate']:.1%}"
     html = _html(at)
     assert "射阳县 · Grid governance command wall" in html  # the name from the store's meta
