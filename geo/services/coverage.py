@@ -26,6 +26,7 @@ __all__ = [
     "TravelNetwork",
     "coverage",
     "coverage_gaps",
+    "every_unit",
     "gap_areas",
     "service_access",
     "service_circles",
@@ -1129,3 +1130,38 @@ def service_circles(
         quad_segs=quad_segs,
     )
     return out.set_geometry(gpd.GeoSeries(circles, index=out.index, crs=services.crs))
+
+
+def every_unit(table: pd.DataFrame, codes: pd.Series | list[str]) -> pd.DataFrame:
+    """:func:`coverage`'s ``table`` with a row for every unit of ``codes`` and type.
+
+    A grid where nobody lives (a market, a park, a new estate) has no household and so no row
+    in ``table``; here it gets one with 0 households and residents, nothing covered,
+    ``coverage`` and ``nearest_minutes_median`` NaN (no one to cover) and ``meets_target``
+    false — so a file of coverage per grid has one row per grid. Units of ``table`` not in
+    ``codes`` are kept; the added rows follow each type's rows.
+    """
+    key = next((c for c in LEVELS.values() if c in table.columns), None)
+    if key is None:
+        raise InputProblems("list coverage per unit", "the table has no unit code column")
+    wanted = pd.Index(pd.Series(codes, dtype=object).astype(str).unique())
+    parts = []
+    for kind, part in table.groupby("service_type", sort=False):
+        missing = wanted.difference(part[key].astype(str))
+        if not len(missing):
+            parts.append(part)
+            continue
+        blank = pd.DataFrame({key: missing, "service_type": kind})
+        blank["target_minutes"] = part["target_minutes"].iloc[0] if len(part) else np.nan
+        for col in ("households", "residents", "covered_residents", "uncovered_residents"):
+            blank[col] = 0
+        blank["coverage"] = np.nan
+        blank["nearest_minutes_median"] = np.nan
+        blank["meets_target"] = False
+        parts.append(pd.concat([part, blank[part.columns]], ignore_index=True))
+    if not parts:
+        return table
+    out = pd.concat(parts, ignore_index=True)
+    for col in ("households", "residents", "covered_residents", "uncovered_residents"):
+        out[col] = out[col].astype(table[col].dtype)
+    return out

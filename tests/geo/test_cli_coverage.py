@@ -150,6 +150,20 @@ def test_coverage_per_grid_counted_by_hand(files, tmp_path, capsys):
     assert "county coverage 94.0% (188 / 200 residents), target 85%: met" in line
 
 
+def test_a_grid_where_nobody_lives_has_a_row_with_no_residents(files, tmp_path, capsys):
+    homes = lattice_households()
+    homes[homes["grid_code"] != NE].to_file(files["households"], layer="households")
+    out = tmp_path / "coverage.csv"
+    args = ["coverage", *inputs(files), "--type", PARTY, "--detour", "1", "--out", str(out)]
+    assert main(args) == 0
+    table = read_csv(out).set_index("grid_code")
+    assert sorted(table.index) == sorted([SW, NW, SE, NE])  # every grid of the layer
+    assert table.loc[NE, ["households", "residents", "covered_residents"]].tolist() == [0, 0, 0]
+    assert np.isnan(table.loc[NE, "coverage"]) and not table.loc[NE, "meets_target"]
+    assert (table.drop(index=NE)["residents"] == 25 * RESIDENTS).all()
+    assert "；4 行" in capsys.readouterr().out
+
+
 def test_coverage_default_detour_is_the_settings_one(files, tmp_path, capsys):
     out = tmp_path / "coverage.csv"
     assert main(["coverage", *inputs(files), "--type", PARTY, "--out", str(out)]) == 0
