@@ -766,7 +766,7 @@ def _place(households: gpd.GeoDataFrame, grids: gpd.GeoDataFrame) -> gpd.GeoData
 def _coverage(args: argparse.Namespace) -> int:
     import geopandas as gpd
 
-    from geo.services.coverage import coverage, every_unit
+    from geo.services.coverage import LEVELS, coverage, every_unit
     from geo.store.readers import write_output
 
     data = _service_inputs(args, one_type=False, place=True)
@@ -791,8 +791,8 @@ def _coverage(args: argparse.Namespace) -> int:
         return table[table["service_type"] == args.type].reset_index(drop=True)
 
     table = level(args.by)
-    key = {"grid": "grid_code", "village": "village_code", "town": "town_code"}.get(args.by)
-    if key and key in data.grids.columns:  # a grid where nobody lives: 0 residents, not absent
+    key = LEVELS[args.by]
+    if key in data.grids.columns:  # a grid where nobody lives: 0 residents, not absent
         table = every_unit(table, data.grids[key])
     county = level("county").iloc[0]
     out: pd.DataFrame = table
