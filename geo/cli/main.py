@@ -571,14 +571,10 @@ def _weights(args: argparse.Namespace, grids: Any) -> Any:
 
 def _scan_columns(table: Any, grids: Any, args: argparse.Namespace) -> pd.DataFrame:
     """``scan_cluster`` (1 = most likely; empty outside a cluster) and ``scan_p`` per grid."""
-    import shapely
+    from geo.views.scan_view import grid_scan
 
-    from geo.hotspots.scan import scan
-
-    order = table.set_index("grid_code").reindex(grids["grid_code"].astype(str))
-    xy = shapely.get_coordinates(shapely.point_on_surface(grids.geometry.to_numpy()))
-    found = scan(order["count"].to_numpy(dtype=float), order["expected"].to_numpy(dtype=float),
-                 xy, order.index, replications=args.scan, seed=args.seed)  # fmt: skip
+    found = grid_scan(table["grid_code"], table["count"], table["expected"], grids,
+                      replications=args.scan, seed=args.seed)  # fmt: skip
     frame = found.to_frame()[["grid_code", "cluster", "p_value"]]
     return frame.rename(columns={"cluster": "scan_cluster", "p_value": "scan_p"})
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from numpy.typing import ArrayLike
 
 from geo.core.i18n import text, translator
 from geo.grids.aggregate import IssueFilter
@@ -31,11 +34,29 @@ def county_scan(
     counts = now["count"].to_numpy(dtype=float)
     residents = pd.to_numeric(now["residents"], errors="coerce").fillna(0).clip(lower=0)
     expected = expected_counts(counts, residents.to_numpy(dtype=float))
-    points = shapely.point_on_surface(data.grids.geometry.to_numpy())
-    order = pd.Index(data.grids["grid_code"].astype(str)).get_indexer(now["grid_code"].astype(str))
-    xy = shapely.get_coordinates(points)[order]
-    return scan(counts, expected, xy, now["grid_code"].astype(str), replications=replications,
-                seed=seed)  # fmt: skip
+    return grid_scan(now["grid_code"], counts, expected, data.grids, replications=replications,
+                     seed=seed)  # fmt: skip
+
+
+def grid_scan(
+    codes: ArrayLike,
+    counts: ArrayLike,
+    expected: ArrayLike,
+    grids: gpd.GeoDataFrame,
+    *,
+    replications: int = 999,
+    seed: int | None = 0,
+) -> ScanResult:
+    """:func:`geo.hotspots.scan.scan` of the grids ``codes`` (observed ``counts`` and
+    ``expected``, in that order), each zone grown from the grids' representative points in
+    ``grids`` (a metric CRS; ``grid_code`` column) — what the page and the CLI both run."""
+    names = pd.Index(np.asarray(codes).astype(str))
+    order = pd.Index(grids["grid_code"].astype(str)).get_indexer(names)
+    if (order < 0).any():
+        raise ValueError(f"{int((order < 0).sum())} grid codes are not in the grid layer")
+    points = shapely.point_on_surface(grids.geometry.to_numpy()[order])
+    return scan(counts, expected, shapely.get_coordinates(points), names,
+                replications=replications, seed=seed)  # fmt: skip
 
 
 def scan_classes(result: ScanResult, grid_codes: pd.Series, *, alpha: float = 0.05) -> pd.Series:
