@@ -1,5 +1,6 @@
-"""What the wall screen 指挥大屏 shows: headline tiles, the latest overdue tickets and warnings,
-the towns ranked, today's 日清 progress, a column per grid and the county and town outlines.
+"""What the wall screen 指挥大屏 shows: headline tiles, the most urgent overdue tickets, the
+latest warnings, the towns ranked, today's 日清 progress, a column per grid and the county
+and town outlines.
 
 What "now" is
     The wall shows everything as of :attr:`geo.store.county.County.as_of`, GridGov's one rule for
@@ -140,9 +141,10 @@ class WallView:
         ``cleared``, ``clearance_items`` and ``cleared_rate`` of today's 日清 list
         (:func:`geo.loop.lifecycle.daily_clearance`; NaN when the list is empty).
     overdue
-        Every open overdue ticket (:data:`OVERDUE_COLUMNS`), the one that went overdue
-        last first: ``days_over`` is whole calendar days since the deadline, ``state`` is
-        ``overdue`` (reminder sent) or ``reprimand``. No caller data.
+        Every open overdue ticket (:data:`OVERDUE_COLUMNS`), most urgent first:
+        reprimands before reminders, then the longest overdue. ``days_over`` is whole
+        calendar days since the deadline, ``state`` is ``overdue`` (reminder sent) or
+        ``reprimand``. No caller data.
     warnings
         Every warning (:data:`WARNING_COLUMNS`), newest first; ``kind`` is one of
         :data:`geo.hotspots.alerts.KINDS`, ``evidence`` a :class:`~geo.core.i18n.Text`.
@@ -341,7 +343,10 @@ def _overdue(
             "state": states.loc[late, "state"].to_numpy(),
         }
     )
-    return out.sort_values(["due_at", "ticket_id"], ascending=[False, True]).reset_index(drop=True)
+    # What a commander acts on first: escalated to a reprimand, then the longest overdue.
+    first = out.assign(_escalated=out["state"] == REPRIMAND)
+    first = first.sort_values(["_escalated", "due_at", "ticket_id"], ascending=[False, True, True])
+    return first.drop(columns="_escalated").reset_index(drop=True)
 
 
 def _warnings(alerts: pd.DataFrame, town_names: pd.Series, grid_names: pd.Series) -> pd.DataFrame:

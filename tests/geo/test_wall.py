@@ -172,16 +172,17 @@ def test_tiles_known_answers(county, alerts):
     assert set(TILES) <= set(k)
 
 
-def test_latest_overdue_first_with_days_over_and_state(county, alerts):
+def test_most_urgent_overdue_first_with_days_over_and_state(county, alerts):
+    # What a commander acts on first: the reprimand, 14 days over, before a day-old reminder.
     view = wall_view(county, alerts=alerts, as_of=AS_OF)
     got = view.overdue
     assert list(got.columns) == list(OVERDUE_COLUMNS)
-    assert list(got.ticket_id) == ["A2", "A1"]
-    assert list(got.days_over) == [0, 14]
-    assert list(got.state) == ["overdue", "reprimand"]
+    assert list(got.ticket_id) == ["A1", "A2"]
+    assert list(got.days_over) == [14, 0]
+    assert list(got.state) == ["reprimand", "overdue"]
     assert list(got.town_name) == ["甲镇", "甲镇"]
     assert list(got.grid_name) == ["甲村第1网格", "甲村第1网格"]
-    assert got.due_at.iloc[0] == pd.Timestamp("2026-11-19 23:59:59")
+    assert got.due_at.iloc[1] == pd.Timestamp("2026-11-19 23:59:59")
     assert "caller_phone" not in got.columns
 
 
@@ -276,14 +277,14 @@ def test_panel_rows_as_text(county, alerts):
         {
             "town_name": "甲镇",
             "grid_name": "甲村第1网格",
-            "category": "噪音扰民",
-            "days_over": "0",
-            "state": "超期·催办",
+            "category": "环境卫生",
+            "days_over": "14",
+            "state": "超期·通报督办",
         }
     ]
     assert list(panel_rows(view, "overdue", lang="en").state) == [
-        "Overdue (reminder)",
         "Overdue (reprimand)",
+        "Overdue (reminder)",
     ]
     warnings = panel_rows(view, "warnings", lang="en")
     assert list(warnings.kind) == ["Surge", "Repeat complaints (same caller)"]

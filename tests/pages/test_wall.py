@@ -57,10 +57,12 @@ def test_wall_in_chinese_shows_what_geo_computes(app, expected):
     assert "射阳县 · 网格治理指挥大屏" in html
     assert f"示例数据截至 {expected.as_of:%Y-%m-%d %H:%M}" in html
     assert "每 10 秒刷新 · 第 0 次" in html
-    # The first panel: the latest overdue tickets, with the counts in the heading.
+    # The first panel: the most urgent overdue tickets, with the counts in the heading.
     assert 'id="wall-panel-overdue"' in html
     assert f"共 {k['overdue']:,.0f} 件，其中通报督办 {k['reprimand']:,.0f} 件" in html
     assert expected.overdue.grid_name.iloc[0] in html
+    worst = expected.overdue.iloc[0]  # a reprimand, the longest overdue: not a day-old one
+    assert worst.state == "reprimand" and worst.days_over == expected.overdue.days_over.max()
     assert any("示例数据（合成）" in w.value for w in at.warning)
     # The map: one column per grid with open tickets, no basemap, nothing to fetch.
     spec = json.loads(at.get("deck_gl_json_chart")[0].proto.json)
