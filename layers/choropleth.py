@@ -242,6 +242,7 @@ def grid_choropleth(
     layer_name: str | None = None,
     tolerance_m: float = 1.0,
     float_decimals: int = 2,
+    grid_style: Mapping[str, object] | None = None,
     static_url_prefix: str = STATIC_URL_PREFIX,
 ) -> GridChoropleth:
     """Add grids coloured by ``value_column``, outlines and a legend to ``m``.
@@ -296,6 +297,9 @@ def grid_choropleth(
         Decimals kept in float columns sent to the browser (a rate like
         3.7037037037037037 costs 18 bytes a grid); the classes are computed
         on the same rounded values, so colours and legend agree.
+    grid_style : mapping, optional
+        Leaflet path options over the default grid style (thin white borders, which suit a
+        county of thousands of grids; a village of seven wants dark, visible ones).
     static_url_prefix : str, default "/app/static"
         URL path of the repository's ``static/`` folder.
 
@@ -340,7 +344,7 @@ def grid_choropleth(
             "colors": list(breaks.colors),
             "noDataColor": NO_DATA_COLOR,
             "tooltip": [[column, label] for column, label in tooltip_fields.items()],
-            "style": _GRID_STYLE,
+            "style": {**_GRID_STYLE, **(grid_style or {})},
             "highlight": _GRID_HIGHLIGHT,
         },
         "outlines": [

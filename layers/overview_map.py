@@ -40,21 +40,22 @@ def overview_map(
     fields = [
         "grid_code",
         "grid_name",
+        "town_name",
         "village_name",
         "grid_worker",
         "households",
         "count",
+        "open",
         "rate_per_1000",
     ]
+    # Town outlines take no clicks: a click anywhere in a town lands on a grid, which the
+    # page turns into the drill-down (an outline over the grids would catch the click).
     towns = OutlineSpec(
-        frame=view.towns[["town_code", "town_name", "geometry"]],
+        frame=view.towns[["town_code", "geometry"]],
         name="towns",
         color="#1f2d3d",
         weight_px=3.0,
         opacity=0.9,
-        properties=("town_code", "town_name"),
-        tooltip_column="town_name",
-        zoom_on_click=True,
     )
     grid_choropleth(
         m,

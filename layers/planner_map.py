@@ -47,6 +47,8 @@ DRAW_TEXT_PATHS: tuple[str, ...] = (
 #: Fill of a grid by state: 0 within the size standard, 1 outside it, 2 with a blocking error.
 STATE_COLORS: tuple[str, str, str] = ("#9ecae1", "#fdae61", "#d7191c")
 _PROPOSAL_STYLE = {"color": "#6a3d9a", "weight": 2.5, "dashArray": "6 4", "fill": False}
+#: A village's few grids: dark borders a planner can see and click on every fill.
+_GRID_BORDERS = {"color": "#1f2d3d", "weight": 1.6, "opacity": 0.9, "fillOpacity": 0.7}
 
 
 class OfflineDraw(Draw):
@@ -183,6 +185,7 @@ def planner_map(
         legend_title=legend_title,
         outlines=outlines,
         breaks=categorical_breaks(list(zip(state_labels, STATE_COLORS, strict=True))),
+        grid_style=_GRID_BORDERS,
     )
     inner = gpd.GeoSeries(
         shapely.point_on_surface(grids.geometry.to_numpy()), crs=grids.crs

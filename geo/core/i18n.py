@@ -39,6 +39,7 @@ _ENTRIES: dict[str, tuple[str, str]] = {
         "residents are spread evenly inside it.",
     ),
     "language": ("语言", "Language"),
+    "table_empty": ("无记录", "No records"),
     "uploader_button": ("上传", "Upload"),
     "sign_in_title": ("网格治理一张图 · 登录", "GridGov · sign in"),
     "username": ("用户名", "Username"),
@@ -158,9 +159,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "scope_county": ("全县", "Whole county"),
     "back_to_county": ("返回全县", "Back to the county"),
     "click_hint": (
-        "点击镇（区）可下钻；点击网格查看详情。",
-        "Click a town to drill down; click a grid for its details.",
+        "点击任一网格，进入其所在镇（区）并查看该网格详情。",
+        "Click any grid to open its town and the grid's details.",
     ),
+    "click_hint_town": ("点击网格查看详情。", "Click a grid for its details."),
     "top_grids": ("诉求最多的网格", "Grids with the most issues"),
     "grid_details": ("网格详情", "Grid details"),
     "recent_issues": ("最近诉求（来电人信息已脱敏）", "Recent issues (caller data masked)"),
@@ -665,6 +667,10 @@ _ENTRIES: dict[str, tuple[str, str]] = {
     "plan_signed_in": (
         "以 {name} 的名义保存或发布（记入变更记录）",
         "Saved or published as {name} (in the change log)",
+    ),
+    "plan_publish_needs_draft": (
+        "没有可发布的草案：规划员先保存草案，再由另一位审核人发布。",
+        "Nothing to publish yet: the planner saves the draft, then another reviewer publishes it.",
     ),
     "plan_reviewer_note": (
         "审核人：审阅规划员已保存的草案，填写理由后发布；不能发布本人编辑的草案。",

@@ -435,14 +435,17 @@ def column_label(column: str, lang: str = "zh") -> str:
     return translator(lang)(key) if key in TEXT else column
 
 
-def display_table(frame: pd.DataFrame, lang: str = "zh") -> pd.DataFrame:
+def display_table(frame: pd.DataFrame, lang: str = "zh", *, labelled: bool = True) -> pd.DataFrame:
     """A copy for people: stages, states, reasons, platforms and flags in words, times as
     ``YYYY-MM-DD HH:MM:SS`` text (blank when not reached yet), headers labelled
-    (:func:`column_label`). Numbers stay numbers (rates are shares in [0, 1])."""
+    (:func:`column_label`; kept raw with ``labelled=False``, for a page that labels and
+    formats them itself). Numbers stay numbers (rates are shares in [0, 1])."""
     out = in_words(frame, lang)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d %H:%M:%S").fillna("")
+    if not labelled:
+        return out
     return out.rename(columns={c: column_label(c, lang) for c in out.columns})
 
 

@@ -31,8 +31,9 @@ class Overview:
         are states of now over every ticket of the scope, categories and sources, whenever
         received; the rest are flows of the tickets received in the filter's dates.
     grids
-        Grids in scope (EPSG:4549) with ``town_name``, ``village_name``, ``count``, ``open``
-        and ``rate_per_1000``.
+        Grids in scope (EPSG:4549) with ``town_name``, ``village_name``, ``count`` and
+        ``rate_per_1000`` (of the window's tickets) and ``open`` (a state of now, as the
+        ``open`` tile: every ticket of the selection still open, whenever received).
     villages, towns
         Outlines in scope.
     unassigned
@@ -68,7 +69,11 @@ def overview(data: County, flt: IssueFilter) -> Overview:
     out["village_name"] = out["village_code"].map(village_names)
     out["town_name"] = out["town_code"].map(town_names)
     out["rate_per_1000"] = out["rate_per_1000"].round(1)
-    figures = headline(tickets, data.as_of, window=in_window)
+    loop = kpi_tables(tickets, data.as_of, levels=("county", "grid"), window=in_window)
+    # A grid's open cases are a state of now, as the tiles': every ticket, whenever received.
+    open_now = loop["grid"].set_index("grid_code")["open"]
+    out["open"] = out["grid_code"].map(open_now).fillna(0).astype(np.int64)
+    figures = _figures(loop["county"])
     figures["grids"] = float(len(out))
     figures["residents"] = float(out["residents"].sum())
     # A ticket in no grid belongs to a town only when it carries the town's code (e.g. from
@@ -89,7 +94,12 @@ def headline(
     """The Overview's KPI figures of ``issues`` at ``as_of`` (see :attr:`Overview.kpis`):
     states of now over every ticket, flows over those in ``window``
     (:func:`geo.grids.aggregate.stocks_and_window`)."""
-    row = kpi_tables(issues, as_of, levels=("county",), window=window)["county"].iloc[0]
+    return _figures(kpi_tables(issues, as_of, levels=("county",), window=window)["county"])
+
+
+def _figures(county: pd.DataFrame) -> dict[str, float]:
+    """:attr:`Overview.kpis` from the county row of :func:`kpi_tables`."""
+    row = county.iloc[0]
     figures = {name: float(row[name]) for name in KPIS}
     received = figures["issues"]
     figures["resolution_rate"] = figures["closed"] / received if received else float("nan")

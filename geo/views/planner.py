@@ -44,6 +44,7 @@ from geo.planning.versions import (
 from geo.store.base import Store
 from geo.store.county import as_of, read_meta
 from geo.views.errors import explain
+from geo.views.tables import DECIMALS, Kind, is_share, number_text
 
 if TYPE_CHECKING:
     from geo.planning.rebalance import Proposal
@@ -297,6 +298,12 @@ class Workbench:
         return bool(self.notes)
 
     @property
+    def ready_to_publish(self) -> bool:
+        """True when there is a saved draft and no edit after it (what :meth:`publish`
+        publishes; otherwise it refuses)."""
+        return not self.dirty and self.draft is not None and self.draft.revision > 0
+
+    @property
     def can_undo(self) -> bool:
         """True when there is an edit to take back."""
         return bool(self._undo)
@@ -388,7 +395,7 @@ class Workbench:
             The check found errors; ``report`` says which. Nothing was written.
         """
         who.require(Permission.PUBLISH, Text("发布网格新版本", "publish grid versions"))
-        if self.dirty or self.draft is None or self.draft.revision == 0:
+        if not self.ready_to_publish or self.draft is None:
             raise VersionError(
                 Text("只能发布规划员已保存的草案：先保存，再请审核人发布",
                      "only a draft the planner saved can be published: save it, then a "
@@ -521,6 +528,25 @@ class DraftDiff:
     def households_moved(self) -> int:
         """Households whose grid changes."""
         return int(self.flows["households"].sum()) if len(self.flows) else 0
+
+
+def compare_table(compare: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A proposal's metrics before and after as people read them: column ``metric`` (in
+    words), then ``before`` (when known) and ``after`` as text — a share as ``62.5 %``, a
+    spread with two decimals, a count of grids or households whole."""
+    tr = translator(lang)
+    out = pd.DataFrame({"metric": [tr(f"plan_m_{k}") for k in compare.index]})
+    names = [str(k) for k in compare.index]
+    for side in compare.columns:
+        values = compare[side].tolist()
+        kinds: list[Kind] = [
+            "share" if is_share(k) else "count" if float(v) % 1 == 0 and k not in DECIMALS
+            else "decimal"
+            for k, v in zip(names, values, strict=True)
+        ]  # fmt: skip
+        out[side] = [number_text(v, k, kind) for k, v, kind in zip(names, values, kinds,
+                     strict=True)]  # fmt: skip
+    return out
 
 
 def draft_diff(

@@ -152,3 +152,13 @@ def kpi_help(name: str, flt: IssueFilter, as_of: pd.Timestamp) -> str:
     start = "…" if flt.start is None else f"{flt.start:%Y-%m-%d}"
     end = f"{as_of:%Y-%m-%d}" if flt.end is None else f"{flt.end:%Y-%m-%d}"
     return t("kpi_window_help").format(start=start, end=end)
+
+
+def category_mix(mix: pd.DataFrame, *, height: int) -> None:
+    """A grid's issues by category as bars (``category``, ``count``), or "no records" in
+    words when it has none (an empty chart would show a bare 0.000000 axis)."""
+    t = tr()
+    if mix.empty or not mix["count"].sum():
+        st.caption(t("table_empty"))
+        return
+    st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=height)

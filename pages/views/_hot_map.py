@@ -14,6 +14,7 @@ from geo.views.hotspots import HotspotView, class_labels, event_points
 from geo.views.scan_view import SCAN_COLORS, county_scan, scan_classes, scan_labels, scan_table
 from layers.hotspot_map import CLASS_COLORS, EMERGING_COLORS, event_density, hotspot_map
 from pages.views._common import lang, tr
+from pages.views._tables import show_table
 
 KINDS = ("classes", "emerging", "scan", "density")
 
@@ -73,8 +74,4 @@ def hot_map(kind: str, view: HotspotView, data: County, flt: IssueFilter, key: t
         st.caption(t("scan_note"))
         names = dict(zip(data.grids.grid_code.astype(str), data.grids.grid_name.astype(str),
                          strict=True))  # fmt: skip
-        table = scan_table(found, names, lang())
-        if table.empty:
-            st.info(t("no_scan_clusters"))
-        else:
-            st.dataframe(table.rename(columns=t), hide_index=True)
+        show_table(scan_table(found, names, lang()), empty=t("no_scan_clusters"))

@@ -96,6 +96,7 @@ def _inputs(p: Planner, op: str) -> bool:
             key="plan_merge",
             format_func=p.grid_label,
             placeholder=t("plan_pick_grids"),
+            select_all=False,  # merging every grid of a village into one is never meant
         )
         return len(chosen) >= 2
     if op == "move":
@@ -173,8 +174,10 @@ def save_panel(p: Planner) -> None:
     editor = who.can(Permission.EDIT_DRAFT)
     b2.button(t("plan_save"), key="plan_save", disabled=not (editor and p.bench.dirty),
               on_click=act(save))  # fmt: skip
+    ready = p.bench.ready_to_publish  # a saved draft with no edit after it
     b3.button(t("plan_publish"), key="plan_publish", type="primary",
-              disabled=not who.can(Permission.PUBLISH), on_click=act(publish))  # fmt: skip
+              disabled=not (ready and who.can(Permission.PUBLISH)), on_click=act(publish),
+              help=None if ready else t("plan_publish_needs_draft"))  # fmt: skip
     if not editor:
         st.caption(t("plan_reviewer_note"))
     if not p.report.publishable:

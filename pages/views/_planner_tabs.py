@@ -12,14 +12,12 @@ from geo.views import planner as pv
 from pages.views._common import lang, principal
 from pages.views._personal import audited_download
 from pages.views._planner_state import TABS, Planner, act, head, ss, t
+from pages.views._tables import show_table
 
 
 def metrics_tab(p: Planner) -> None:
-    red = ["background-color: #fde0dd" if s else "" for s in p.metrics.standard]
-    table = p.metrics.rename(columns=head).style.apply(lambda _: red, axis=0)  # rows breaking it
-    st.dataframe(
-        table.format({head("area_km2"): "{:.3f}", head("polsby_popper"): "{:.2f}"}), hide_index=True
-    )
+    breaking = [bool(s) for s in p.metrics.standard]
+    show_table(p.metrics, head, flagged=breaking)
     cfg = get_settings()
     r, u, n = cfg.rural_rule, cfg.urban_rule, cfg.national_rule
     st.caption(
@@ -42,7 +40,7 @@ def check_tab(p: Planner) -> None:
     )
     problems = pv.check_table(report, lang())
     problems["severity"] = problems.severity.map(lambda s: t(f"plan_{s}"))
-    st.dataframe(problems.rename(columns=head), hide_index=True)
+    show_table(problems, head)
 
 
 def diff_tab(p: Planner) -> None:
@@ -55,9 +53,14 @@ def diff_tab(p: Planner) -> None:
         st.info(t("plan_no_diff"))
         return
     st.write(t("plan_diff_summary").format(len(diff.grids), diff.households_moved))
-    changes = diff.grids.assign(status=diff.grids.status.map(lambda s: t(f"plan_status_{s}")))
-    st.dataframe(changes.drop(columns="geometry_changed").rename(columns=head), hide_index=True)
-    st.dataframe(diff.flows.rename(columns=head), hide_index=True)
+    changes = diff.grids.assign(
+        status=diff.grids.status.map(lambda s: t(f"plan_status_{s}")),
+        changed_columns=diff.grids.changed_columns.map(
+            lambda cols: t("sep_list").join(head(c) for c in str(cols).split(",") if c)
+        ),
+    )
+    show_table(changes.drop(columns="geometry_changed"), head)
+    show_table(diff.flows, head)
 
 
 def rebalance_tab(p: Planner) -> None:
@@ -79,8 +82,7 @@ def rebalance_tab(p: Planner) -> None:
     st.button(t("plan_propose"), key="plan_do_propose", on_click=act(propose))
     proposal = p.proposals.get(p.code)
     if proposal is not None:
-        compare = proposal.compare().rename(index=lambda k: t(f"plan_m_{k}"), columns=head)
-        st.dataframe(compare)
+        show_table(pv.compare_table(proposal.compare(), lang()), head)
         st.button(t("plan_adopt"), key="plan_do_adopt", type="primary", on_click=act(adopt))
 
 
@@ -134,9 +136,8 @@ def files_tab(p: Planner) -> None:
 
 
 def history_tab(p: Planner) -> None:
-    st.dataframe(p.version_list.rename(columns=head), hide_index=True)
-    log = pv.scope_log(p.versions, p.code, lang())
-    st.dataframe(log.rename(columns=head), hide_index=True)
+    show_table(p.version_list, head)
+    show_table(pv.scope_log(p.versions, p.code, lang()), head)
 
 
 def tabs(p: Planner) -> None:

@@ -22,6 +22,7 @@ from geo.views.errors import explain
 from geo.views.safety import safe_csv
 from pages.views._common import lang, plain, principal, store, tr
 from pages.views._personal import audited_download
+from pages.views._tables import show_table
 
 t = tr()
 who = principal()
@@ -32,7 +33,7 @@ accounts, audit = st.tabs([t("admin_accounts"), t("admin_audit")])
 
 with accounts:
     table = users_table(the_store, lang())
-    st.dataframe(table.rename(columns=t), hide_index=True)
+    show_table(table)
     towns = town_choices(the_store)
     with st.form("admin_add", clear_on_submit=True):
         st.subheader(t("admin_add"))
@@ -42,7 +43,7 @@ with accounts:
                                format_func=lambda r: t(f"role_{r}"))  # fmt: skip
         picked = left.multiselect(t("town"), list(towns), key="admin_towns",
                                   format_func=towns.__getitem__,
-                                  placeholder=t("admin_pick_towns"))  # fmt: skip
+                                  placeholder=t("admin_pick_towns"), select_all=False)  # fmt: skip
         grids = right.text_input(t("admin_grids"), key="admin_grid_codes")
         password = left.text_input(t("password"), type="password", key="admin_password")
         if st.form_submit_button(t("admin_add"), key="admin_add_go", type="primary"):
@@ -88,8 +89,8 @@ with audit:
                        until=str(until) if until else None, username=user or None,
                        action=action or None)  # fmt: skip
     st.caption(t("admin_audit_rows", n=len(rows)))
+    show_table(rows, lambda c: t(f"audit_{c}"))
     shown = rows.rename(columns=lambda c: t(f"audit_{c}"))
-    st.dataframe(shown, hide_index=True)
 
     audited_download(st, t("admin_audit_download"), safe_csv(shown), "audit.csv",
                      mime="text/csv", key="audit_download")  # fmt: skip

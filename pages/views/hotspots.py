@@ -21,11 +21,12 @@ from geo.views.hotspots import (
 )
 from geo.views.overview import grid_detail
 from layers.charts import weekly_bars
-from pages.views._common import county, lang, plain, synthetic_banner, tr
+from pages.views._common import category_mix, county, lang, plain, synthetic_banner, tr
 from pages.views._hot_map import KINDS, hot_map
 from pages.views._hot_settings import analysis_settings
 from pages.views._personal import unmask_panel
 from pages.views._sidebar import sidebar_filters
+from pages.views._tables import show_table
 
 t = tr()
 data = county()
@@ -102,8 +103,7 @@ with right:
     if view.ranked.empty:
         st.info(t("no_hot_grids"))
     else:
-        table = ranked_table(view, lang()).rename(columns=t)
-        st.dataframe(table, hide_index=True, height=240)
+        show_table(ranked_table(view, lang()), height=240)
     if "_hot_grid_request" in st.session_state:  # a warning was picked below
         st.session_state["hot_grid"] = st.session_state.pop("_hot_grid_request")
     alerts = scope_alerts(_alerts(key, data), flt)
@@ -122,18 +122,17 @@ with right:
         st.altair_chart(chart, width="stretch")
         attrs, latest, mix = grid_detail(data, grid, flt)
         st.caption(f"{t('grid_worker')} {plain(str(attrs['grid_worker']))} · {t('category_mix')}")
-        st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=150)
+        category_mix(mix, height=150)
         st.caption(t("recent_issues"))
-        st.dataframe(latest.rename(columns=t), hide_index=True, height=200)
+        show_table(latest, height=200)
         unmask_panel(latest["ticket_id"].astype(str).tolist(), "hot_unmask")
 
 st.subheader(t("warnings"))
 if alerts.empty:
     st.info(t("no_warnings"))
 else:
-    chosen = st.dataframe(
-        alert_table(alerts, lang(), grid_names=names).rename(columns=t),
-        hide_index=True,
+    chosen = show_table(
+        alert_table(alerts, lang(), grid_names=names),
         key="alert_table",
         on_select="rerun",
         selection_mode="single-row",

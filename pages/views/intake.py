@@ -15,6 +15,7 @@ from geo.views.safety import safe_csv
 from pages.views._common import lang, plain, principal, store, tr
 from pages.views._intake_onboard import onboard_tab
 from pages.views._personal import audited_download
+from pages.views._tables import show_table
 
 t = tr()
 st.title(t("page_intake"))
@@ -78,7 +79,7 @@ with tickets:
         )
         if result.coord_warning and result.coord_check is not None:
             st.warning(plain(result.coord_check.pick(lang())))
-        st.dataframe(sheet_table(result, lang()), hide_index=True)
+        show_table(sheet_table(result, lang()), str)
 
 with quarantine:
     if "intake_flash" in st.session_state:  # what the last fix did (the lists are fresh)
@@ -88,7 +89,7 @@ with quarantine:
     if entries.empty:
         st.info(t("intake_q_none"))
     else:
-        st.dataframe(quarantine_table(entries, lang()), hide_index=True)
+        show_table(quarantine_table(entries, lang()), str)
         files = list(dict.fromkeys(entries["file"]))
         file = st.selectbox(t("intake_q_pick"), files)
         mine = entries[entries["file"] == file]
@@ -125,7 +126,7 @@ with ledger:
     if table.empty:
         st.info(t("intake_ledger_none"))
     else:
-        st.dataframe(table, hide_index=True)
+        show_table(table, str)
 
 with onboard:
     onboard_tab()

@@ -8,7 +8,6 @@ import streamlit as st
 from geo.grids.aggregate import IssueFilter, filter_mask, stocks_and_window
 from geo.loop.lifecycle import KPIS
 from geo.loop.report import (
-    RATE_COLUMNS,
     build_report,
     column_label,
     display_table,
@@ -23,6 +22,7 @@ from geo.views.report_files import report_file, report_filename
 from pages.views._common import county, kpi_help, lang, plain, synthetic_banner, tr
 from pages.views._personal import audited_download
 from pages.views._sidebar import sidebar_filters
+from pages.views._tables import show_table
 
 t = tr()
 data = county()
@@ -45,9 +45,7 @@ def _rhythm(key: tuple, flt: IssueFilter, _data: County) -> dict[str, pd.DataFra
 
 def show(frame: pd.DataFrame) -> None:
     frame = frame.drop(columns=[c for c in ("town_code", "village_code") if c in frame])
-    percent = st.column_config.NumberColumn(format="percent")
-    rates = {column_label(c, lang()): percent for c in RATE_COLUMNS}
-    st.dataframe(display_table(frame, lang()), hide_index=True, column_config=rates)
+    show_table(display_table(frame, lang(), labelled=False), lambda c: column_label(c, lang()))
 
 
 def report(fmt: str, month: str, town: str | None, language: str) -> bytes:

@@ -11,6 +11,7 @@ from geo.store.county import County
 from geo.views.overview import Overview, grid_detail, overview, unassigned_table
 from layers.overview_map import overview_map
 from pages.views._common import (
+    category_mix,
     county,
     kpi_help,
     lang,
@@ -20,6 +21,7 @@ from pages.views._common import (
 )
 from pages.views._personal import unmask_panel
 from pages.views._sidebar import request_scope, sidebar_filters
+from pages.views._tables import show_table
 
 t = tr()
 data = county()
@@ -80,7 +82,7 @@ left, right = st.columns([3, 2])
 with left:
     if flt.town_code and data.scope.whole_county and st.button(t("back_to_county")):
         request_scope(None)
-    st.caption(t("click_hint"))
+    st.caption(t("click_hint_town" if flt.town_code else "click_hint"))
     clicked = st_folium(
         _map(view, metric),
         key="overview_map",
@@ -92,8 +94,13 @@ props = ((clicked or {}).get("last_active_drawing") or {}).get("properties") or 
 click = str((clicked or {}).get("last_object_clicked"))
 new_click = click != st.session_state.get("_handled_click")
 st.session_state["_handled_click"] = click
-if new_click and props.get("town_code") and not props.get("grid_code"):
-    request_scope(props["town_code"])  # a click on a town outline drills into the town
+if new_click and props.get("grid_code"):
+    st.session_state["overview_grid"] = props["grid_code"]  # kept across the drill-down
+    town_of = data.grids.set_index("grid_code")["town_code"]
+    if not flt.town_code and props["grid_code"] in town_of.index:
+        request_scope(str(town_of[props["grid_code"]]))  # county-wide: into the grid's town
+picked = st.session_state.get("overview_grid")
+props = {"grid_code": picked} if picked in set(view.grids.grid_code) else {}
 
 with right:
     columns = ["grid_code", "grid_name", "grid_worker", "households", "count", "rate_per_1000"]
@@ -114,16 +121,16 @@ with right:
         ):
             request_scope(attrs["town_code"], attrs["village_code"])
         st.caption(t("category_mix"))
-        st.bar_chart(mix.rename(columns=t), x=t("category"), y=t("count"), height=180)
+        category_mix(mix, height=180)
         st.caption(t("recent_issues"))
-        st.dataframe(latest.rename(columns=t), hide_index=True, height=260)
+        show_table(latest, height=260)
         unmask_panel(latest["ticket_id"].astype(str).tolist(), "ov_unmask")
     else:
         st.subheader(t("top_grids"))
         top = view.grids.sort_values(metric, ascending=False).head(15)[columns]
-        st.dataframe(top.rename(columns=t), hide_index=True, height=560)
+        show_table(top, height=560)
 
 if len(view.unassigned):
     with st.expander(f"{t('unassigned')}: {len(view.unassigned):,}"):
         st.caption(t("unassigned_note"))
-        st.dataframe(unassigned_table(view, lang()).rename(columns=t), hide_index=True)
+        show_table(unassigned_table(view, lang()))

@@ -7,6 +7,8 @@ _planner_tabs.py (their shared state in _planner_state.py). What they compute co
 geo.views.planner, geo.planning.draw and geo.planning.edit.
 """
 
+from typing import Any
+
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -39,19 +41,28 @@ def _scope(key: tuple[str, ...], _data: County) -> pv.PlanScope:
 
 
 towns = data.towns.sort_values("town_code").set_index("town_code")["town_name"]
+# The place is the address's (a reload keeps it), else the sidebar's town on other pages.
+KEPT: dict[str, Any] = {"persist_state": "session", "bind": "query-params"}
+asked = {k: ss.get(k, st.query_params.get(k)) for k in ("plan_town", "plan_village")}
+if asked["plan_town"] not in towns.index and ss.get("town") in towns.index:
+    ss["plan_town"] = ss["town"]
 c1, c2, c3 = st.columns([2, 3, 2])
 town = str(
     c1.selectbox(
-        t("town"), list(towns.index), key="plan_town", format_func=lambda c: str(towns.get(c, c))
+        t("town"),
+        list(towns.index),
+        key="plan_town",
+        format_func=lambda c: str(towns.get(c, c)),
+        **KEPT,
     )
 )
 vs = data.villages[data.villages.town_code == town].sort_values("village_code")
 names = dict(zip(vs.village_code, vs.village_name, strict=True))
-if ss.get("plan_village") not in names:
+if asked["plan_village"] not in names:
     ss["plan_village"] = next(iter(names))
 village = str(
     c2.selectbox(
-        t("village"), list(names), key="plan_village", format_func=lambda c: names.get(c, c)
+        t("village"), list(names), key="plan_village", format_func=lambda c: names.get(c, c), **KEPT
     )
 )
 whole_town = c3.toggle(t("plan_whole_town"), key="plan_whole_town", help=t("plan_whole_town_help"))

@@ -11,10 +11,11 @@ from layers.service_map import service_map
 from pages.views._common import county, plain, synthetic_banner, tr
 from pages.views._personal import audited_download
 from pages.views._sidebar import sidebar_filters
+from pages.views._tables import show_table
 
 t = tr()
 data = county()
-flt = sidebar_filters(data)
+flt = sidebar_filters(data, issues=False)  # service points: no issue filter
 synthetic_banner(data)
 cfg = get_settings()
 K_MAX = 50
@@ -91,8 +92,7 @@ with st.expander(t("siting"), expanded=kind != ALL_ESSENTIAL):
     optimal = f" · {t('proven_optimal')}" if plan.result.proven_optimal else ""
     b3.caption(f"{'CBC' if exact else t('greedy')}{optimal}")
     sites = plan.sites(k)
-    table = sites[["rank", "name", "added_residents"]].rename(columns=t)
-    st.dataframe(table, hide_index=True, height=180)
+    show_table(sites[["rank", "name", "added_residents"]], height=180)
     d1, d2 = st.columns(2)
     audited_download(d1, t("download_gpkg"), plan.export(k, ".gpkg"), "proposals.gpkg",
                      mime="application/geopackage+sqlite3", disabled=not k)  # fmt: skip
@@ -119,10 +119,7 @@ with right:
         st.info(t("no_gaps"))
     else:
         gaps = view.gaps[["grid_name", "village_name", "uncovered_residents", "coverage"]]
-        percent = {t("coverage"): st.column_config.NumberColumn(format="percent")}
-        st.dataframe(
-            gaps.head(100).rename(columns=t), hide_index=True, height=300, column_config=percent
-        )
+        show_table(gaps.head(100), height=300)
     st.subheader(t("town_coverage"))
     towns = view.towns.set_index("town_name")["coverage"].rename(t("coverage"))
     st.bar_chart(towns, height=300, horizontal=True)

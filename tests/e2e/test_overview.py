@@ -81,30 +81,29 @@ def test_clicking_a_grid_shows_its_details(app_url, browser_page):
         }""",
         N_GRIDS,
     )
-    details = page.get_by_text("网格详情").first
-    for _ in range(3):  # the component binds its click handlers once the map has settled
-        page.wait_for_timeout(2000)
-        paths.nth(index).click()  # Playwright picks a point of the path that takes clicks
-        try:
-            details.wait_for(timeout=20_000)
-            break
-        except Exception:
-            continue
-    assert details.is_visible()
-    browser_page.wait_for_app(timeout_ms=60_000)
-    browser_page.screenshot("overview-grid-details")
-    assert page.get_by_text("最近诉求（来电人信息已脱敏）").first.is_visible()
-
-    # Drill down: county → the clicked grid's town.
-    page.get_by_role("button", name=re.compile("^进入")).first.click()
+    # One click, the first after the page loaded: it opens the grid's town (a click anywhere
+    # in a town lands on a grid) with the grid's details beside the map.
+    paths.nth(index).click()
     page.get_by_role("heading", name=re.compile(r"^射阳县 · (?!全县)")).first.wait_for(
         timeout=60_000
     )
+    details = page.get_by_role("heading", name=re.compile("^网格详情 · ")).first
+    details.wait_for(timeout=60_000)
     browser_page.wait_for_app(timeout_ms=60_000)
     _map_frame(page).locator("path.leaflet-interactive").first.wait_for(timeout=60_000)
     page.wait_for_timeout(1500)
-    browser_page.screenshot("overview-town")
+    browser_page.screenshot("overview-grid-details")
+    assert page.get_by_text("最近诉求（来电人信息已脱敏）").first.is_visible()
     assert page.get_by_role("button", name="返回全县").is_visible()
+
+    # Drill down again: the town → the clicked grid's village.
+    into = page.get_by_role("button", name=re.compile("^进入")).first
+    village = into.inner_text().removeprefix("进入").strip()
+    into.click()
+    chosen = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1)
+    chosen.filter(has_text=village).wait_for(timeout=60_000)  # the sidebar's 村（居）
+    browser_page.wait_for_app(timeout_ms=60_000)
+    browser_page.screenshot("overview-village")
     assert browser_page.blocked == []
 
 
