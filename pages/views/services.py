@@ -7,6 +7,7 @@ from geo.core.settings import get_settings
 from geo.services.coverage import ALL_ESSENTIAL
 from geo.store.county import County
 from geo.views.services import ServiceCircles
+from layers.charts import share_bars
 from layers.service_map import service_map
 from pages.views._common import county, plain, synthetic_banner, tr
 from pages.views._personal import audited_download
@@ -121,7 +122,8 @@ with right:
         gaps = view.gaps[["grid_name", "village_name", "uncovered_residents", "coverage"]]
         show_table(gaps.head(100), height=300)
     st.subheader(t("town_coverage"))
-    towns = view.towns.set_index("town_name")["coverage"].rename(t("coverage"))
-    st.bar_chart(towns, height=300, horizontal=True)
+    towns = view.towns.set_index("town_name")["coverage"]
+    chart = share_bars(towns, label=t("coverage"), name_label=t("town"), target=view.target)
+    st.altair_chart(chart, width="stretch")
 with st.expander(t("services_explain_title")):
     st.markdown(t("services_explain_text"))
