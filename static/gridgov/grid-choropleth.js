@@ -160,6 +160,19 @@
     return control;
   }
 
+  // A press on the map focuses it, and a focused map lower than the window's bottom edge
+  // is scrolled into view before the button comes up: the release then lands on another
+  // grid and the browser drops the click (the first click on a page that is not scrolled
+  // yet). Focusing it first without scrolling keeps the page still under the pointer.
+  function keepPageStill(map) {
+    var box = map && map.getContainer();
+    if (!box || box._gridgovStill) return;
+    box._gridgovStill = true;
+    box.addEventListener("mousedown", function () {
+      if (document.activeElement !== box) box.focus({preventScroll: true});
+    }, true);
+  }
+
   function gridChoropleth(packed, options) {
     var unpacked = unpackTopology(packed), g = options.grids;
     var fill = function (feature) {
@@ -192,6 +205,8 @@
       group.addLayer(outline);
       group.outlines[o.object] = outline;
     });
+
+    group.on("add", function (e) { keepPageStill(e.target._map); });
 
     if (options.legend) {
       var legend = legendControl(options.legend);
